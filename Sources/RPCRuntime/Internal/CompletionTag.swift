@@ -1,0 +1,28 @@
+import CGRPC
+
+/// What the core hands back when an operation completes: a retained object whose address is
+/// the `void *tag`. Ownership rule: `retainedPointer()` gives the core one reference; the
+/// polling thread takes it back exactly once when the event is dequeued (`complete(from:)`).
+/// If the core refuses the operation (no event will come), `releaseUnused` gives it back.
+final class CompletionTag: @unchecked Sendable {
+    private let body: (Bool) -> Void
+
+    /// - Parameter body: runs on the polling thread with the event's success flag; keep it short.
+    init(_ body: @escaping (Bool) -> Void) { self.body = body }
+
+    /// One reference for the core; balanced by `complete(from:)` or `releaseUnused(_:)`.
+    func retainedPointer() -> UnsafeMutableRawPointer {
+        Unmanaged.passRetained(self).toOpaque()
+    }
+
+    /// Takes back the core's reference and runs the body.
+    static func complete(from pointer: UnsafeMutableRawPointer, success: Bool) {
+        let tag = Unmanaged<CompletionTag>.fromOpaque(pointer).takeRetainedValue()
+        tag.body(success)
+    }
+
+    /// Takes back the reference of an operation the core refused.
+    static func releaseUnused(_ pointer: UnsafeMutableRawPointer) {
+        Unmanaged<CompletionTag>.fromOpaque(pointer).release()
+    }
+}

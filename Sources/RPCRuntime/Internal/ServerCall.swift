@@ -1,0 +1,203 @@
+import CGRPC
+import Synchronization
+
+/// Owns one accepted call (`grpc_call *`, one reference, released in deinit) and runs its
+/// handler. Every batch's tag captures the call, so the call outlives its last event; the
+/// handler task captures it too. When both are done the object is freed, the reference is
+/// dropped, and the tracker counts the call as ended.
+final class ServerCall: @unchecked Sendable {
+    private let raw: OpaquePointer
+    let context: ServerContext
+    private let tracker: CallTracker
+    private let state = Mutex(State())
+
+    private struct State {
+        var task: Task<Void, Never>?
+        var cancelled = false
+        var sentInitialMetadata = false
+    }
+
+    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker) {
+        self.raw = raw
+        self.context = context
+        self.tracker = tracker
+        tracker.callStarted()
+    }
+
+    deinit {
+        grpc_call_unref(raw)  // balances the reference grpc_server_request_call gave us
+        tracker.callEnded()
+    }
+
+    /// Serves the call: watches for its end, then runs `handler` (or answers UNIMPLEMENTED).
+    func serve(_ handler: MethodHandler?) {
+        watchClose()
+        guard let handler else {
+            finish(RPCError(.unimplemented, "unknown method \(context.method)"))
+            return
+        }
+        let task = Task { await self.run(handler) }
+        let cancelNow = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    private func run(_ handler: MethodHandler) async {
+        do {
+            switch handler {
+            case .unary(let body):
+                let request = try await receiveRequest()
+                let response = try await body(request, context)
+                finish(nil, message: response)
+            case .serverStreaming(let body):
+                let request = try await receiveRequest()
+                try await body(request, context, RawResponseWriter { try await self.send($0) })
+                finish(nil)
+            case .bidirectionalStreaming(let body):
+                let requests = RawRequestStream { try await self.receive() }
+                try await body(requests, context, RawResponseWriter { try await self.send($0) })
+                finish(nil)
+            }
+        } catch {
+            finish(RPCError.from(error))
+        }
+    }
+
+    private func receiveRequest() async throws -> [UInt8] {
+        guard let request = try await receive() else {
+            throw RPCError(.invalidArgument, "the call carried no request message")
+        }
+        return request
+    }
+
+    // MARK: - Operations
+
+    /// Waits for the call's end (RECV_CLOSE_ON_SERVER). A cancelled end (client cancel,
+    /// deadline, server cancel-all) cancels the handler's task.
+    private func watchClose() {
+        let cancelledFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        cancelledFlag.initialize(to: 0)
+        var op = grpc_op()
+        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER
+        op.data.recv_close_on_server.cancelled = cancelledFlag
+        let started = startBatch([op]) { success in
+            let cancelled = cancelledFlag.pointee != 0 || !success
+            cancelledFlag.deallocate()
+            if cancelled { self.markCancelled() }
+        }
+        if !started {
+            cancelledFlag.deallocate()
+            markCancelled()
+        }
+    }
+
+    private func markCancelled() {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
+    }
+
+    /// Receives the next message, or nil when the client half-closed.
+    func receive() async throws -> [UInt8]? {
+        let slot = UnsafeMutablePointer<UnsafeMutablePointer<grpc_byte_buffer>?>.allocate(capacity: 1)
+        slot.initialize(to: nil)
+        defer { slot.deallocate() }
+        var op = grpc_op()
+        op.op = GRPC_OP_RECV_MESSAGE
+        op.data.recv_message.recv_message = slot
+        guard await runBatch([op]) else {
+            throw RPCError(.cancelled, "the call ended while reading a message")
+        }
+        guard let buffer = slot.pointee else { return nil }
+        defer { grpc_byte_buffer_destroy(buffer) }
+        var slice = grpc_slice()
+        guard cgrpc_byte_buffer_read_all(buffer, &slice) != 0 else {
+            throw RPCError(.invalidArgument, "the request message cannot be decompressed")
+        }
+        defer { grpc_slice_unref(slice) }  // readall returned a new reference
+        return Array(UnsafeBufferPointer(start: cgrpc_slice_start(slice), count: cgrpc_slice_length(slice)))
+    }
+
+    /// Sends one message (with the initial metadata before the first one).
+    func send(_ bytes: [UInt8]) async throws {
+        let buffer = bytes.withUnsafeBytes { cgrpc_byte_buffer_copy($0.baseAddress, $0.count)! }
+        defer { grpc_byte_buffer_destroy(buffer) }  // the op is over when runBatch returns
+        var ops = initialMetadataOps()
+        var op = grpc_op()
+        op.op = GRPC_OP_SEND_MESSAGE
+        op.data.send_message.send_message = buffer
+        ops.append(op)
+        guard await runBatch(ops) else {
+            throw RPCError(.cancelled, "the call ended while sending a message")
+        }
+    }
+
+    /// Ends the call: optional last message, then the status. Does not wait: the buffers are
+    /// freed when the batch completes.
+    private func finish(_ error: RPCError?, message: [UInt8]? = nil) {
+        let code = error?.code ?? .ok
+        let details = UnsafeMutablePointer<grpc_slice>.allocate(capacity: 1)
+        details.initialize(to: grpc_slice_from_copied_string(error?.message ?? ""))
+        let buffer = message.map { bytes in
+            bytes.withUnsafeBytes { cgrpc_byte_buffer_copy($0.baseAddress, $0.count)! }
+        }
+        var ops = initialMetadataOps()
+        if let buffer {
+            var op = grpc_op()
+            op.op = GRPC_OP_SEND_MESSAGE
+            op.data.send_message.send_message = buffer
+            ops.append(op)
+        }
+        var status = grpc_op()
+        status.op = GRPC_OP_SEND_STATUS_FROM_SERVER
+        status.data.send_status_from_server.status = grpc_status_code(code.rawValue)
+        status.data.send_status_from_server.status_details = details
+        ops.append(status)
+        _ = startBatch(ops) { _ in
+            if let buffer { grpc_byte_buffer_destroy(buffer) }
+            _ = self  // keeps the call alive until the status is out
+        }
+        // The core copies the details during start_batch; our slice reference can go now.
+        grpc_slice_unref(details.pointee)
+        details.deallocate()
+    }
+
+    private func initialMetadataOps() -> [grpc_op] {
+        let needed = state.withLock { state -> Bool in
+            defer { state.sentInitialMetadata = true }
+            return !state.sentInitialMetadata
+        }
+        guard needed else { return [] }
+        var op = grpc_op()
+        op.op = GRPC_OP_SEND_INITIAL_METADATA
+        op.data.send_initial_metadata.count = 0
+        return [op]
+    }
+
+    // MARK: - Batches
+
+    /// Starts a batch whose completion runs `onComplete` on the polling thread.
+    /// - Returns: false when the core refused the batch (no completion will come).
+    private func startBatch(_ ops: [grpc_op], onComplete: @escaping (Bool) -> Void) -> Bool {
+        let tag = CompletionTag(onComplete).retainedPointer()
+        let result = ops.withUnsafeBufferPointer { grpc_call_start_batch(raw, $0.baseAddress, $0.count, tag, nil) }
+        guard result == GRPC_CALL_OK else {
+            CompletionTag.releaseUnused(tag)
+            return false
+        }
+        return true
+    }
+
+    /// Starts a batch and waits for it; true when every op succeeded.
+    private func runBatch(_ ops: [grpc_op]) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            if !startBatch(ops, onComplete: { continuation.resume(returning: $0) }) {
+                continuation.resume(returning: false)
+            }
+        }
+    }
+}

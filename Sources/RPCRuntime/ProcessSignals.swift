@@ -1,0 +1,44 @@
+import CGRPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns SIGTERM/SIGINT into an awaitable event.
+///
+/// ``block()`` must run first thing in `main`, before `grpc_init` or any task starts a
+/// thread: threads inherit the mask, so the signals are only ever delivered to ``wait()``'s
+/// `sigwait`, never to a random core thread (which would kill the process).
+public enum ProcessSignals {
+    private nonisolated(unsafe) static var blocked = sigset_t()
+
+    /// Blocks SIGTERM and SIGINT in the calling thread (and every thread started later).
+    public static func block() {
+        let signals: [Int32] = [SIGTERM, SIGINT]
+        _ = signals.withUnsafeBufferPointer { cgrpc_block_signals($0.baseAddress, Int32($0.count), &blocked) }
+    }
+
+    /// Waits for SIGTERM or SIGINT on a dedicated thread.
+    /// - Returns: the signal number received.
+    public static func wait() async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            let box = Unmanaged.passRetained(SignalBox(continuation)).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { arg in
+                let box = Unmanaged<SignalBox>.fromOpaque(arg!).takeRetainedValue()
+                box.continuation.resume(returning: withUnsafePointer(to: &ProcessSignals.blocked) { cgrpc_wait_signal($0) })
+                return nil
+            }, box)
+            if rc == 0 {
+                pthread_detach(thread)
+            } else {
+                Unmanaged<SignalBox>.fromOpaque(box).release()
+                continuation.resume(returning: -1)
+            }
+        }
+    }
+
+    private final class SignalBox {
+        let continuation: CheckedContinuation<Int32, Never>
+        init(_ continuation: CheckedContinuation<Int32, Never>) { self.continuation = continuation }
+    }
+}

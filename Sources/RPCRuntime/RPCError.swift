@@ -1,0 +1,44 @@
+/// An error that ends an RPC with a status code and a message for the client.
+///
+/// Handlers throw it (or an error adopting ``RPCErrorConvertible``); the runtime maps every
+/// error to a status once, at the call boundary. Messages reach clients and logs: they must
+/// never hold a secret.
+public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The status code sent to the client.
+    public var code: StatusCode
+    /// The status message sent to the client.
+    public var message: String
+
+    /// Creates an error.
+    /// - Parameters:
+    ///   - code: the status code; `.ok` is not an error and is replaced by `.unknown`.
+    ///   - message: a message for the client, free of secrets.
+    public init(_ code: StatusCode, _ message: String) {
+        self.code = code == .ok ? .unknown : code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// A domain error that knows which gRPC status it becomes.
+public protocol RPCErrorConvertible: Error {
+    /// The status this error is reported as.
+    var rpcError: RPCError { get }
+}
+
+extension RPCError {
+    /// Maps any error thrown by a handler to the status the client receives.
+    ///
+    /// Cancellation becomes CANCELLED; errors that do not describe themselves become INTERNAL
+    /// with their type name only, so an unexpected error cannot leak its payload.
+    /// - Parameter error: what the handler threw.
+    public static func from(_ error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError: return error
+        case let error as any RPCErrorConvertible: return error.rpcError
+        case is CancellationError: return RPCError(.cancelled, "the call was cancelled")
+        default: return RPCError(.internal, "internal error (\(type(of: error)))")
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import CGRPC
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A gRPC server on the C core: one completion queue, one polling thread, handlers on
+/// Swift concurrency.
+///
+/// Shutdown order (``shutdown(grace:)``), each step after the previous one:
+/// 1. stop accepting: `grpc_server_shutdown_and_notify` (running calls go on);
+/// 2. grace period: wait for the shutdown tag up to `grace`;
+/// 3. cancel the rest: `grpc_server_cancel_all_calls`, which cancels every handler's task;
+/// 4. drain: wait for the shutdown tag and for every call object to be freed (every tag
+///    delivered, every handler returned);
+/// 5. destroy: `grpc_server_destroy`, then shut the queue down, join the polling thread
+///    (it drains the queue to `GRPC_QUEUE_SHUTDOWN`), destroy the queue, `grpc_shutdown`.
+public final class Server: Sendable {
+    private let configuration: ServerConfiguration
+    private let routes: [String: MethodHandler]
+    private let tracker = CallTracker()
+    private let state = Mutex<State>(.created)
+
+    private enum State {
+        case created
+        case running(Running)
+        case stopping
+        case stopped
+    }
+
+    private struct Running {
+        let raw: OpaquePointer  // grpc_server *
+        let queue: CompletionQueue
+    }
+
+    /// Creates a server; nothing happens until ``start()``.
+    /// - Parameters:
+    ///   - configuration: address and limits.
+    ///   - services: the services to route calls to.
+    public init(configuration: ServerConfiguration, services: [ServiceDefinition]) {
+        self.configuration = configuration
+        var routes: [String: MethodHandler] = [:]
+        for service in services {
+            for (method, handler) in service.methods {
+                routes["/\(service.name)/\(method)"] = handler
+            }
+        }
+        self.routes = routes
+    }
+
+    /// Calls whose owner objects are still alive (for tests and metrics).
+    public var liveCalls: Int { tracker.liveCalls }
+
+    /// Binds the address and starts serving.
+    /// - Returns: the bound port (useful with port 0).
+    /// - Throws: ``RPCError`` `.unavailable` when the address cannot be bound;
+    ///   `.failedPrecondition` when the server was already started.
+    @discardableResult
+    public func start() throws -> Int {
+        try state.withLock { state in
+            guard case .created = state else {
+                throw RPCError(.failedPrecondition, "the server was already started")
+            }
+            grpc_init()  // balanced by grpc_shutdown in shutdown(grace:) or below
+            let queue = CompletionQueue()
+            let raw = makeServer()
+            grpc_server_register_completion_queue(raw, queue.raw, nil)
+            let credentials = grpc_insecure_server_credentials_create()
+            let port = grpc_server_add_http2_port(raw, configuration.address, credentials)
+            grpc_server_credentials_release(credentials)
+            guard port > 0 else {
+                grpc_server_destroy(raw)  // never started: no shutdown needed
+                queue.shutdownAndJoin()
+                grpc_shutdown()
+                state = .stopped
+                throw RPCError(.unavailable, "cannot listen on \(configuration.address)")
+            }
+            grpc_server_start(raw)
+            try queue.startPolling()
+            let running = Running(raw: raw, queue: queue)
+            state = .running(running)
+            for _ in 0..<max(1, configuration.pendingCallRequests) {
+                requestCall(running)
+            }
+            return Int(port)
+        }
+    }
+
+    private func makeServer() -> OpaquePointer {
+        let integers: [(String, Int)] = [
+            ("grpc.max_receive_message_length", configuration.maxReceiveMessageBytes),
+            ("grpc.max_send_message_length", configuration.maxSendMessageBytes),
+            // Without this, a second server silently shares the port (SO_REUSEPORT).
+            ("grpc.so_reuseport", 0),
+        ]
+        let keys = integers.map { strdup($0.0)! }
+        defer { keys.forEach { free($0) } }  // grpc_server_create copies the arguments
+        var args = zip(keys, integers).map { cgrpc_integer_arg($0, Int32(clamping: $1.1)) }
+        return args.withUnsafeMutableBufferPointer { buffer in
+            var channelArgs = grpc_channel_args(num_args: buffer.count, args: buffer.baseAddress)
+            return grpc_server_create(&channelArgs, nil)
+        }
+    }
+
+    /// Asks the core for the next call. Called with the state lock held, so shutdown
+    /// cannot destroy the server in between.
+    private func requestCall(_ running: Running) {
+        let request = CallRequest()
+        let tag = CompletionTag { success in self.callArrived(request, success: success) }.retainedPointer()
+        let result = grpc_server_request_call(
+            running.raw, request.call, request.details, request.metadata,
+            running.queue.raw, running.queue.raw, tag)
+        if result != GRPC_CALL_OK { CompletionTag.releaseUnused(tag) }
+    }
+
+    /// Runs on the polling thread when a requested call arrives (or the request is
+    /// cancelled by shutdown, `success == false`).
+    private func callArrived(_ request: CallRequest, success: Bool) {
+        if success, let raw = request.call.pointee {
+            let context = ServerContext(
+                method: request.method, metadata: request.requestMetadata,
+                deadline: request.deadline, peer: Self.peer(of: raw))
+            let call = ServerCall(raw: raw, context: context, tracker: tracker)
+            call.serve(routes[context.method])
+        }
+        state.withLock { state in
+            if case .running(let running) = state { requestCall(running) }
+        }
+    }
+
+    private static func peer(of call: OpaquePointer) -> String {
+        guard let peer = grpc_call_get_peer(call) else { return "" }
+        defer { gpr_free(peer) }  // the core allocates it with gpr_malloc
+        return String(cString: peer)
+    }
+
+    /// Stops the server in the order documented on the type. Safe to call more than once;
+    /// later calls return at once.
+    /// - Parameter grace: how long running calls may go on before they are cancelled.
+    public func shutdown(grace: Duration) async {
+        // Shutdown must run to the end even if the caller is cancelled: an unstructured
+        // task does not inherit the caller's cancellation.
+        await Task { await self.stop(grace: grace) }.value
+    }
+
+    private func stop(grace: Duration) async {
+        let running: Running? = state.withLock { state in
+            guard case .running(let running) = state else { return nil }
+            state = .stopping
+            return running
+        }
+        guard let running else { return }
+        let shutdownTagArrived = Latch()
+        let tag = CompletionTag { _ in shutdownTagArrived.open() }.retainedPointer()
+        grpc_server_shutdown_and_notify(running.raw, running.queue.raw, tag)
+        if await !shutdownTagArrived.wait(timeout: grace) {
+            grpc_server_cancel_all_calls(running.raw)
+            await shutdownTagArrived.wait()
+        }
+        await tracker.waitUntilDrained()
+        grpc_server_destroy(running.raw)
+        running.queue.shutdownAndJoin()
+        grpc_shutdown()  // balances grpc_init in start()
+        state.withLock { $0 = .stopped }
+    }
+}
