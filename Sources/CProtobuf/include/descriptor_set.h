@@ -3,4 +3,6 @@
 /* Serialized google.protobuf.FileDescriptorSet of every file in proto/, for server reflection. */
 extern const unsigned char cbp_descriptor_set[];
 extern const unsigned long cbp_descriptor_set_len;
+/* The array's address (Swift imports an unsized extern array poorly). */
+static inline const unsigned char *cbp_descriptor_set_ptr(void) { return cbp_descriptor_set; }
 #endif

@@ -1,0 +1,103 @@
+/// The `parameters` map of a Backup or Restore request, validated. Unknown keys are refused
+/// (a typo such as `dryrun` must not silently run a real backup).
+public struct OperationParameters: Equatable, Sendable {
+    public enum Operation: String, Sendable { case backup, restore }
+    /// Which replicas of each shard take part.
+    public enum Replicas: String, Sendable { case first, all }
+
+    public var dryRun = false
+    public var replicas = Replicas.first
+    /// A backup disk configured on the servers, used instead of the CHB's S3 destination.
+    public var disk: String?
+    public var cancelOnAbort = false
+    // Backup only.
+    public var compressionMethod: String?
+    public var compressionLevel: Int?
+    // Restore only.
+    public var allowNonEmptyTables = false
+    public var structureOnly = false
+    public var databaseMapping: [(source: String, target: String)] = []
+    public var createTable: String?
+    /// The backup to restore when it is not the CHB's own (e.g. one run of a schedule).
+    public var backupName: String?
+
+    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort"]
+    public static let backupOnly = ["compression_method", "compression_level"]
+    public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name"]
+    public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
+    public static let createTableModes = ["create", "must-exist", "if-not-exists"]
+
+    public init() {}
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.dryRun == b.dryRun && a.replicas == b.replicas && a.disk == b.disk && a.cancelOnAbort == b.cancelOnAbort
+            && a.compressionMethod == b.compressionMethod && a.compressionLevel == b.compressionLevel
+            && a.allowNonEmptyTables == b.allowNonEmptyTables && a.structureOnly == b.structureOnly
+            && a.databaseMapping.map(\.source) == b.databaseMapping.map(\.source)
+            && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
+            && a.createTable == b.createTable && a.backupName == b.backupName
+    }
+
+    /// Validates `raw` for `operation`; issues go to `log` with paths like `parameters["dry_run"]`.
+    public static func parse(_ raw: [String: String], for operation: Operation, log: IssueLog) -> OperationParameters {
+        var result = OperationParameters()
+        let known = common + (operation == .backup ? backupOnly : restoreOnly)
+        for key in raw.keys.sorted() {
+            let value = raw[key]!
+            let path = "parameters[\(JSONWriter.quoted(key))]"
+            func problem(_ text: String) { log.add(path, text) }
+            func flag() -> Bool {
+                switch value.lowercased() {
+                case "true", "1", "yes": return true
+                case "false", "0", "no", "": return false
+                default: problem("must be true or false, not \(JSONWriter.quoted(value))"); return false
+                }
+            }
+            switch key {
+            case "dry_run": result.dryRun = flag()
+            case "cancel_on_abort": result.cancelOnAbort = flag()
+            case "replicas":
+                if let replicas = Replicas(rawValue: value) { result.replicas = replicas } else { problem("must be first or all, not \(JSONWriter.quoted(value))") }
+            case "disk":
+                if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(JSONWriter.quoted(value))") }
+            case "compression_method" where operation == .backup:
+                if compressionMethods.contains(value) { result.compressionMethod = value } else { problem("must be one of \(compressionMethods.joined(separator: ", ")), not \(JSONWriter.quoted(value))") }
+            case "compression_level" where operation == .backup:
+                if let level = Int(value), (-131072...22).contains(level) { result.compressionLevel = level } else { problem("must be an integer compression level, not \(JSONWriter.quoted(value))") }
+            case "allow_non_empty_tables" where operation == .restore: result.allowNonEmptyTables = flag()
+            case "structure_only" where operation == .restore: result.structureOnly = flag()
+            case "create_table" where operation == .restore:
+                if createTableModes.contains(value) { result.createTable = value } else { problem("must be one of \(createTableModes.joined(separator: ", ")), not \(JSONWriter.quoted(value))") }
+            case "backup_name" where operation == .restore:
+                if KubernetesNames.isSubdomain(value) { result.backupName = value } else { problem("must be a backup name (lower-case letters, digits, '-', '.'), not \(JSONWriter.quoted(value))") }
+            case "database_mapping" where operation == .restore:
+                result.databaseMapping = parseMapping(value, problem: problem)
+            default:
+                problem("is not a \(operation.rawValue) parameter; known: \(known.sorted().joined(separator: ", "))")
+            }
+        }
+        return result
+    }
+
+    /// `src:dst,src2:dst2` → pairs; each database at most once on either side.
+    private static func parseMapping(_ value: String, problem: (String) -> Void) -> [(source: String, target: String)] {
+        var pairs: [(source: String, target: String)] = []
+        for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+            let sides = item.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            guard sides.count == 2, !sides[0].isEmpty, !sides[1].isEmpty else {
+                problem("must be source:target pairs separated by commas, e.g. db:db_restored; \(JSONWriter.quoted(String(item))) is not one")
+                return []
+            }
+            pairs.append((sides[0], sides[1]))
+        }
+        if Set(pairs.map(\.source)).count != pairs.count || Set(pairs.map(\.target)).count != pairs.count {
+            problem("names a database twice on one side")
+            return []
+        }
+        return pairs
+    }
+
+    private static func isIdentifierLike(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 128 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+}

@@ -1,0 +1,92 @@
+/// A host's part in an operation: which host, why it was chosen, and the statement it runs.
+public struct PlannedHost: Equatable, Sendable {
+    public let host: Host
+    /// Why this host takes part, in words.
+    public let reason: String
+    /// The id given to ClickHouse (`SETTINGS id = ...`), unique per host and operation.
+    public let operationID: String
+    /// Where this shard's backup lives.
+    public let location: String
+    /// The statement, or nil when the table list must be read from the server first.
+    public let statement: BackupStatement?
+}
+
+/// Everything an operation will do, decided before anything is touched.
+public struct OperationPlan: Equatable, Sendable {
+    public let operation: OperationParameters.Operation
+    /// `backup_id` / `restore_id`.
+    public let id: String
+    /// `backup_name` / `restore_name`.
+    public let name: String
+    /// The backup read or written (for a restore: the one restored).
+    public let backupName: String
+    public let chi: ClickHouseInstallation
+    public let cluster: String
+    /// Root of the backup: `s3://bucket/prefix/NAMESPACE/CHI/BACKUP/` or `disk:NAME:path/`.
+    public let location: String
+    /// The S3 endpoint, when there is one.
+    public let endpoint: String?
+    /// How the servers authenticate to S3, in words (never a secret).
+    public let credentials: String
+    public let filter: TableFilter
+    /// The tables in words: `all non-system tables`, a list, or the patterns to resolve.
+    public let tables: String
+    public let hosts: [PlannedHost]
+    public let parameters: OperationParameters
+
+    /// The plan as `metadata` for a dry run: flat keys for people reading grpcurl output,
+    /// and `plan` with the whole plan as JSON. SQL is redacted.
+    public func metadata() -> [String: String] {
+        var metadata: [String: String] = [
+            "dry_run": "true",
+            "state": "Planned",
+            "operation": operation.rawValue,
+            "chi": "\(chi.namespace)/\(chi.name)",
+            "cluster": cluster,
+            "location": location,
+            "credentials": credentials,
+            "tables": tables,
+            "hosts": hosts.map { "\($0.host.fqdn):\($0.host.clickHousePort)" }.joined(separator: ","),
+            "plan": JSONWriter.string(json),
+        ]
+        if operation == .restore { metadata["backup_name"] = backupName }
+        if let endpoint { metadata["endpoint"] = endpoint }
+        for planned in hosts {
+            let key = "\(planned.host.shardIndex).\(planned.host.replicaIndex)"
+            metadata["sql.\(key)"] = planned.statement?.redacted ?? "(built after listing the server's tables: \(tables))"
+        }
+        return metadata
+    }
+
+    /// The whole plan as JSON.
+    public var json: JSONValue {
+        .object([
+            "operation": .string(operation.rawValue),
+            "id": .string(id),
+            "name": .string(name),
+            "backup_name": .string(backupName),
+            "chi": .object(["namespace": .string(chi.namespace), "name": .string(chi.name)]),
+            "cluster": .string(cluster),
+            "location": .string(location),
+            "endpoint": endpoint.map(JSONValue.string) ?? .null,
+            "credentials": .string(credentials),
+            "tables": .string(tables),
+            "whitelist": .array(filter.whiteList.map { .string($0.source) }),
+            "blacklist": .array(filter.blackList.map { .string($0.source) }),
+            "hosts": .array(hosts.map { planned in
+                .object([
+                    "fqdn": .string(planned.host.fqdn),
+                    "fqdn_source": .string(planned.host.fqdnSource.rawValue),
+                    "port": .number(String(planned.host.clickHousePort)),
+                    "secure": .bool(planned.host.secure),
+                    "shard": .number(String(planned.host.shardIndex)),
+                    "replica": .number(String(planned.host.replicaIndex)),
+                    "reason": .string(planned.reason),
+                    "clickhouse_id": .string(planned.operationID),
+                    "location": .string(planned.location),
+                    "sql": planned.statement.map { .string($0.redacted) } ?? .null,
+                ])
+            }),
+        ])
+    }
+}

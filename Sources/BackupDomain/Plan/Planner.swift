@@ -1,0 +1,174 @@
+/// Decides an operation from the request alone: validates both documents and the
+/// parameters (every problem at once), picks the hosts, the location and the SQL.
+/// Pure: no I/O; `now` is passed in.
+public enum Planner {
+    /// The backup/restore request as the service receives it.
+    public struct Request: Sendable {
+        public var chiDefinition: [UInt8]
+        public var backupDefinition: [UInt8]
+        public var parameters: [String: String]
+
+        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String]) {
+            self.chiDefinition = chiDefinition
+            self.backupDefinition = backupDefinition
+            self.parameters = parameters
+        }
+    }
+
+    /// Plans `operation`.
+    /// - Parameters:
+    ///   - now: Unix seconds of the call (names scheduled backups and restores).
+    /// - Throws: ``DomainError`` `.invalidArgument` listing every problem with its path.
+    public static func plan(_ operation: OperationParameters.Operation, _ request: Request, now: Int64) throws(DomainError) -> OperationPlan {
+        let log = IssueLog()
+        let chiRoot = parseDocument(request.chiDefinition, name: "chi_definition", log: log)
+        let backupRoot = parseDocument(request.backupDefinition, name: "backup_definition", log: log)
+        let parameters = OperationParameters.parse(request.parameters, for: operation, log: log)
+        let chi = ClickHouseInstallation.decode(chiRoot)
+        let definition = BackupDefinition.decode(backupRoot)
+        guard let chi, let definition, log.issues.isEmpty else { throw .invalid(log.issues) }
+
+        let target = backupRoot["spec"]["ClickhouseInstallation"]
+        if operation == .backup, let named = definition.chiName, named != chi.name {
+            target["name"].issue("names ClickHouseInstallation \(JSONWriter.quoted(named)), but chi_definition is \(JSONWriter.quoted(chi.name))")
+        }
+        let cluster = chooseCluster(chi, named: definition.clusterName, at: target["cluster"]["name"])
+        if definition.s3 == nil, parameters.disk == nil {
+            backupRoot["spec"]["backup"]["s3"].issue("is required (or name a backup disk in parameters[\"disk\"])")
+        }
+        let backupName = chooseBackupName(operation, definition, parameters, now: now, log: log)
+        guard let cluster, let backupName, log.issues.isEmpty else { throw .invalid(log.issues) }
+
+        let sourceCHI = operation == .backup ? (chi.namespace, chi.name) : (definition.namespace, definition.chiName ?? chi.name)
+        let rootKey = "\(sourceCHI.0)/\(sourceCHI.1)/\(backupName)/"
+        let id = operationID(operation, definition, chi: chi, backupName: backupName, now: now)
+        let elements = statementElements(operation, definition.filter, parameters)
+        if let elements, elements.isEmpty {
+            backupRoot["spec"]["backup"]["dbTable"].issue("selects no table: the black list removes everything the white list takes")
+            throw .invalid(log.issues)
+        }
+        let hosts = chooseHosts(cluster, parameters.replicas).map { host, reason -> PlannedHost in
+            let shardKey = parameters.replicas == .all ? "shard-\(host.shardIndex)-replica-\(host.replicaIndex)/" : "shard-\(host.shardIndex)/"
+            let (destination, location) = Self.destination(definition.s3, disk: parameters.disk, key: rootKey + shardKey)
+            let operationID = "\(id)-s\(host.shardIndex)-r\(host.replicaIndex)"
+            let statement = elements.map {
+                BackupStatement(verb: operation == .backup ? .backup : .restore, elements: $0, destination: destination,
+                                settings: settings(operation, parameters, id: operationID))
+            }
+            return PlannedHost(host: host, reason: reason, operationID: operationID, location: location, statement: statement)
+        }
+        let (_, rootLocation) = destination(definition.s3, disk: parameters.disk, key: rootKey)
+        let credentials: String
+        if parameters.disk != nil {
+            credentials = "backup disk \(parameters.disk!) configured on the servers"
+        } else if let refs = definition.s3?.credentials {
+            credentials = "access key from \(refs.accessKeyID), secret key from \(refs.secretAccessKey)"
+        } else {
+            credentials = "the servers' own S3 credentials (no keys in the statement)"
+        }
+        let name = operation == .backup ? backupName : "\(backupName)-restore-\(UTCTime(unixSeconds: now).compact)"
+        return OperationPlan(
+            operation: operation, id: id, name: name, backupName: backupName, chi: chi, cluster: cluster.name,
+            location: rootLocation, endpoint: parameters.disk == nil ? definition.s3?.endpoint : nil, credentials: credentials,
+            filter: definition.filter, tables: describe(definition.filter), hosts: hosts, parameters: parameters)
+    }
+
+    private static func parseDocument(_ bytes: [UInt8], name: String, log: IssueLog) -> JSONNode {
+        if bytes.isEmpty { return JSONNode(nil, document: name, log: log) }
+        do {
+            return JSONNode(try JSONParser.parse(bytes), document: name, log: log)
+        } catch {
+            log.add("\(name): (root)", "is not valid JSON (\(error))")
+            return JSONNode(.object([:]), document: name, log: IssueLog())  // parse failure already logged
+        }
+    }
+
+    private static func chooseCluster(_ chi: ClickHouseInstallation, named: String?, at node: JSONNode) -> Cluster? {
+        let names = chi.clusters.map { JSONWriter.quoted($0.name) }.joined(separator: ", ")
+        if let named {
+            if let cluster = chi.cluster(named: named) { return cluster }
+            node.issue("names cluster \(JSONWriter.quoted(named)), which the CHI does not have (it has \(names))")
+            return nil
+        }
+        if chi.clusters.count == 1 { return chi.clusters[0] }
+        node.issue("is required: the CHI has \(chi.clusters.count) clusters (\(names))")
+        return nil
+    }
+
+    private static func chooseBackupName(_ operation: OperationParameters.Operation, _ definition: BackupDefinition,
+                                         _ parameters: OperationParameters, now: Int64, log: IssueLog) -> String? {
+        if operation == .restore {
+            if let name = parameters.backupName { return name }
+            if case .scheduled = definition.kind {
+                log.add("parameters[\"backup_name\"]", "is required to restore from a ClickHouseScheduledBackup: name one of its backups")
+                return nil
+            }
+            return definition.name
+        }
+        if case .scheduled = definition.kind { return "\(definition.name)-\(UTCTime(unixSeconds: now).compact)" }
+        return definition.name
+    }
+
+    /// Deterministic for the same backup: the CHB's uid when it has one, else namespace/name
+    /// (and, for a schedule, the run's name). Restores are unique per call.
+    private static func operationID(_ operation: OperationParameters.Operation, _ definition: BackupDefinition,
+                                    chi: ClickHouseInstallation, backupName: String, now: Int64) -> String {
+        switch operation {
+        case .backup:
+            let identity = definition.uid.map { "uid:\($0)" } ?? "name:\(definition.namespace)/\(definition.name)"
+            let scheduled: String
+            if case .scheduled = definition.kind { scheduled = "@" + backupName } else { scheduled = "" }
+            return "chb-" + SHA256.hex("backup\n\(identity)\(scheduled)").prefix(24)
+        case .restore:
+            return "chr-" + SHA256.hex("restore\n\(chi.namespace)/\(chi.name)\n\(definition.namespace)/\(backupName)\n\(now)").prefix(24)
+        }
+    }
+
+    private static func chooseHosts(_ cluster: Cluster, _ replicas: OperationParameters.Replicas) -> [(Host, String)] {
+        switch replicas {
+        case .first:
+            return cluster.shards.compactMap { shard in
+                guard let host = shard.replicas.first else { return nil }
+                let why = shard.replicas.count == 1
+                    ? "the only replica of shard \(shard.index)"
+                    : "first of \(shard.replicas.count) replicas of shard \(shard.index): replicas hold the same data, one copy per shard is enough"
+                return (host, why)
+            }
+        case .all:
+            return cluster.hosts.map { ($0, "parameters[\"replicas\"] = all: every replica of shard \($0.shardIndex)") }
+        }
+    }
+
+    private static func destination(_ s3: S3Destination?, disk: String?, key: String) -> (BackupDestination, String) {
+        if let disk { return (.disk(name: disk, path: key), "disk:\(disk):\(key)") }
+        let s3 = s3!  // checked in plan(): either a disk or an S3 destination
+        let fullKey = s3.prefix + key
+        let credentials = s3.credentials
+        return (.s3(url: s3.url(forKey: fullKey),
+                    accessKeyID: credentials.map { .reference($0.accessKeyID) },
+                    secretAccessKey: credentials.map { .reference($0.secretAccessKey) }),
+                s3.s3URI(forKey: fullKey))
+    }
+
+    private static func settings(_ operation: OperationParameters.Operation, _ parameters: OperationParameters,
+                                 id: String) -> [(name: String, value: SettingValue)] {
+        var settings: [(name: String, value: SettingValue)] = [("id", .string(id))]
+        switch operation {
+        case .backup:
+            if let method = parameters.compressionMethod { settings.append(("compression_method", .string(method))) }
+            if let level = parameters.compressionLevel { settings.append(("compression_level", .integer(level))) }
+        case .restore:
+            if parameters.allowNonEmptyTables { settings.append(("allow_non_empty_tables", .bool(true))) }
+            if parameters.structureOnly { settings.append(("structure_only", .bool(true))) }
+            if let mode = parameters.createTable { settings.append(("create_table", .string(mode))) }
+        }
+        return settings
+    }
+
+    private static func describe(_ filter: TableFilter) -> String {
+        let black = filter.blackList.isEmpty ? "" : " except \(filter.blackList.map(\.description).joined(separator: ", "))"
+        if filter.whiteList.isEmpty { return "all non-system tables\(black)" }
+        let white = filter.whiteList.map(\.description).joined(separator: ", ")
+        return filter.isStatic ? "\(white)\(black)" : "tables matching \(white)\(black), listed from system.tables at execution"
+    }
+}
