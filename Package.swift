@@ -28,7 +28,7 @@ let package = Package(
         .executableTarget(
             name: "clickhouse-backup-plugin",
             dependencies: [
-                "BackupService", "RPCRuntime",
+                "BackupService", "BackupDomain", "RPCRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,7 +43,7 @@ let package = Package(
             name: "BackupDomainTests", dependencies: ["BackupDomain"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "RPCRuntime", "BackupProtocol"]),
+        .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "BackupDomain", "RPCRuntime", "BackupProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

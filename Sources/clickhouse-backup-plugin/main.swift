@@ -1,1 +1,9 @@
-print("x")
+import RPCRuntime
+
+// Block SIGTERM/SIGINT on the main thread before any other thread exists: every thread
+// inherits the mask, so only the shutdown waiter's sigwait ever receives them. The main
+// thread then waits on a semaphore with the signals still blocked. (Neither an async main
+// nor dispatchMain() will do: libdispatch parks the main thread in sigsuspend with an empty
+// mask, which lets SIGTERM's default action kill the process mid-call.)
+ProcessSignals.block()
+runBlocking()

@@ -1,0 +1,71 @@
+import ArgumentParser
+import BackupService
+import RPCRuntime
+
+/// `serve`: runs the gRPC server until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the plugin's gRPC services until SIGTERM/SIGINT."
+    )
+
+    @Option(help: "HOST:PORT to listen on; port 0 picks a free one (env: CLICKHOUSE_BACKUP_PLUGIN_LISTEN).")
+    var listen: String = Environment.string("LISTEN", default: "0.0.0.0:50051")
+
+    @Option(name: .customLong("shutdown-grace"),
+            help: "Seconds running calls may finish after SIGTERM before they are cancelled (env: CLICKHOUSE_BACKUP_PLUGIN_SHUTDOWN_GRACE).")
+    var shutdownGrace: Int = Environment.integer("SHUTDOWN_GRACE", default: 30)
+
+    @Option(name: .customLong("max-message-bytes"),
+            help: "Largest request or response message in bytes (env: CLICKHOUSE_BACKUP_PLUGIN_MAX_MESSAGE_BYTES).")
+    var maxMessageBytes: Int = Environment.integer("MAX_MESSAGE_BYTES", default: 16 << 20)
+
+    func validate() throws {
+        guard ListenAddress(listen) != nil else {
+            throw ValidationError("--listen must be HOST:PORT (e.g. 0.0.0.0:50051 or [::]:50051), not '\(listen)'")
+        }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
+        guard (1024...(1 << 30)).contains(maxMessageBytes) else {
+            throw ValidationError("--max-message-bytes must be between 1024 and 1073741824")
+        }
+    }
+
+    func run() async throws {
+        let services = PluginServices()
+        let server = Server(
+            configuration: ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes),
+            services: services.definitions)
+        let port: Int
+        do {
+            port = try server.start()
+        } catch let error as RPCError {
+            Log.error("cannot start", ["address": listen, "error": error.message])
+            throw ExitCode(1)
+        }
+        let address = ListenAddress(listen)!.withPort(port)
+        Log.info("listening", ["address": address, "version": PluginInfo.version])
+        let signal = await ProcessSignals.wait()
+        Log.info("stopping", ["signal": "\(signal)", "grace_seconds": "\(shutdownGrace)"])
+        services.health.setAll(.notServing)
+        services.health.finishWatchers()
+        await server.shutdown(grace: .seconds(shutdownGrace))
+        Log.info("stopped", [:])
+    }
+}
+
+/// `HOST:PORT`, with IPv6 hosts in brackets.
+struct ListenAddress {
+    let host: String
+    let port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        let host = String(text[..<colon])
+        guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        if host.hasPrefix("[") != host.hasSuffix("]") { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    func withPort(_ port: Int) -> String { "\(host):\(port)" }
+}
