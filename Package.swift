@@ -37,12 +37,9 @@ let package = Package(
             dependencies: ["BackupDomain", "BackupProtocol"],
             path: "Fuzz/DecoderFuzzer"
         ),
-        .testTarget(name: "RPCRuntimeTests", dependencies: ["RPCRuntime"]),
+        .testTarget(name: "RPCRuntimeTests", dependencies: ["RPCRuntime", "CGRPC"]),
         .testTarget(name: "BackupProtocolTests", dependencies: ["BackupProtocol"]),
-        .testTarget(
-            name: "BackupDomainTests", dependencies: ["BackupDomain"],
-            resources: [.copy("Fixtures")]
-        ),
+        .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "BackupDomain", "RPCRuntime", "BackupProtocol"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,10 +1,11 @@
 /// Kubernetes object-name rules, checked before names reach S3 keys or SQL strings.
 public enum KubernetesNames {
-    /// RFC 1123 subdomain: lower-case letters, digits, `-` and `.`, alphanumeric at both
-    /// ends, at most 253 characters (metadata.name of most objects).
+    /// RFC 1123 subdomain as Kubernetes checks it (metadata.name of most objects): parts of
+    /// lower-case letters, digits and `-`, alphanumeric at both ends, joined by `.`, at most
+    /// 253 characters in all (Kubernetes sets no per-part limit).
     public static func isSubdomain(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
-        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isLabel(String($0), limit: 63) }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isLabel(String($0), limit: 253) }
     }
 
     /// RFC 1123 label: lower-case letters, digits and `-`, alphanumeric at both ends (namespaces).

@@ -1,0 +1,53 @@
+import Testing
+@testable import BackupDomain
+
+@Suite struct JSONTests {
+    @Test func parsesEveryType() throws {
+        let value = try JSONParser.parse(#" {"a":[1,-2.5e3,true,false,null],"s":"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","o":{}} "#)
+        #expect(value["a"] == .array([.number("1"), .number("-2.5e3"), .bool(true), .bool(false), .null]))
+        #expect(value["s"] == .string("x\"\\/\u{08}\u{0C}\n\r\té😀"))
+        #expect(value["o"] == .object([:]))
+    }
+
+    @Test func rejectsMalformedInput() {
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\u{01}\"", "\"\\x\"", "\"\\ud800\"", "tru", "[] []", "{\"a\":1,}"] {
+            #expect(throws: JSONParser.SyntaxError.self, "\(bad)") { try JSONParser.parse(bad) }
+        }
+    }
+
+    @Test func nestingIsBounded() {
+        let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect(throws: JSONParser.SyntaxError(offset: 128, reason: "nesting deeper than 128")) { try JSONParser.parse(deep) }
+        let ok = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect((try? JSONParser.parse(ok)) != nil)
+    }
+
+    @Test func lastDuplicateKeyWins() throws {
+        #expect(try JSONParser.parse(#"{"k":1,"k":2}"#)["k"] == .number("2"))
+    }
+
+    @Test func writerRoundTripsAndSortsKeys() throws {
+        let text = #"{"b":[1,"two\n",null],"a":{"z":true,"c":"\u0001"}}"#
+        let written = JSONWriter.string(try JSONParser.parse(text))
+        #expect(written == #"{"a":{"c":"\u0001","z":true},"b":[1,"two\n",null]}"#)
+        #expect(try JSONParser.parse(written) == JSONParser.parse(text))
+    }
+}
+
+@Suite struct HashAndTimeTests {
+    @Test func sha256StandardVectors() {
+        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func utcTime() {
+        #expect(UTCTime(unixSeconds: 0).iso8601 == "1970-01-01T00:00:00Z")
+        #expect(UTCTime(unixSeconds: 951_782_400).iso8601 == "2000-02-29T00:00:00Z")
+        #expect(UTCTime(unixSeconds: 1_795_356_987).compact == "20261122-141627")
+        #expect(UTCTime(unixSeconds: -1).iso8601 == "1969-12-31T23:59:59Z")
+    }
+}
