@@ -1,0 +1,36 @@
+import RPCRuntime
+import Testing
+
+/// Thousands of calls, a fifth of them cancelled: memory and threads must stay flat and every
+/// call object must be freed (each tag released once, each call unreffed).
+@Suite(.serialized) struct LeakTests {
+    @Test func memoryAndThreadsStayFlatOverThousandsOfCalls() throws {
+        let observations = Observations()
+        let server = Server(configuration: ServerConfiguration(address: "127.0.0.1:0"), services: [testService(observations)])
+        let port = try server.start()
+        let client = CoreTestClient(port: port)
+        func round(_ calls: Int) {
+            for index in 0..<calls {
+                if index % 5 == 0 {
+                    let reply = client.call("/test.Test/Forever", [], cancelAfterMessages: 1, maxMessages: 10)
+                    precondition(reply.code == StatusCode.cancelled.rawValue)
+                } else {
+                    let reply = client.call("/test.Test/Echo", [UInt8](repeating: UInt8(index & 0xFF), count: 2048))
+                    precondition(reply.code == 0 && reply.messages.first?.count == 2048)
+                }
+            }
+        }
+        round(1000)  // warm up: connection, pools, allocator arenas
+        let rssBefore = ProcessStats.residentKiB()
+        let threadsBefore = ProcessStats.threads()
+        round(4000)
+        let rssAfter = ProcessStats.residentKiB()
+        let threadsAfter = ProcessStats.threads()
+        print("leak check: RSS \(rssBefore) KiB -> \(rssAfter) KiB, threads \(threadsBefore) -> \(threadsAfter)")
+        #expect(rssAfter - rssBefore < 4096, "RSS grew by \(rssAfter - rssBefore) KiB over 4000 calls")
+        #expect(threadsAfter <= threadsBefore + 2)
+        blocking { await server.shutdown(grace: .seconds(1)) }
+        #expect(server.liveCalls == 0)
+        #expect(observations.count("forever-stopped") == 1000)
+    }
+}
