@@ -3,13 +3,14 @@ import Testing
 
 /// Thousands of calls, a fifth of them cancelled: memory and threads must stay flat and every
 /// call object must be freed (each tag released once, each call unreffed).
-@Suite(.serialized) struct LeakTests {
-    @Test func memoryAndThreadsStayFlatOverThousandsOfCalls() throws {
+extension RuntimeSuites {
+@Suite struct LeakTests {
+    @Test func memoryAndThreadsStayFlatOverThousandsOfCalls() async throws {
         let observations = Observations()
         let server = Server(configuration: ServerConfiguration(address: "127.0.0.1:0"), services: [testService(observations)])
         let port = try server.start()
         let client = CoreTestClient(port: port)
-        func round(_ calls: Int) {
+        @Sendable func round(_ client: CoreTestClient, _ calls: Int) {
             for index in 0..<calls {
                 if index % 5 == 0 {
                     let reply = client.call("/test.Test/Forever", [], cancelAfterMessages: 1, maxMessages: 10)
@@ -20,17 +21,18 @@ import Testing
                 }
             }
         }
-        round(1000)  // warm up: connection, pools, allocator arenas
+        await client.offPool { round($0, 1000) }  // warm up: connection, pools, allocator arenas
         let rssBefore = ProcessStats.residentKiB()
         let threadsBefore = ProcessStats.threads()
-        round(4000)
+        await client.offPool { round($0, 4000) }
         let rssAfter = ProcessStats.residentKiB()
         let threadsAfter = ProcessStats.threads()
         print("leak check: RSS \(rssBefore) KiB -> \(rssAfter) KiB, threads \(threadsBefore) -> \(threadsAfter)")
         #expect(rssAfter - rssBefore < 4096, "RSS grew by \(rssAfter - rssBefore) KiB over 4000 calls")
         #expect(threadsAfter <= threadsBefore + 2)
-        blocking { await server.shutdown(grace: .seconds(1)) }
+        await server.shutdown(grace: .seconds(1))
         #expect(server.liveCalls == 0)
         #expect(observations.count("forever-stopped") == 1000)
     }
+}
 }

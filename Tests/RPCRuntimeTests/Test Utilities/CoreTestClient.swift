@@ -125,21 +125,26 @@ final class CoreTestClient {
     }
 }
 
-/// Runs async work from a synchronous test (the client blocks its thread; the server's
-/// handlers need the cooperative pool free).
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-    let done = DispatchSemaphore(value: 0)
-    let box = ResultBox<T>()
-    Task.detached {
-        box.value = await body()
-        done.signal()
+extension CoreTestClient: @unchecked Sendable {
+    /// `call` on a thread of its own: the client blocks, and the cooperative pool (two
+    /// threads on two cores) must stay free for the server's handlers.
+    func callOffPool(_ method: String, _ request: [UInt8], timeout: Double? = nil, metadata: [(String, String)] = [],
+                     cancelAfterMessages: Int? = nil, maxMessages: Int = 1) async -> Reply {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: self.call(method, request, timeout: timeout, metadata: metadata,
+                                                         cancelAfterMessages: cancelAfterMessages, maxMessages: maxMessages))
+            }
+            thread.start()
+        }
     }
-    done.wait()
-    return box.value!
-}
 
-final class ResultBox<T>: @unchecked Sendable {
-    var value: T?
+    /// Runs a batch of blocking work on a thread of its own.
+    func offPool<T: Sendable>(_ body: @escaping @Sendable (CoreTestClient) -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body(self)) }.start()
+        }
+    }
 }
 
 /// Resident memory and thread count of this process, from /proc.
