@@ -1,0 +1,54 @@
+# clickhouse-backup-plugin: the two commands that matter are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+PYTHON ?= python3
+RELEASE_FLAGS := -c release --static-swift-stdlib
+BIN := .build/debug/clickhouse-backup-plugin
+RELEASE_BIN := .build/release/clickhouse-backup-plugin
+
+.PHONY: all deps build release test unit e2e sanitize fuzz fuzz-regression bench demo gen-proto clean
+
+all: build
+
+deps:                 ## install what the build and tests need (apt + pip), idempotent
+	bash scripts/install-deps
+
+build: deps           ## debug build
+	$(SWIFT) build
+
+release: deps         ## release build, Swift runtime linked statically
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+test: build           ## every test: unit, end-to-end, sanitizers, fuzz corpus
+	$(SWIFT) test
+	$(MAKE) e2e
+	$(MAKE) sanitize
+	$(MAKE) fuzz-regression
+
+unit: build
+	$(SWIFT) test
+
+e2e: build            ## the real binary through grpcurl and grpcio
+	PLUGIN_BIN=$(BIN) $(PYTHON) -m pytest -q Tests/e2e
+
+sanitize: deps        ## runtime tests under AddressSanitizer, then ThreadSanitizer
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan --filter RuntimeSuites
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter RuntimeSuites
+
+fuzz: deps            ## libFuzzer on the decoders for FUZZ_SECONDS (default 60) from the committed corpus
+	bash scripts/fuzz run $${FUZZ_SECONDS:-60}
+
+fuzz-regression: deps ## the committed corpus and every past crash, once each
+	bash scripts/fuzz regress
+
+bench: release        ## benchmarks against reference servers (prints ratios)
+	bash bench/run
+
+demo: build           ## start the plugin and show a dry-run backup and restore through grpcurl
+	bash scripts/demo
+
+gen-proto:            ## regenerate the protobuf-c code and descriptor set from proto/
+	bash scripts/gen-proto
+
+clean:
+	rm -rf .build .build-asan .build-tsan .build-fuzz
