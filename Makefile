@@ -31,9 +31,13 @@ unit: build
 e2e: build            ## the real binary through grpcurl and grpcio
 	PLUGIN_BIN=$(BIN) $(PYTHON) -m pytest -q Tests/e2e
 
-sanitize: deps        ## runtime tests under AddressSanitizer, then ThreadSanitizer
-	$(SWIFT) test --sanitize=address --scratch-path .build-asan --filter RuntimeSuites
-	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter RuntimeSuites
+# The Swift backtracer is switched off under sanitizers: on a failure it would inspect the
+# process from a helper thread, trip ASan itself and hang instead of exiting.
+SANITIZE_ENV := SWIFT_BACKTRACE=enable=no RUNTIME_TESTS_SANITIZER=1
+sanitize: deps        ## runtime tests under AddressSanitizer (+LeakSanitizer), then ThreadSanitizer
+	$(SANITIZE_ENV) timeout 900 $(SWIFT) test --disable-xctest --sanitize=address --scratch-path .build-asan --filter RuntimeSuites
+	$(SANITIZE_ENV) TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/sanitizers/tsan.supp halt_on_error=1" \
+	  timeout 900 $(SWIFT) test --disable-xctest --sanitize=thread --scratch-path .build-tsan --filter RuntimeSuites
 
 fuzz: deps            ## libFuzzer on the decoders for FUZZ_SECONDS (default 60) from the committed corpus
 	bash scripts/fuzz run $${FUZZ_SECONDS:-60}

@@ -1,5 +1,5 @@
 import BackupProtocol
-import Synchronization
+import RPCRuntime
 
 /// Serving status per service name ("" is the server as a whole), with watchers.
 /// Shared by the Health service, Identity's Probe, and the process's shutdown.
@@ -17,13 +17,13 @@ public final class HealthStatus: Sendable {
         var nextID = 0
     }
 
-    private let state: Mutex<State>
+    private let state: LockedState<State>
 
     /// - Parameter services: the services served; each, and "", start SERVING.
     public init(services: [String]) {
         var statuses: [String: Status] = ["": .serving]
         for service in services { statuses[service] = .serving }
-        state = Mutex(State(statuses: statuses))
+        state = LockedState(State(statuses: statuses))
     }
 
     /// The status of `service`, or nil when it is not known.

@@ -15,14 +15,17 @@
 #include <signal.h>
 #include <string.h>
 
-/* GRPC_SLICE_START_PTR is a macro over the slice's inlined/refcounted union. */
-static inline const unsigned char *cgrpc_slice_start(grpc_slice slice) {
-  return GRPC_SLICE_START_PTR(slice);
+/* GRPC_SLICE_START_PTR is a macro over the slice's inlined/refcounted union. A short slice
+ * keeps its bytes inside the struct, so the slice is taken by pointer: a by-value parameter
+ * would hand back the address of this function's own copy, dead once it returns (found by
+ * AddressSanitizer). The pointer is valid as long as *slice is. */
+static inline const unsigned char *cgrpc_slice_start(const grpc_slice *slice) {
+  return GRPC_SLICE_START_PTR(*slice);
 }
 
 /* GRPC_SLICE_LENGTH, for the same reason. */
-static inline size_t cgrpc_slice_length(grpc_slice slice) {
-  return GRPC_SLICE_LENGTH(slice);
+static inline size_t cgrpc_slice_length(const grpc_slice *slice) {
+  return GRPC_SLICE_LENGTH(*slice);
 }
 
 /* A byte buffer holding a copy of `len` bytes. The buffer takes its own slice reference,
@@ -66,5 +69,20 @@ static inline int cgrpc_wait_signal(const sigset_t *set) {
   int sig = 0;
   if (sigwait(set, &sig) != 0) return -1;
   return sig;
+}
+/* ThreadSanitizer cannot see how a tag travels through the core (uninstrumented code, futex
+ * based locks), so it would report the tag's owner and the polling thread as racing. The
+ * hand-off is annotated instead: release when the tag is given to the core, acquire when the
+ * completion queue returns it. The weak symbols exist only in a -sanitize=thread build; in
+ * every other build they are null and these are no-ops. */
+void __tsan_acquire(void *addr) __attribute__((weak));
+void __tsan_release(void *addr) __attribute__((weak));
+
+static inline void cgrpc_tag_handoff_release(void *tag) {
+  if (__tsan_release) __tsan_release(tag);
+}
+
+static inline void cgrpc_tag_handoff_acquire(void *tag) {
+  if (__tsan_acquire) __tsan_acquire(tag);
 }
 #endif

@@ -1,5 +1,5 @@
 import CGRPC
-import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +19,7 @@ public final class Server: Sendable {
     private let configuration: ServerConfiguration
     private let routes: [String: MethodHandler]
     private let tracker = CallTracker()
-    private let state = Mutex<State>(.created)
+    private let state = LockedState<State>(.created)
 
     private enum State {
         case created

@@ -23,7 +23,7 @@ final class CallRequest: @unchecked Sendable {
     }
 
     /// The method path, e.g. `/grpc.health.v1.Health/Check`.
-    var method: String { Self.string(details.pointee.method) }
+    var method: String { SliceBytes.string(details.pointee.method) }
 
     /// The deadline on the monotonic clock, or nil when the client set none.
     var deadline: ContinuousClock.Instant? {
@@ -41,16 +41,9 @@ final class CallRequest: @unchecked Sendable {
         entries.reserveCapacity(array.count)
         for index in 0..<array.count {
             let item = array.metadata[index]
-            entries.append(Metadata.Entry(key: Self.string(item.key), value: Self.bytes(item.value)))
+            entries.append(Metadata.Entry(key: SliceBytes.string(item.key), value: SliceBytes.array(item.value)))
         }
         return Metadata(entries)
     }
 
-    static func bytes(_ slice: grpc_slice) -> [UInt8] {
-        Array(UnsafeBufferPointer(start: cgrpc_slice_start(slice), count: cgrpc_slice_length(slice)))
-    }
-
-    static func string(_ slice: grpc_slice) -> String {
-        String(decoding: UnsafeBufferPointer(start: cgrpc_slice_start(slice), count: cgrpc_slice_length(slice)), as: UTF8.self)
-    }
 }

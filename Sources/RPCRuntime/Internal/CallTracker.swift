@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Counts live calls (a call is live until its last tag is delivered and its handler has
 /// returned: the moment its owner object is freed). Shutdown waits for zero before it
 /// shuts the completion queue down, because starting a batch on a shut-down queue aborts.
@@ -8,7 +6,7 @@ final class CallTracker: Sendable {
         var live = 0
         var drained: Latch?
     }
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     var liveCalls: Int { state.withLock { $0.live } }
 

@@ -12,11 +12,14 @@ final class CompletionTag: @unchecked Sendable {
 
     /// One reference for the core; balanced by `complete(from:)` or `releaseUnused(_:)`.
     func retainedPointer() -> UnsafeMutableRawPointer {
-        Unmanaged.passRetained(self).toOpaque()
+        let pointer = Unmanaged.passRetained(self).toOpaque()
+        cgrpc_tag_handoff_release(pointer)
+        return pointer
     }
 
     /// Takes back the core's reference and runs the body.
     static func complete(from pointer: UnsafeMutableRawPointer, success: Bool) {
+        cgrpc_tag_handoff_acquire(pointer)
         let tag = Unmanaged<CompletionTag>.fromOpaque(pointer).takeRetainedValue()
         tag.body(success)
     }

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A one-way gate: tasks wait until it opens; once open it stays open.
 /// Waiting is cancellation-aware, so a timed wait can race it against a sleep.
 final class Latch: Sendable {
@@ -8,7 +6,7 @@ final class Latch: Sendable {
         var nextID = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     var isOpen: Bool { state.withLock { $0.isOpen } }
 

@@ -1,5 +1,4 @@
 import CGRPC
-import Synchronization
 
 /// Owns one accepted call (`grpc_call *`, one reference, released in deinit) and runs its
 /// handler. Every batch's tag captures the call, so the call outlives its last event; the
@@ -9,7 +8,7 @@ final class ServerCall: @unchecked Sendable {
     private let raw: OpaquePointer
     let context: ServerContext
     private let tracker: CallTracker
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     private struct State {
         var task: Task<Void, Never>?
@@ -119,7 +118,7 @@ final class ServerCall: @unchecked Sendable {
             throw RPCError(.invalidArgument, "the request message cannot be decompressed")
         }
         defer { grpc_slice_unref(slice) }  // readall returned a new reference
-        return Array(UnsafeBufferPointer(start: cgrpc_slice_start(slice), count: cgrpc_slice_length(slice)))
+        return SliceBytes.array(slice)
     }
 
     /// Sends one message (with the initial metadata before the first one).

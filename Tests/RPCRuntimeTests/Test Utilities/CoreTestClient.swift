@@ -87,7 +87,7 @@ final class CoreTestClient {
             guard ok, let buffer = slot else { break }
             var slice = grpc_slice()
             _ = cgrpc_byte_buffer_read_all(buffer, &slice)
-            messages.append(Array(UnsafeBufferPointer(start: cgrpc_slice_start(slice), count: cgrpc_slice_length(slice))))
+            messages.append(withUnsafePointer(to: slice) { Array(UnsafeBufferPointer(start: cgrpc_slice_start($0), count: cgrpc_slice_length($0))) })
             grpc_slice_unref(slice)
             grpc_byte_buffer_destroy(buffer)
         }
@@ -109,7 +109,7 @@ final class CoreTestClient {
                 }
             }
         }
-        let message = String(decoding: UnsafeBufferPointer(start: cgrpc_slice_start(details), count: cgrpc_slice_length(details)), as: UTF8.self)
+        let message = withUnsafePointer(to: details) { String(decoding: UnsafeBufferPointer(start: cgrpc_slice_start($0), count: cgrpc_slice_length($0)), as: UTF8.self) }
         grpc_slice_unref(details)
         return Reply(code: Int32(status.rawValue), message: message, messages: messages)
     }
