@@ -19,17 +19,18 @@ build: deps           ## debug build
 release: deps         ## release build, Swift runtime linked statically
 	$(SWIFT) build $(RELEASE_FLAGS)
 
+# Every step is bounded so a hang fails CI quickly instead of eating its whole budget.
 test: build           ## every test: unit, end-to-end, sanitizers, fuzz corpus
-	$(SWIFT) test
+	SWIFT_BACKTRACE=enable=no timeout 900 $(SWIFT) test
 	$(MAKE) e2e
 	$(MAKE) sanitize
 	$(MAKE) fuzz-regression
 
 unit: build
-	$(SWIFT) test
+	SWIFT_BACKTRACE=enable=no timeout 900 $(SWIFT) test
 
 e2e: build            ## the real binary through grpcurl and grpcio
-	PLUGIN_BIN=$(BIN) $(PYTHON) -m pytest -q Tests/e2e
+	PLUGIN_BIN=$(BIN) timeout 900 $(PYTHON) -m pytest -q Tests/e2e
 
 # The Swift backtracer is switched off under sanitizers: on a failure it would inspect the
 # process from a helper thread, trip ASan itself and hang instead of exiting.
