@@ -26,16 +26,19 @@ public enum Planner {
         let parameters = OperationParameters.parse(request.parameters, for: operation, log: log)
         let chi = ClickHouseInstallation.decode(chiRoot)
         let definition = BackupDefinition.decode(backupRoot)
-        guard let chi, let definition, log.issues.isEmpty else { throw .invalid(log.issues) }
+        let s3Node = backupRoot["spec"]["backup"]["s3"]
+        if backupRoot.object != nil, s3Node.isMissing, parameters.disk == nil {
+            s3Node.issue("is required (or name a backup disk in parameters[\"disk\"])")
+        }
+        // Cross-document checks run whenever both documents decoded, so that one answer lists
+        // every problem rather than the first stage's only.
+        guard let chi, let definition else { throw .invalid(log.issues) }
 
         let target = backupRoot["spec"]["ClickhouseInstallation"]
         if operation == .backup, let named = definition.chiName, named != chi.name {
             target["name"].issue("names ClickHouseInstallation \(JSONWriter.quoted(named)), but chi_definition is \(JSONWriter.quoted(chi.name))")
         }
         let cluster = chooseCluster(chi, named: definition.clusterName, at: target["cluster"]["name"])
-        if definition.s3 == nil, parameters.disk == nil {
-            backupRoot["spec"]["backup"]["s3"].issue("is required (or name a backup disk in parameters[\"disk\"])")
-        }
         let backupName = chooseBackupName(operation, definition, parameters, now: now, log: log)
         guard let cluster, let backupName, log.issues.isEmpty else { throw .invalid(log.issues) }
 
