@@ -46,8 +46,10 @@ fuzz: deps            ## libFuzzer on the decoders for FUZZ_SECONDS (default 60)
 fuzz-regression: deps ## the committed corpus and every past crash, once each
 	bash scripts/fuzz regress
 
-bench: release        ## benchmarks against reference servers (prints ratios)
-	bash bench/run
+bench:                ## runtime benchmark against gRPC C++ and Python grpcio (prints ratios)
+	WITH_BENCH=1 bash scripts/install-deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+	$(PYTHON) bench/run.py
 
 demo: build           ## start the plugin and show a dry-run backup and restore through grpcurl
 	bash scripts/demo
