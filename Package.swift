@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 // clickhouse-backup-plugin: a gRPC backup plugin for the Altinity clickhouse-operator.
 // Layout (one role per module):
-//   CGRPC, CProtobuf         C shims: the gRPC C core and the protobuf-c generated code
+//   CGRPC, CProtobuf, CCurl  C shims: the gRPC C core, protobuf-c generated code, libcurl
 //   RPCRuntime               our small gRPC server runtime over the C core
+//   HTTPTransport            HTTP over libcurl (ClickHouse, S3): pooling, timeouts, --resolve, SigV4
+//   BackupClients            ClickHouse HTTP client, S3 client, secret store
 //   BackupProtocol           the wire messages, mapped by hand to Swift types
 //   BackupDomain             pure: JSON, CHI/CHB models, validation, filters, SQL, plans
 //   BackupService            the gRPC services: Backup, Identity, Health, Reflection
@@ -21,14 +23,17 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGRPC", path: "Sources/CGRPC"),
         .target(name: "CProtobuf", path: "Sources/CProtobuf"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .target(name: "RPCRuntime", dependencies: ["CGRPC"]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl", "RPCRuntime"]),
+        .target(name: "BackupClients", dependencies: ["HTTPTransport", "RPCRuntime", "BackupDomain"]),
         .target(name: "BackupProtocol", dependencies: ["CProtobuf", "RPCRuntime"]),
         .target(name: "BackupDomain"),
-        .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain"]),
+        .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport"]),
         .executableTarget(
             name: "clickhouse-backup-plugin",
             dependencies: [
-                "BackupService", "BackupDomain", "RPCRuntime",
+                "BackupService", "BackupDomain", "BackupClients", "HTTPTransport", "RPCRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +45,8 @@ let package = Package(
         .testTarget(name: "RPCRuntimeTests", dependencies: ["RPCRuntime", "CGRPC"]),
         .testTarget(name: "BackupProtocolTests", dependencies: ["BackupProtocol"]),
         .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain"], exclude: ["Fixtures"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
+        .testTarget(name: "BackupClientsTests", dependencies: ["BackupClients", "HTTPTransport"]),
         .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "BackupDomain", "RPCRuntime", "BackupProtocol"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTransport
+import RPCRuntime
+
+/// The few S3 calls the plugin makes itself (manifests), signed with SigV4 by curl.
+/// Objects are addressed by full URL, as the planner builds them (path-style on a custom
+/// endpoint, virtual-host style on AWS).
+public final class S3Client: Sendable {
+    private let http: HTTPClient
+    private let signing: AWSSigning?
+
+    /// - Parameter signing: nil sends unsigned requests (a public or policy-open bucket).
+    public init(http: HTTPClient, signing: AWSSigning?) {
+        self.http = http
+        self.signing = signing
+    }
+
+    /// PUT an object. `ifNoneMatch` makes it create-only (412 when it exists): a lock.
+    /// - Returns: false when `ifNoneMatch` was set and the object already existed.
+    @discardableResult
+    public func put(_ url: String, body: [UInt8], contentType: String = "application/json", ifNoneMatch: Bool = false) async throws -> Bool {
+        var headers: [(name: String, value: String)] = [("Content-Type", contentType), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]
+        if ifNoneMatch { headers.append(("If-None-Match", "*")) }
+        let response = try await http.send(HTTPRequest(method: "PUT", url: url, headers: headers, body: body, timeout: .seconds(30), signing: signing))
+        if ifNoneMatch, response.status == 412 { return false }
+        try check(response, url: url)
+        return true
+    }
+
+    /// GET an object; nil when it does not exist.
+    public func get(_ url: String) async throws -> [UInt8]? {
+        let response = try await http.send(HTTPRequest(method: "GET", url: url, headers: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+                                                       timeout: .seconds(30), signing: signing))
+        if response.status == 404 { return nil }
+        try check(response, url: url)
+        return response.body
+    }
+
+    private func check(_ response: HTTPResponse, url: String) throws {
+        guard !(200..<300).contains(response.status) else { return }
+        let code = Self.xmlValue("Code", in: response.text) ?? "HTTP \(response.status)"
+        let message = "S3 \(Self.objectName(url)): \(code) (HTTP \(response.status))"
+        switch response.status {
+        case 401, 403: throw RPCError(.permissionDenied, message)
+        case 404: throw RPCError(.notFound, message)
+        case 400..<500: throw RPCError(.failedPrecondition, message)
+        default: throw RPCError(.unavailable, message)
+        }
+    }
+
+    /// `host/bucket/key` for messages, without the scheme's query or credentials.
+    static func objectName(_ url: String) -> String {
+        let withoutScheme = url.components(separatedBy: "://").last ?? url
+        return withoutScheme.components(separatedBy: "?").first ?? withoutScheme
+    }
+
+    static func xmlValue(_ tag: String, in text: String) -> String? {
+        guard let start = text.range(of: "<\(tag)>"), let end = text.range(of: "</\(tag)>", range: start.upperBound..<text.endIndex) else { return nil }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+}

@@ -1,0 +1,48 @@
+import BackupDomain
+import Foundation
+import RPCRuntime
+
+/// Resolves the CHB's secret references (`{name, key}`) to values, at execution time only.
+///
+/// Where it looks, in order:
+/// 1. `DIRECTORY/<name>/<key>`: a Kubernetes Secret mounted as a volume (`--secrets-dir`).
+///    One trailing newline is dropped (editors add one to files written by hand).
+/// 2. The environment variable `CLICKHOUSE_BACKUP_PLUGIN_SECRET_<NAME>_<KEY>`, upper-cased,
+///    every other character than A-Z and 0-9 turned into `_` (e.g. secret `s3-credentials`,
+///    key `accessKeyId` → `CLICKHOUSE_BACKUP_PLUGIN_SECRET_S3_CREDENTIALS_ACCESSKEYID`).
+///
+/// A reference found nowhere is FAILED_PRECONDITION naming the secret and key; values are
+/// never part of a message.
+public struct SecretStore: Sendable {
+    public var directory: String?
+    public var environment: [String: String]
+
+    public init(directory: String?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.directory = directory
+        self.environment = environment
+    }
+
+    public static func environmentName(_ reference: SecretReference) -> String {
+        let raw = "CLICKHOUSE_BACKUP_PLUGIN_SECRET_\(reference.name)_\(reference.key)".uppercased()
+        return String(raw.map { ($0.isASCII && ($0.isLetter || $0.isNumber)) ? $0 : "_" })
+    }
+
+    public func value(_ reference: SecretReference) throws -> String {
+        if let directory, Self.isSafeComponent(reference.name), Self.isSafeComponent(reference.key) {
+            let path = "\(directory)/\(reference.name)/\(reference.key)"
+            if let data = FileManager.default.contents(atPath: path) {
+                var text = String(decoding: data, as: UTF8.self)
+                if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+                return text
+            }
+        }
+        if let value = environment[Self.environmentName(reference)] { return value }
+        let looked = (directory.map { ["\($0)/\(reference.name)/\(reference.key)"] } ?? []) + ["$" + Self.environmentName(reference)]
+        throw RPCError(.failedPrecondition, "\(reference) not found (looked in \(looked.joined(separator: ", ")))")
+    }
+
+    /// A secret's name or key as a single path component: no traversal out of the directory.
+    static func isSafeComponent(_ text: String) -> Bool {
+        !text.isEmpty && text != "." && text != ".." && !text.contains("/") && !text.contains("\0")
+    }
+}
