@@ -2,45 +2,56 @@ import BackupDomain
 import BackupProtocol
 import RPCRuntime
 
-/// `altinity.backup.v1.Backup`: plans every call; a dry run answers with the plan.
-/// Execution against ClickHouse is not built yet: a real run answers UNIMPLEMENTED.
+/// `altinity.backup.v1.Backup`: plans every call; a dry run answers with the plan, any other
+/// call runs it on the cluster and answers when ClickHouse is done.
 public struct BackupServiceProvider: Sendable {
     public static let serviceName = "altinity.backup.v1.Backup"
     private let now: @Sendable () -> Int64
+    private let environment: ExecutionEnvironment?
 
-    /// - Parameter now: the wall clock (tests pass a fixed one).
-    public init(now: @escaping @Sendable () -> Int64 = WallClock.unixSeconds) { self.now = now }
+    /// - Parameters:
+    ///   - environment: what execution needs; nil serves plans only (real runs UNIMPLEMENTED).
+    ///   - now: the wall clock (tests pass a fixed one).
+    public init(environment: ExecutionEnvironment?, now: @escaping @Sendable () -> Int64 = WallClock.unixSeconds) {
+        self.environment = environment
+        self.now = now
+    }
 
     public var definition: ServiceDefinition {
         ServiceDefinition(name: Self.serviceName, methods: [
-            "Backup": .unary(BackupRequest.self, BackupResult.self) { request, _ in try backup(request) },
-            "Restore": .unary(RestoreRequest.self, RestoreResult.self) { request, _ in try restore(request) },
+            "Backup": .unary(BackupRequest.self, BackupResult.self) { request, _ in try await backup(request) },
+            "Restore": .unary(RestoreRequest.self, RestoreResult.self) { request, _ in try await restore(request) },
         ])
     }
 
     /// Handles `Backup`.
-    public func backup(_ request: BackupRequest) throws -> BackupResult {
+    public func backup(_ request: BackupRequest) async throws -> BackupResult {
         let startedAt = now()
         let plan = try Planner.plan(.backup, Planner.Request(chiDefinition: request.chiDefinition,
                                                              backupDefinition: request.backupDefinition,
                                                              parameters: request.parameters), now: startedAt)
-        guard plan.parameters.dryRun else { throw Self.notExecutable }
-        return BackupResult(backupID: plan.id, backupName: plan.name, startedAt: startedAt, stoppedAt: now(),
-                            metadata: plan.metadata())
+        let metadata = try await outcome(of: plan, startedAt: startedAt)
+        return BackupResult(backupID: plan.id, backupName: plan.name, startedAt: startedAt, stoppedAt: now(), metadata: metadata)
     }
 
     /// Handles `Restore`.
-    public func restore(_ request: RestoreRequest) throws -> RestoreResult {
+    public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
         let startedAt = now()
         let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition,
                                                               backupDefinition: request.backupDefinition,
                                                               parameters: request.parameters), now: startedAt)
-        guard plan.parameters.dryRun else { throw Self.notExecutable }
-        return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: startedAt, stoppedAt: now(),
-                             metadata: plan.metadata())
+        let metadata = try await outcome(of: plan, startedAt: startedAt)
+        return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: startedAt, stoppedAt: now(), metadata: metadata)
+    }
+
+    /// The plan itself for a dry run, else what running it produced.
+    private func outcome(of plan: OperationPlan, startedAt: Int64) async throws -> [String: String] {
+        if plan.parameters.dryRun { return plan.metadata() }
+        guard let environment else { throw Self.notExecutable }
+        return try await OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now).run()
     }
 
     static let notExecutable = RPCError(
         .unimplemented,
-        "this version plans backups and restores but does not run them yet; set parameters[\"dry_run\"] = \"true\" to see the plan")
+        "this server was started without execution; set parameters[\"dry_run\"] = \"true\" to see the plan")
 }

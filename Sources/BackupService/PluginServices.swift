@@ -7,7 +7,7 @@ public struct PluginServices: Sendable {
     public let definitions: [ServiceDefinition]
 
     /// - Parameter backup: the Backup service (tests may pass one with a fixed clock).
-    public init(backup: BackupServiceProvider = BackupServiceProvider()) {
+    public init(backup: BackupServiceProvider) {
         let served = [BackupServiceProvider.serviceName, IdentityServiceProvider.serviceName, HealthServiceProvider.serviceName]
             + ReflectionServiceProvider.serviceNames
         let health = HealthStatus(services: served)

@@ -40,7 +40,9 @@ public final class HTTPClient: Sendable {
         let request = transfer.request
         let headers = CurlStringList(request.headers.map { "\($0.name): \($0.value)" }
             + (request.body.isEmpty || request.headers.contains { $0.name.lowercased() == "content-type" } ? [] : ["Content-Type: application/octet-stream"])
-            + ["Expect:"])  // no 100-continue round trip before bodies
+            // No 100-continue round trip before large bodies; not on signed requests, where
+            // curl would sign the empty header and S3 would reject the signature.
+            + (request.signing == nil ? ["Expect:"] : []))
         let resolve = CurlStringList(configuration.resolve)
         easy.set(CURLOPT_URL, request.url)
         easy.set(CURLOPT_NOSIGNAL, 1)

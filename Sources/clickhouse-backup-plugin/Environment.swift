@@ -16,4 +16,18 @@ enum Environment {
         guard let value = getenv(prefix + name), let number = Int(String(cString: value)) else { return fallback }
         return number
     }
+
+    static func optionalString(_ name: String) -> String? {
+        guard let value = getenv(prefix + name) else { return nil }
+        return String(cString: value)
+    }
+
+    static func list(_ name: String) -> [String] {
+        guard let value = getenv(prefix + name) else { return [] }
+        return String(cString: value).split(separator: ",").map { String($0).filter { !$0.isWhitespace } }.filter { !$0.isEmpty }
+    }
+
+    static func flag(_ name: String) -> Bool {
+        ["1", "true", "yes"].contains(string(name, default: "").lowercased())
+    }
 }

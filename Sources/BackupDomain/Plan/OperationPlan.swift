@@ -9,6 +9,21 @@ public struct PlannedHost: Equatable, Sendable {
     public let location: String
     /// The statement, or nil when the table list must be read from the server first.
     public let statement: BackupStatement?
+    /// What the statement reads or writes, and its settings: the executor builds the
+    /// statement from these once it has listed the tables.
+    public let destination: BackupDestination
+    public let settings: [(name: String, value: SettingValue)]
+
+    public static func == (a: PlannedHost, b: PlannedHost) -> Bool {
+        a.host == b.host && a.reason == b.reason && a.operationID == b.operationID && a.location == b.location
+            && a.statement == b.statement && a.destination == b.destination
+            && a.settings.map(\.name) == b.settings.map(\.name) && a.settings.map(\.value) == b.settings.map(\.value)
+    }
+
+    /// The statement for `elements` on this host.
+    public func statement(verb: BackupStatement.Verb, elements: [BackupElement]) -> BackupStatement {
+        BackupStatement(verb: verb, elements: elements, destination: destination, settings: settings)
+    }
 }
 
 /// Everything an operation will do, decided before anything is touched.
@@ -33,6 +48,10 @@ public struct OperationPlan: Equatable, Sendable {
     public let tables: String
     public let hosts: [PlannedHost]
     public let parameters: OperationParameters
+    /// The CHB (or ScheduledBackup) the operation came from.
+    public let definition: BackupDefinition
+    /// The backup's root, where the manifest lives (hosts write below it).
+    public let rootDestination: BackupDestination
 
     /// The plan as `metadata` for a dry run: flat keys for people reading grpcurl output,
     /// and `plan` with the whole plan as JSON. SQL is redacted.

@@ -54,13 +54,15 @@ public enum Planner {
             let shardKey = parameters.replicas == .all ? "shard-\(host.shardIndex)-replica-\(host.replicaIndex)/" : "shard-\(host.shardIndex)/"
             let (destination, location) = Self.destination(definition.s3, disk: parameters.disk, key: rootKey + shardKey)
             let operationID = "\(id)-s\(host.shardIndex)-r\(host.replicaIndex)"
+            let hostSettings = settings(operation, parameters, id: operationID)
             let statement = elements.map {
                 BackupStatement(verb: operation == .backup ? .backup : .restore, elements: $0, destination: destination,
-                                settings: settings(operation, parameters, id: operationID))
+                                settings: hostSettings)
             }
-            return PlannedHost(host: host, reason: reason, operationID: operationID, location: location, statement: statement)
+            return PlannedHost(host: host, reason: reason, operationID: operationID, location: location, statement: statement,
+                               destination: destination, settings: hostSettings)
         }
-        let (_, rootLocation) = destination(definition.s3, disk: parameters.disk, key: rootKey)
+        let (rootDestination, rootLocation) = destination(definition.s3, disk: parameters.disk, key: rootKey)
         let credentials: String
         if parameters.disk != nil {
             credentials = "backup disk \(parameters.disk!) configured on the servers"
@@ -73,7 +75,8 @@ public enum Planner {
         return OperationPlan(
             operation: operation, id: id, name: name, backupName: backupName, chi: chi, cluster: cluster.name,
             location: rootLocation, endpoint: parameters.disk == nil ? definition.s3?.endpoint : nil, credentials: credentials,
-            filter: definition.filter, tables: describe(definition.filter), hosts: hosts, parameters: parameters)
+            filter: definition.filter, tables: describe(definition.filter), hosts: hosts, parameters: parameters,
+            definition: definition, rootDestination: rootDestination)
     }
 
     private static func parseDocument(_ bytes: [UInt8], name: String, log: IssueLog) -> JSONNode {

@@ -1,0 +1,40 @@
+import BackupClients
+import HTTPTransport
+
+/// What execution needs from the process: the HTTP client, ClickHouse credentials, where
+/// secrets live, and how to pace polling and bound S3 retries.
+public struct ExecutionEnvironment: Sendable {
+    public var http: HTTPClient
+    public var clickHouse: ClickHouseCredentials
+    public var secrets: SecretStore
+    /// SigV4 region for the plugin's own S3 requests (manifests).
+    public var s3Region: String
+    /// `backup_restore_s3_retry_attempts` for every BACKUP/RESTORE: a dead endpoint fails in
+    /// seconds instead of ClickHouse's default of 1000 attempts.
+    public var s3RetryAttempts: Int
+    public var poll: PollSchedule
+
+    public init(http: HTTPClient, clickHouse: ClickHouseCredentials, secrets: SecretStore, s3Region: String = "us-east-1",
+                s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule()) {
+        self.http = http
+        self.clickHouse = clickHouse
+        self.secrets = secrets
+        self.s3Region = s3Region
+        self.s3RetryAttempts = s3RetryAttempts
+        self.poll = poll
+    }
+}
+
+/// Adaptive polling of system.backups: fast at first (most small operations end within a
+/// few hundred milliseconds), then backing off so a long backup costs one query per `maximum`.
+public struct PollSchedule: Sendable {
+    public var initial: Duration = .milliseconds(20)
+    public var factor: Double = 1.5
+    public var maximum: Duration = .seconds(2)
+
+    public init() {}
+
+    func next(after delay: Duration) -> Duration {
+        min(maximum, delay * factor)
+    }
+}

@@ -1,0 +1,125 @@
+import BackupClients
+import BackupDomain
+import Foundation
+import RPCRuntime
+
+/// One host's BACKUP or RESTORE: list its tables, build the statement, start it ASYNC with
+/// its deterministic id, and follow it in system.backups to a terminal status.
+struct HostOperation: Sendable {
+    let planned: PlannedHost
+    let verb: BackupStatement.Verb
+    let client: ClickHouseClient
+    let filter: TableFilter
+    let renames: [String: String]
+    /// The destination with secrets resolved (the plan holds references only).
+    let destination: BackupDestination
+    let environment: ExecutionEnvironment
+    let cancelOnAbort: Bool
+    /// Restore of a filter that needs listing: the tables recorded in the manifest.
+    let tablesFromManifest: [TableName]?
+
+    struct Outcome: Sendable {
+        var planned: PlannedHost
+        var status: String
+        var error: String?
+        var tables: [TableName]
+        var numFiles: Int64 = 0
+        var totalSize: Int64 = 0
+        var compressedSize: Int64 = 0
+        var uncompressedSize: Int64 = 0
+        /// True when the operation was already known to ClickHouse (a retried call).
+        var reused = false
+    }
+
+    static let terminal: Set<String> = ["BACKUP_CREATED", "BACKUP_FAILED", "BACKUP_CANCELLED", "RESTORED", "RESTORE_FAILED",
+                                        "RESTORE_CANCELLED", "BACKUP_COMPLETE", "FAILED_TO_BACKUP", "FAILED_TO_RESTORE"]
+    static let succeeded: Set<String> = ["BACKUP_CREATED", "RESTORED", "BACKUP_COMPLETE"]
+
+    func run() async throws -> Outcome {
+        let tables = try await selectedTables()
+        var statement: BackupStatement
+        if let planned = planned.statement {
+            statement = planned
+        } else {
+            guard !tables.isEmpty else {
+                throw RPCError(.notFound, "\(client.endpoint): no table matches \(filter.whiteList.map(\.source).joined(separator: ", "))")
+            }
+            statement = planned.statement(verb: verb, elements: tables.map { name in
+                .table(name, renamedTo: renames[name.database].map { TableName(database: $0, table: name.table) })
+            })
+        }
+        statement.destination = destination
+        if case .s3 = destination { statement.settings.append(("backup_restore_s3_retry_attempts", .integer(environment.s3RetryAttempts))) }
+        var reused = false
+        do {
+            _ = try await client.execute(try statement.executable(), timeout: .seconds(60))
+        } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
+            reused = true  // a retried call: the operation with this id exists; follow it
+        }
+        var outcome = try await follow()
+        outcome.tables = tables
+        outcome.reused = reused
+        return outcome
+    }
+
+    /// The tables this host has that the filter selects (backup), or the restore's list.
+    private func selectedTables() async throws -> [TableName] {
+        if verb == .restore { return tablesFromManifest ?? [] }
+        let rows = try await client.rows("SELECT database, name FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
+                                         timeout: .seconds(30))
+        let available = rows.compactMap { row -> TableName? in
+            guard case .string(let database)? = row["database"], case .string(let name)? = row["name"] else { return nil }
+            return TableName(database: database, table: name)
+        }
+        return filter.select(from: available)
+    }
+
+    /// Polls system.backups until the operation ends; on cancellation, leaves it running
+    /// unless `cancel_on_abort`.
+    private func follow() async throws -> Outcome {
+        let id = SQLQuoting.string(planned.operationID)
+        let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
+        var delay = environment.poll.initial
+        while true {
+            do {
+                try Task.checkCancellation()
+                if let row = try await client.rows(query, timeout: .seconds(30)).first,
+                   case .string(let status)? = row["status"], Self.terminal.contains(status) {
+                    return outcome(row, status: status)
+                }
+                try await Task.sleep(for: delay)
+            } catch is CancellationError {
+                if cancelOnAbort { await cancelOperation() }
+                throw CancellationError()
+            }
+            delay = environment.poll.next(after: delay)
+        }
+    }
+
+    private func cancelOperation() async {
+        let id = SQLQuoting.string(planned.operationID)
+        // A fresh task: this one is cancelled, and the KILL must still go out.
+        let client = self.client
+        await Task.detached {
+            _ = try? await client.execute("KILL QUERY WHERE query_id IN (SELECT query_id FROM system.backups WHERE id = \(id)) SYNC",
+                                          timeout: .seconds(10))
+        }.value
+    }
+
+    private func outcome(_ row: JSONValue, status: String) -> Outcome {
+        func number(_ key: String) -> Int64 {
+            switch row[key] {
+            case .number(let text)?, .string(let text)?: return Int64(text) ?? 0
+            default: return 0
+            }
+        }
+        var error: String?
+        if case .string(let text)? = row["error"], !text.isEmpty {
+            // The stack trace ClickHouse appends is for its developers, not for the operator.
+            error = text.components(separatedBy: ", Stack trace").first?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return Outcome(planned: planned, status: status, error: error, tables: [], numFiles: number("num_files"),
+                       totalSize: number("total_size"), compressedSize: number("compressed_size"),
+                       uncompressedSize: number("uncompressed_size"))
+    }
+}

@@ -1,0 +1,65 @@
+import BackupDomain
+
+/// The record of one backup, written next to its data as `manifest.json`: at start with
+/// state InProgress, rewritten at the end as Completed or Failed. The source of truth for
+/// listing backups and for restoring with filters that need a table list.
+struct Manifest {
+    static let fileName = "manifest.json"
+    static let format = 1
+
+    let plan: OperationPlan
+    let startedAt: Int64
+
+    func json(state: String, stoppedAt: Int64?, outcomes: [HostOperation.Outcome], error: String?) -> JSONValue {
+        let definition = plan.definition
+        var hosts: [JSONValue] = []
+        for planned in plan.hosts {
+            let outcome = outcomes.first { $0.planned.operationID == planned.operationID }
+            hosts.append(.object([
+                "shard": .number(String(planned.host.shardIndex)),
+                "replica": .number(String(planned.host.replicaIndex)),
+                "fqdn": .string(planned.host.fqdn),
+                "clickhouse_id": .string(planned.operationID),
+                "location": .string(planned.location),
+                "status": outcome.map { .string($0.status) } ?? .string("PENDING"),
+                "error": outcome?.error.map(JSONValue.string) ?? .null,
+                "tables": .array((outcome?.tables ?? []).map { .array([.string($0.database), .string($0.table)]) }),
+                "num_files": .number(String(outcome?.numFiles ?? 0)),
+                "total_size": .number(String(outcome?.totalSize ?? 0)),
+                "compressed_size": .number(String(outcome?.compressedSize ?? 0)),
+            ]))
+        }
+        return .object([
+            "format": .number(String(Self.format)),
+            "plugin_version": .string(PluginInfo.version),
+            "state": .string(state),
+            "backup_id": .string(plan.id),
+            "backup_name": .string(plan.backupName),
+            "chi": .object(["namespace": .string(plan.chi.namespace), "name": .string(plan.chi.name), "cluster": .string(plan.cluster)]),
+            "chb": .object(["namespace": .string(definition.namespace), "name": .string(definition.name),
+                            "uid": definition.uid.map(JSONValue.string) ?? .null]),
+            "location": .string(plan.location),
+            "tables": .string(plan.tables),
+            "compression": .string(plan.parameters.compressionMethod ?? "default"),
+            "started_at": .number(String(startedAt)),
+            "stopped_at": stoppedAt.map { .number(String($0)) } ?? .null,
+            "hosts": .array(hosts),
+            "error": error.map(JSONValue.string) ?? .null,
+        ])
+    }
+
+    /// Each shard's table list in a manifest, keyed by shard index.
+    static func tables(in manifest: JSONValue) -> [String: [TableName]] {
+        guard case .array(let hosts)? = manifest["hosts"] else { return [:] }
+        var result: [String: [TableName]] = [:]
+        for host in hosts {
+            guard case .number(let shard)? = host["shard"], case .array(let tables)? = host["tables"] else { continue }
+            result[shard] = tables.compactMap { value in
+                guard case .array(let parts) = value, parts.count == 2,
+                      case .string(let database) = parts[0], case .string(let table) = parts[1] else { return nil }
+                return TableName(database: database, table: table)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,144 @@
+import BackupClients
+import BackupDomain
+import Foundation
+import HTTPTransport
+import RPCRuntime
+
+/// Runs a planned BACKUP or RESTORE on every planned host at once, records it in the
+/// manifest, and turns the outcome into the call's metadata or its error.
+struct OperationRunner {
+    let plan: OperationPlan
+    let environment: ExecutionEnvironment
+    let startedAt: Int64
+    let now: @Sendable () -> Int64
+
+    /// - Returns: the result's metadata. - Throws: an error carrying its gRPC code; the
+    ///   manifest says Failed and nothing is reported as completed.
+    func run() async throws -> [String: String] {
+        let resolved = try resolveSecrets()
+        let manifest = Manifest(plan: plan, startedAt: startedAt)
+        let store = manifestStore(resolved)
+        let verb: BackupStatement.Verb = plan.operation == .backup ? .backup : .restore
+
+        var manifestTables: [String: [TableName]]?
+        if plan.operation == .restore, plan.hosts.contains(where: { $0.statement == nil }) {
+            guard let store, let bytes = try await store.client.get(store.url) else {
+                throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
+            }
+            manifestTables = Manifest.tables(in: try JSONParser.parse(bytes))
+        }
+        if plan.operation == .backup, let store {
+            try await store.client.put(store.url, body: Array(JSONWriter.string(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil)).utf8))
+        }
+
+        let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
+        let operations = plan.hosts.map { planned in
+            HostOperation(planned: planned, verb: verb,
+                          client: ClickHouseClient(http: environment.http,
+                                                   endpoint: ClickHouseEndpoint(host: planned.host.fqdn, port: planned.host.clickHousePort, secure: planned.host.secure),
+                                                   credentials: environment.clickHouse, secrets: resolved.values),
+                          filter: plan.filter, renames: plan.operation == .restore ? renames : [:],
+                          destination: resolved.destination(planned.destination), environment: environment,
+                          cancelOnAbort: plan.parameters.cancelOnAbort,
+                          tablesFromManifest: manifestTables.map { $0[String(planned.host.shardIndex)] ?? [] })
+        }
+        var outcomes: [HostOperation.Outcome] = []
+        var failures: [RPCError] = []
+        await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
+            for operation in operations {
+                group.addTask { await Result { try await operation.run() } }
+            }
+            for await result in group {
+                switch result {
+                case .success(let outcome): outcomes.append(outcome)
+                case .failure(let error): failures.append(RPCError.from(error))
+                }
+            }
+        }
+        try Task.checkCancellation()
+        outcomes.sort { ($0.planned.host.shardIndex, $0.planned.host.replicaIndex) < ($1.planned.host.shardIndex, $1.planned.host.replicaIndex) }
+        for outcome in outcomes where !HostOperation.succeeded.contains(outcome.status) {
+            let host = "\(outcome.planned.host.fqdn):\(outcome.planned.host.clickHousePort)"
+            let error = outcome.error.flatMap { ClickHouseError.parse($0, host: host) }
+            failures.append(error.map { RPCError($0.statusCode, "\(outcome.status): \($0)") }
+                            ?? RPCError(.aborted, "\(host): \(outcome.status)"))
+        }
+        let stoppedAt = now()
+        if let failure = failures.first {
+            let message = failures.count == 1 ? failure.message : "\(failures.count) hosts failed; first: \(failure.message)"
+            if plan.operation == .backup, let store {
+                _ = try? await store.client.put(store.url, body: Array(JSONWriter.string(manifest.json(state: "Failed", stoppedAt: stoppedAt, outcomes: outcomes, error: message)).utf8))
+            }
+            throw RPCError(failure.code, message)
+        }
+        if plan.operation == .backup, let store {
+            try await store.client.put(store.url, body: Array(JSONWriter.string(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil)).utf8))
+        }
+        return metadata(outcomes, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
+    }
+
+    private func metadata(_ outcomes: [HostOperation.Outcome], manifest: String?) -> [String: String] {
+        let tables = Set(outcomes.flatMap(\.tables)).sorted()
+        var metadata: [String: String] = [
+            "state": "Completed",
+            "operation": plan.operation.rawValue,
+            "chi": "\(plan.chi.namespace)/\(plan.chi.name)",
+            "cluster": plan.cluster,
+            "location": plan.location,
+            "hosts": outcomes.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }.joined(separator: ","),
+            "databases": Set(tables.map(\.database)).sorted().joined(separator: ","),
+            "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
+            "num_files": String(outcomes.reduce(0) { $0 + $1.numFiles }),
+            "total_size": String(outcomes.reduce(0) { $0 + $1.totalSize }),
+            "compressed_size": String(outcomes.reduce(0) { $0 + $1.compressedSize }),
+            "uncompressed_size": String(outcomes.reduce(0) { $0 + $1.uncompressedSize }),
+            "compression": plan.parameters.compressionMethod ?? "default",
+            "manifest": manifest ?? "not written: the plugin holds no S3 credentials for this destination",
+        ]
+        if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
+        if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
+        if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
+        for outcome in outcomes {
+            let key = "host.\(outcome.planned.host.shardIndex).\(outcome.planned.host.replicaIndex)"
+            metadata["\(key).fqdn"] = outcome.planned.host.fqdn
+            metadata["\(key).id"] = outcome.planned.operationID
+            metadata["\(key).status"] = outcome.status
+            metadata["\(key).location"] = outcome.planned.location
+        }
+        return metadata
+    }
+
+    /// The S3 credentials of the CHB, resolved; the values are kept to mask them in errors.
+    struct ResolvedSecrets {
+        var accessKeyID: String?
+        var secretAccessKey: String?
+        var values: [String] { [accessKeyID, secretAccessKey].compactMap { $0 } }
+
+        func destination(_ destination: BackupDestination) -> BackupDestination {
+            guard case .s3(let url, let key, let secret) = destination, key != nil, secret != nil,
+                  let accessKeyID, let secretAccessKey else { return destination }
+            return .s3(url: url, accessKeyID: .value(accessKeyID), secretAccessKey: .value(secretAccessKey))
+        }
+    }
+
+    private func resolveSecrets() throws -> ResolvedSecrets {
+        guard let credentials = plan.definition.s3?.credentials, plan.parameters.disk == nil else { return ResolvedSecrets() }
+        return ResolvedSecrets(accessKeyID: try environment.secrets.value(credentials.accessKeyID),
+                               secretAccessKey: try environment.secrets.value(credentials.secretAccessKey))
+    }
+
+    /// Where the manifest goes: next to the data when the plugin has the destination's S3
+    /// credentials. With server-side credentials (IAM roles) or a backup disk the plugin
+    /// cannot reach the bucket, and says so in the metadata.
+    private func manifestStore(_ secrets: ResolvedSecrets) -> (client: S3Client, url: String)? {
+        guard case .s3(let url, _, _) = plan.rootDestination, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
+        let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
+        return (S3Client(http: environment.http, signing: signing), url + Manifest.fileName)
+    }
+}
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
