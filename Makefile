@@ -10,8 +10,8 @@ RELEASE_BIN := .build/release/clickhouse-backup-plugin
 
 all: build
 
-deps:                 ## install what the build and tests need (apt + pip), idempotent
-	bash scripts/install-deps
+deps:                 ## install what the build and tests need (apt + pip, with the test stack), idempotent
+	WITH_STACK=1 bash scripts/install-deps
 
 build: deps           ## debug build
 	$(SWIFT) build

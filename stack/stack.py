@@ -78,6 +78,10 @@ def up(args):
     <access_key_id>{access_key}</access_key_id><secret_access_key>{secret_key}</secret_access_key>
   </s3_backup></disks></storage_configuration>
   <backups><allowed_disk>s3_backup</allowed_disk><allowed_path>/</allowed_path></backups>
+  <s3><stack_bucket>
+    <endpoint>{endpoint}/{BUCKET}/server-credentials/</endpoint>
+    <access_key_id>{access_key}</access_key_id><secret_access_key>{secret_key}</secret_access_key>
+  </stack_bucket></s3>
 </clickhouse>
 """)
     hosts = []

@@ -39,7 +39,9 @@ public struct BackupServiceProvider: Sendable {
         let startedAt = now()
         let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition,
                                                               backupDefinition: request.backupDefinition,
-                                                              parameters: request.parameters), now: startedAt)
+                                                              parameters: request.parameters,
+                                                              nonce: String(UInt64.random(in: 0...UInt64.max), radix: 16)),
+                                  now: startedAt)
         let metadata = try await outcome(of: plan, startedAt: startedAt)
         return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: startedAt, stoppedAt: now(), metadata: metadata)
     }

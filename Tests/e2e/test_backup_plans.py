@@ -55,10 +55,11 @@ def test_dry_run_restore_through_grpcio(plugin, stubs):
     channel.close()
 
 
-def test_without_dry_run_execution_is_unimplemented(plugin):
+def test_without_dry_run_it_runs_and_a_missing_secret_is_failed_precondition(plugin):
+    # No secrets directory and no environment fallback: the CHB's references cannot resolve.
     rc, _, err = call_backup(plugin, example("chi-demo.json"), example("chb-demo.json"))
-    assert rc == 64 + 12
-    assert 'set parameters["dry_run"] = "true"' in err
+    assert rc == 64 + 9
+    assert "secret s3-credentials/accessKeyId not found" in err
 
 
 def mutate(document, path, value):

@@ -13,14 +13,10 @@ extension Planner {
         let renames = operation == .restore ? mapping : [:]
         var elements: [BackupElement] = []
         if filter.whiteList.isEmpty {
-            // Renamed databases must be listed on their own: ALL cannot rename.
-            let renamed = renames.keys.sorted().filter { !blackDatabases.contains($0) }
-            for source in renamed {
-                elements.append(.database(source, renamedTo: renames[source], exceptTables: blackTables.filter { $0.database == source }))
-            }
-            elements.append(.all(exceptDatabases: TableFilter.systemDatabases + blackDatabases + renamed,
-                                 exceptTables: blackTables.filter { !renamed.contains($0.database) }))
-            return elements
+            // ClickHouse refuses ALL next to other elements, and ALL cannot rename: a restore
+            // that renames everything-but-some is built from the backup's table list instead.
+            if !renames.isEmpty { return nil }
+            return [.all(exceptDatabases: TableFilter.systemDatabases + blackDatabases, exceptTables: blackTables)]
         }
         var wholeDatabases: [String] = []
         for pattern in filter.whiteList where pattern.isWholeDatabase {

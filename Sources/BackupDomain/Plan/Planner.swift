@@ -7,11 +7,15 @@ public enum Planner {
         public var chiDefinition: [UInt8]
         public var backupDefinition: [UInt8]
         public var parameters: [String: String]
+        /// Makes each restore's id unique even for two calls in the same second (the caller
+        /// passes something random; a backup's id never depends on it).
+        public var nonce: String
 
-        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String]) {
+        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String], nonce: String = "") {
             self.chiDefinition = chiDefinition
             self.backupDefinition = backupDefinition
             self.parameters = parameters
+            self.nonce = nonce
         }
     }
 
@@ -44,7 +48,7 @@ public enum Planner {
 
         let sourceCHI = operation == .backup ? (chi.namespace, chi.name) : (definition.namespace, definition.chiName ?? chi.name)
         let rootKey = "\(sourceCHI.0)/\(sourceCHI.1)/\(backupName)/"
-        let id = operationID(operation, definition, chi: chi, backupName: backupName, now: now)
+        let id = operationID(operation, definition, chi: chi, backupName: backupName, now: now, nonce: request.nonce)
         let elements = statementElements(operation, definition.filter, parameters)
         if let elements, elements.isEmpty {
             backupRoot["spec"]["backup"]["dbTable"].issue("selects no table: the black list removes everything the white list takes")
@@ -118,7 +122,7 @@ public enum Planner {
     /// Deterministic for the same backup: the CHB's uid when it has one, else namespace/name
     /// (and, for a schedule, the run's name). Restores are unique per call.
     private static func operationID(_ operation: OperationParameters.Operation, _ definition: BackupDefinition,
-                                    chi: ClickHouseInstallation, backupName: String, now: Int64) -> String {
+                                    chi: ClickHouseInstallation, backupName: String, now: Int64, nonce: String) -> String {
         switch operation {
         case .backup:
             let identity = definition.uid.map { "uid:\($0)" } ?? "name:\(definition.namespace)/\(definition.name)"
@@ -126,7 +130,7 @@ public enum Planner {
             if case .scheduled = definition.kind { scheduled = "@" + backupName } else { scheduled = "" }
             return "chb-" + SHA256.hex("backup\n\(identity)\(scheduled)").prefix(24)
         case .restore:
-            return "chr-" + SHA256.hex("restore\n\(chi.namespace)/\(chi.name)\n\(definition.namespace)/\(backupName)\n\(now)").prefix(24)
+            return "chr-" + SHA256.hex("restore\n\(chi.namespace)/\(chi.name)\n\(definition.namespace)/\(backupName)\n\(now)\n\(nonce)").prefix(24)
         }
     }
 

@@ -50,6 +50,7 @@ struct HostOperation: Sendable {
         }
         statement.destination = destination
         if case .s3 = destination { statement.settings.append(("backup_restore_s3_retry_attempts", .integer(environment.s3RetryAttempts))) }
+        if verb == .restore { try await createTableOnlyDatabases(statement) }
         var reused = false
         do {
             _ = try await client.execute(try statement.executable(), timeout: .seconds(60))
@@ -60,6 +61,21 @@ struct HostOperation: Sendable {
         outcome.tables = tables
         outcome.reused = reused
         return outcome
+    }
+
+    /// `RESTORE TABLE db.t` needs `db` to exist (only `RESTORE DATABASE` creates one), so the
+    /// databases of table elements are created first, with the server's default engine.
+    private func createTableOnlyDatabases(_ statement: BackupStatement) async throws {
+        var databases: [String] = []
+        for element in statement.elements {
+            if case .table(let name, let renamed) = element {
+                let database = renamed?.database ?? name.database
+                if !databases.contains(database) { databases.append(database) }
+            }
+        }
+        for database in databases {
+            _ = try await client.execute("CREATE DATABASE IF NOT EXISTS \(SQLQuoting.identifier(database))", timeout: .seconds(30))
+        }
     }
 
     /// The tables this host has that the filter selects (backup), or the restore's list.

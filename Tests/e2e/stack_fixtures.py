@@ -1,0 +1,98 @@
+"""Fixtures over the local stack (scripts/stack): ClickHouse hosts, S3, and a plugin wired to them."""
+import json
+import pathlib
+import subprocess
+import urllib.request
+
+import grpc
+import pytest
+
+from conftest import ROOT, Plugin
+
+STACK_DIR = ROOT / ".stack"
+
+
+class Stack:
+    def __init__(self, info):
+        self.info = info
+        self.hosts = info["hosts"]
+        self.chi = json.loads(pathlib.Path(info["chi"]).read_text())
+
+    def sql(self, host_index, query):
+        """Runs `query` on a host through its HTTP interface; returns the text or raises."""
+        host = self.hosts[host_index]
+        request = urllib.request.Request(f"http://{host['address']}:8123/?wait_end_of_query=1", data=query.encode(),
+                                         headers={"X-ClickHouse-User": self.info["clickhouse_user"],
+                                                  "X-ClickHouse-Key": self.info["clickhouse_password"]})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.read().decode()
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(error.read().decode()) from None
+
+    def checksum(self, host_index, table):
+        return self.sql(host_index, f"SELECT count(), sum(cityHash64(*)) FROM {table}").strip()
+
+    def s3_get(self, key):
+        """An object from the stack's bucket (signed with the stack's keys), or None."""
+        result = subprocess.run(["curl", "-s", "-f", "--aws-sigv4", f"aws:amz:{self.info['region']}:s3",
+                                 "--user", f"{self.info['access_key']}:{self.info['secret_key']}",
+                                 f"{self.info['s3_endpoint']}/{self.info['bucket']}/{key}"], capture_output=True)
+        return result.stdout if result.returncode == 0 else None
+
+    def chb(self, name, whitelist=None, blacklist=None, credentials=True, endpoint=None, prefix="e2e/", uid=None):
+        s3 = {"destinationPath": f"s3://{self.info['bucket']}/{prefix}", "endpointURL": endpoint or self.info["s3_endpoint"]}
+        if credentials:
+            secret = credentials if isinstance(credentials, str) else "s3-credentials"
+            s3["s3Credentials"] = {"accessKeyId": {"name": secret, "key": "accessKeyId"},
+                                   "secretAccessKey": {"name": secret, "key": "secretAccessKey"}}
+        backup = {"s3": s3}
+        if whitelist or blacklist:
+            backup["dbTable"] = {"whiteList": whitelist or [], "blackList": blacklist or []}
+        metadata = {"name": name, "namespace": "stack"}
+        if uid:
+            metadata["uid"] = uid
+        return {"apiVersion": "clickhouse-backup.altinity.com/v1", "kind": "ClickHouseBackup", "metadata": metadata,
+                "spec": {"method": "plugin", "pluginConfiguration": {"name": "clickhouse.backup.altinity.com"},
+                         "ClickhouseInstallation": {"name": "demo", "cluster": {"name": "main"}}, "backup": backup}}
+
+
+@pytest.fixture(scope="session")
+def stack():
+    started = False
+    if not (STACK_DIR / "stack.json").exists():
+        subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "2", "--replicas", "1"], check=True, timeout=300)
+        started = True
+    yield Stack(json.loads((STACK_DIR / "stack.json").read_text()))
+    if started:
+        subprocess.run([str(ROOT / "scripts/stack"), "down"], check=True, timeout=120)
+
+
+def plugin_env(stack, **extra):
+    env = {"CLICKHOUSE_BACKUP_PLUGIN_RESOLVE": stack.info["resolve"],
+           "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER": stack.info["clickhouse_user"],
+           "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD": stack.info["clickhouse_password"],
+           "CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR": stack.info["secrets_dir"],
+           "CLICKHOUSE_BACKUP_PLUGIN_S3_RETRY_ATTEMPTS": "1"}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def stack_plugin(stack):
+    plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_SECRET_WRONG_ACCESSKEYID="AKWRONG",
+                                   CLICKHOUSE_BACKUP_PLUGIN_SECRET_WRONG_SECRETACCESSKEY="wrong-secret-value"))
+    yield plugin
+    plugin.stop()
+
+
+def call(plugin, stubs, method, chi, chb, parameters=None, timeout=120):
+    channel = grpc.insecure_channel(plugin.address)
+    stub = stubs.backup_grpc.BackupStub(channel)
+    message = stubs.backup.BackupRequest if method == "Backup" else stubs.backup.RestoreRequest
+    request = message(chi_definition=json.dumps(chi).encode(), backup_definition=json.dumps(chb).encode(),
+                      parameters=parameters or {})
+    try:
+        return getattr(stub, method)(request, timeout=timeout)
+    finally:
+        channel.close()

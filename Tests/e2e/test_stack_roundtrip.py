@@ -1,0 +1,198 @@
+"""Backup and Restore for real: the plugin drives ClickHouse (chdb-core behind its HTTP
+interface) to a real S3 (seaweedfs), and every round trip is checked by row count and checksum."""
+import copy
+import json
+import time
+
+import grpc
+import pytest
+
+from stack_fixtures import call, stack, stack_plugin  # noqa: F401 (fixtures)
+
+TABLES = ["e2e_sales.orders", "e2e_sales.`odd ``name`` é`", "e2e_logs.events"]
+
+
+def seed(stack, suffix=""):
+    for host in range(len(stack.hosts)):
+        stack.sql(host, f"DROP DATABASE IF EXISTS e2e_sales{suffix} SYNC")
+        stack.sql(host, f"DROP DATABASE IF EXISTS e2e_logs{suffix} SYNC")
+        stack.sql(host, f"CREATE DATABASE e2e_sales{suffix}")
+        stack.sql(host, f"CREATE DATABASE e2e_logs{suffix}")
+        stack.sql(host, f"CREATE TABLE e2e_sales{suffix}.orders (id UInt64, amount Float64, note String) ENGINE = MergeTree ORDER BY id")
+        stack.sql(host, f"INSERT INTO e2e_sales{suffix}.orders SELECT number, number * 1.5, toString(number * {host + 7}) FROM numbers({20000 + host * 1000})")
+        stack.sql(host, f"CREATE TABLE e2e_sales{suffix}.`odd ``name`` é` (k String) ENGINE = MergeTree ORDER BY k")
+        stack.sql(host, f"INSERT INTO e2e_sales{suffix}.`odd ``name`` é` SELECT concat('k', toString(number)) FROM numbers(100)")
+        stack.sql(host, f"CREATE TABLE e2e_logs{suffix}.events (t DateTime, msg String) ENGINE = MergeTree ORDER BY t")
+        stack.sql(host, f"INSERT INTO e2e_logs{suffix}.events SELECT toDateTime(1700000000 + number), 'm' FROM numbers(5000)")
+
+
+def checksums(stack, tables):
+    return {(host, table): stack.checksum(host, table) for host in range(len(stack.hosts)) for table in tables}
+
+
+def drop(stack, *databases):
+    for host in range(len(stack.hosts)):
+        for database in databases:
+            stack.sql(host, f"DROP DATABASE IF EXISTS {database} SYNC")
+
+
+def test_round_trip_of_a_whitelist_with_checksums(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack, TABLES)
+    chb = stack.chb(f"wl-{time.time_ns()}", whitelist=["e2e_sales.*", "e2e_logs.events"])
+    result = call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    assert result.metadata["state"] == "Completed"
+    assert result.metadata["host.0.0.status"] == result.metadata["host.1.0.status"] == "BACKUP_CREATED"
+    assert result.metadata["databases"] == "e2e_logs,e2e_sales"
+    assert int(result.metadata["num_files"]) > 0 and int(result.metadata["total_size"]) > 0
+    location = result.metadata["location"]
+    assert location == f"s3://backups/e2e/stack/demo/{chb['metadata']['name']}/"
+    manifest = json.loads(stack.s3_get(location.split("/", 3)[3] + "manifest.json"))
+    assert manifest["state"] == "Completed" and manifest["backup_id"] == result.backup_id
+    assert [h["status"] for h in manifest["hosts"]] == ["BACKUP_CREATED", "BACKUP_CREATED"]
+
+    drop(stack, "e2e_sales", "e2e_logs")
+    restored = call(stack_plugin, stubs, "Restore", stack.chi, chb)
+    assert restored.metadata["state"] == "Completed"
+    assert restored.restore_id.startswith("chr-")
+    assert checksums(stack, TABLES) == before
+
+
+def test_default_selection_excludes_system_and_blacklist_applies(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack, ["e2e_sales.orders"])
+    chb = stack.chb(f"bl-{time.time_ns()}", blacklist=["e2e_logs.*", "e2e_sales.`odd ``name`` é`"])
+    result = call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    assert "system" not in result.metadata["databases"].split(",")
+    assert "e2e_logs" not in result.metadata["databases"].split(",")
+    drop(stack, "e2e_sales", "e2e_logs")
+    call(stack_plugin, stubs, "Restore", stack.chi, chb)
+    assert checksums(stack, ["e2e_sales.orders"]) == before
+    # Renaming with the default selection: built from the manifest's table list.
+    drop(stack, "e2e_sales_all")
+    call(stack_plugin, stubs, "Restore", stack.chi, chb, {"database_mapping": "e2e_sales:e2e_sales_all"})
+    assert {k[0]: v for k, v in checksums(stack, ["e2e_sales_all.orders"]).items()} == {k[0]: v for k, v in before.items()}
+    drop(stack, "e2e_sales_all")
+    for host in range(len(stack.hosts)):
+        assert stack.sql(host, "EXISTS TABLE e2e_sales.`odd ``name`` é`").strip() == "0"
+        assert stack.sql(host, "EXISTS DATABASE e2e_logs").strip() == "0"
+
+
+def test_restore_into_a_renamed_database(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack, ["e2e_sales.orders"])
+    chb = stack.chb(f"ren-{time.time_ns()}", whitelist=["e2e_sales.orders"])
+    call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    drop(stack, "e2e_sales_copy")
+    call(stack_plugin, stubs, "Restore", stack.chi, chb, {"database_mapping": "e2e_sales:e2e_sales_copy"})
+    after = checksums(stack, ["e2e_sales_copy.orders"])
+    assert {k[0]: v for k, v in after.items()} == {k[0]: v for k, v in before.items()}
+    drop(stack, "e2e_sales_copy")
+
+
+def test_restore_into_non_empty_tables_is_refused_then_allowed(stack, stack_plugin, stubs):
+    seed(stack)
+    rows = {host: int(stack.checksum(host, "e2e_logs.events").split()[0]) for host in range(len(stack.hosts))}
+    chb = stack.chb(f"ne-{time.time_ns()}", whitelist=["e2e_logs.events"])
+    call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    with pytest.raises(grpc.RpcError) as refused:
+        call(stack_plugin, stubs, "Restore", stack.chi, chb)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "already contains some data" in refused.value.details()
+    call(stack_plugin, stubs, "Restore", stack.chi, chb, {"allow_non_empty_tables": "true"})
+    for host, count in rows.items():
+        assert int(stack.checksum(host, "e2e_logs.events").split()[0]) == 2 * count
+
+
+def test_a_second_backup_of_the_same_chb_starts_nothing_new(stack, stack_plugin, stubs):
+    seed(stack)
+    uid = f"uid-{time.time_ns()}"
+    chb = stack.chb(f"dup-{time.time_ns()}", whitelist=["e2e_logs.*"], uid=uid)
+    first = call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    second = call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    assert second.backup_id == first.backup_id
+    assert second.metadata["reused"] == "true" and second.metadata["state"] == "Completed"
+    for host in range(len(stack.hosts)):
+        assert stack.sql(host, f"SELECT count() FROM system.backups WHERE id = '{first.backup_id}-s{host}-r0'").strip() == "1"
+
+
+def test_backup_disk_destination_round_trip(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack, ["e2e_logs.events"])
+    chb = stack.chb(f"disk-{time.time_ns()}", whitelist=["e2e_logs.events"])
+    result = call(stack_plugin, stubs, "Backup", stack.chi, chb, {"disk": "s3_backup"})
+    assert result.metadata["location"].startswith("disk:s3_backup:stack/demo/")
+    assert result.metadata["manifest"].startswith("not written")
+    drop(stack, "e2e_logs")
+    call(stack_plugin, stubs, "Restore", stack.chi, chb, {"disk": "s3_backup"})
+    assert checksums(stack, ["e2e_logs.events"]) == before
+
+
+def test_s3_with_the_servers_own_credentials(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack, ["e2e_logs.events"])
+    chb = stack.chb(f"iam-{time.time_ns()}", whitelist=["e2e_logs.events"], credentials=False, prefix="server-credentials/")
+    result = call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    assert result.metadata["state"] == "Completed"
+    drop(stack, "e2e_logs")
+    call(stack_plugin, stubs, "Restore", stack.chi, chb)
+    assert checksums(stack, ["e2e_logs.events"]) == before
+
+
+def failure(stack_plugin, stubs, chi, chb, parameters=None):
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as error:
+        call(stack_plugin, stubs, "Backup", chi, chb, parameters, timeout=60)
+    return error.value, time.monotonic() - started
+
+
+def test_wrong_s3_credentials_fail_fast_and_nothing_is_completed(stack, stack_plugin, stubs):
+    chb = stack.chb(f"wrong-{time.time_ns()}", whitelist=["e2e_logs.*"], credentials="wrong")
+    error, seconds = failure(stack_plugin, stubs, stack.chi, chb)
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED and seconds < 10
+    assert "wrong-secret-value" not in error.details()
+    assert stack.s3_get(f"e2e/stack/demo/{chb['metadata']['name']}/manifest.json") is None
+
+
+def test_s3_down_is_unavailable_in_seconds(stack, stack_plugin, stubs):
+    chb = stack.chb(f"down-{time.time_ns()}", endpoint="http://127.0.0.1:9")
+    error, seconds = failure(stack_plugin, stubs, stack.chi, chb)
+    assert error.code() == grpc.StatusCode.UNAVAILABLE and seconds < 10, error.details()
+
+
+def test_clickhouse_down_and_unknown_hosts_are_unavailable(stack, stubs):
+    from conftest import Plugin
+    from stack_fixtures import plugin_env
+    chb = stack.chb(f"chdown-{time.time_ns()}", whitelist=["e2e_logs.*"])
+    # Shard 1 points at an address where nothing listens; then at no address at all.
+    for resolve in (stack.info["resolve"].split(",")[0] + ",chi-demo-main-1-0.stack.svc.cluster.local:8123:127.0.0.250",
+                    stack.info["resolve"].split(",")[0]):
+        plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_RESOLVE=resolve))
+        try:
+            error, seconds = failure(plugin, stubs, stack.chi, chb)
+            assert error.code() == grpc.StatusCode.UNAVAILABLE and seconds < 15, error.details()
+            assert "chi-demo-main-1-0.stack.svc.cluster.local" in error.details()
+        finally:
+            plugin.stop()
+    manifest = json.loads(stack.s3_get(f"e2e/stack/demo/{chb['metadata']['name']}/manifest.json"))
+    assert manifest["state"] == "Failed"
+
+
+def test_missing_secret_is_failed_precondition_naming_it(stack, stack_plugin, stubs):
+    chb = stack.chb(f"nosecret-{time.time_ns()}", credentials="absent-secret")
+    error, _ = failure(stack_plugin, stubs, stack.chi, chb)
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "absent-secret/accessKeyId" in error.details()
+
+
+def test_secrets_never_reach_logs_metadata_or_errors(stack, stack_plugin, stubs):
+    seed(stack)
+    chb = stack.chb(f"sec-{time.time_ns()}", whitelist=["e2e_logs.*"])
+    result = call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    dry = call(stack_plugin, stubs, "Backup", stack.chi, chb, {"dry_run": "true"})
+    texts = [stack_plugin.log_text, json.dumps(dict(result.metadata)), json.dumps(dict(dry.metadata))]
+    manifest = stack.s3_get(f"e2e/stack/demo/{chb['metadata']['name']}/manifest.json").decode()
+    texts.append(manifest)
+    for secret in (stack.info["secret_key"], stack.info["access_key"], stack.info["clickhouse_password"], "wrong-secret-value"):
+        for text in texts:
+            assert secret not in text
