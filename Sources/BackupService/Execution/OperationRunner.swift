@@ -86,7 +86,6 @@ struct OperationRunner {
             "cluster": plan.cluster,
             "location": plan.location,
             "hosts": outcomes.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }.joined(separator: ","),
-            "databases": Set(tables.map(\.database)).sorted().joined(separator: ","),
             "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
             "num_files": String(outcomes.reduce(0) { $0 + $1.numFiles }),
             "total_size": String(outcomes.reduce(0) { $0 + $1.totalSize }),
@@ -95,6 +94,7 @@ struct OperationRunner {
             "compression": plan.parameters.compressionMethod ?? "default",
             "manifest": manifest ?? "not written: the plugin holds no S3 credentials for this destination",
         ]
+        if !tables.isEmpty { metadata["databases"] = Set(tables.map(\.database)).sorted().joined(separator: ",") }
         if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
         if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
         if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
