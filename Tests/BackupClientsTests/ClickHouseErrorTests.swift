@@ -1,0 +1,56 @@
+import BackupClients
+import BackupDomain
+import Foundation
+import RPCRuntime
+import Testing
+
+@Suite struct ClickHouseErrorTests {
+    @Test func parsesCodeNameAndMessage() throws {
+        let error = try #require(ClickHouseError.parse("Code: 60. DB::Exception: Table db.t does not exist. (UNKNOWN_TABLE) (version 26.9.2.1)\n", host: "h:8123"))
+        #expect(error.code == 60 && error.name == "UNKNOWN_TABLE" && error.message == "Table db.t does not exist")
+        #expect(error.statusCode == .notFound)
+    }
+
+    @Test func mapsCodesToStatuses() {
+        func status(_ code: Int, _ message: String = "x") -> StatusCode {
+            ClickHouseError(host: "h", code: code, name: "", message: message).statusCode
+        }
+        #expect(status(516) == .unauthenticated)
+        #expect(status(497) == .permissionDenied)
+        #expect(status(81) == .notFound)
+        #expect(status(598) == .alreadyExists)
+        #expect(status(209) == .unavailable)
+        #expect(status(499, "HTTP response code: 403, error type: ACCESS_DENIED") == .permissionDenied)
+        #expect(status(499, "Connection refused") == .unavailable)
+        #expect(status(608, "Cannot restore the table db.t because it already contains some data") == .failedPrecondition)
+        #expect(status(62) == .internal)
+    }
+
+    @Test func textWithoutAnExceptionUsesTheFallbackCode() {
+        #expect(ClickHouseError.parse("Bad Gateway", host: "h") == nil)
+        #expect(ClickHouseError.parse("Bad Gateway", host: "h", fallbackCode: 1502)?.code == 1502)
+    }
+}
+
+@Suite struct SecretStoreTests {
+    @Test func mountedFilesThenEnvironment() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("s3-credentials"), withIntermediateDirectories: true)
+        try "key-from-file\n".write(to: directory.appendingPathComponent("s3-credentials/accessKeyId"), atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = SecretStore(directory: directory.path,
+                                environment: ["CLICKHOUSE_BACKUP_PLUGIN_SECRET_S3_CREDENTIALS_SECRETACCESSKEY": "from-env"])
+        #expect(try store.value(SecretReference(name: "s3-credentials", key: "accessKeyId")) == "key-from-file")
+        #expect(try store.value(SecretReference(name: "s3-credentials", key: "secretAccessKey")) == "from-env")
+        do {
+            _ = try store.value(SecretReference(name: "other", key: "k"))
+            Issue.record("expected a failure")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition)
+            #expect(error.message.hasPrefix("secret other/k not found"))
+            #expect(error.message.contains("CLICKHOUSE_BACKUP_PLUGIN_SECRET_OTHER_K"))
+        }
+        // No escape from the directory through the reference.
+        #expect(throws: RPCError.self) { try store.value(SecretReference(name: "..", key: "etc")) }
+    }
+}
