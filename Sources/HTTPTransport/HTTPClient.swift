@@ -1,5 +1,6 @@
 import CCurl
 import Dispatch
+import Foundation
 import RPCRuntime
 
 /// HTTP over libcurl for ClickHouse, S3 and webhooks. Transfers run on Dispatch's pool, never
@@ -119,10 +120,10 @@ private final class Transfer: @unchecked Sendable {
 
     /// Header lines of every response (redirects, 100) arrive here; a status line starts over.
     func addHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: " \r\n")
+        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if line.hasPrefix("HTTP/") { headers.removeAll(); return }
         guard let colon = line.firstIndex(of: ":") else { return }
-        headers.append((String(line[..<colon]).lowercased(), String(line[line.index(after: colon)...]).trimmingCharacters(in: " \t")))
+        headers.append((String(line[..<colon]).lowercased(), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
     }
 
     /// `scheme://host:port` of a URL, for messages: no path, query or user info.
@@ -132,14 +133,5 @@ private final class Transfer: @unchecked Sendable {
         let authority = parts[2].prefix { $0 != "?" && $0 != "#" }
         let host = authority.split(separator: "@").last.map(String.init) ?? ""
         return "\(parts[0])//\(host)"
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, set.contains(first) { scalars.removeFirst() }
-        while let last = scalars.last, set.contains(last) { scalars.removeLast() }
-        return String(scalars)
     }
 }

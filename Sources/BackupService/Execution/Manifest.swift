@@ -1,3 +1,4 @@
+import BackupClients
 import BackupDomain
 
 /// The record of one backup, written next to its data as `manifest.json`: at start with
@@ -62,4 +63,16 @@ struct Manifest {
         }
         return result
     }
+}
+
+/// Where a backup's manifest is read and written: one object in the backup's bucket.
+struct ManifestStore {
+    let client: S3Client
+    let url: String
+
+    func write(_ manifest: JSONValue) async throws {
+        try await client.put(url, body: Array(JSONWriter.string(manifest).utf8))
+    }
+
+    func read() async throws -> [UInt8]? { try await client.get(url) }
 }

@@ -22,13 +22,13 @@ struct OperationRunner {
 
         var manifestTables: [String: [TableName]]?
         if plan.operation == .restore, plan.hosts.contains(where: { $0.statement == nil }) {
-            guard let store, let bytes = try await store.client.get(store.url) else {
+            guard let store, let bytes = try await store.read() else {
                 throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
             }
             manifestTables = Manifest.tables(in: try JSONParser.parse(bytes))
         }
         if plan.operation == .backup, let store {
-            try await store.client.put(store.url, body: Array(JSONWriter.string(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil)).utf8))
+            try await store.write(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil))
         }
 
         let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
@@ -67,12 +67,12 @@ struct OperationRunner {
         if let failure = failures.first {
             let message = failures.count == 1 ? failure.message : "\(failures.count) hosts failed; first: \(failure.message)"
             if plan.operation == .backup, let store {
-                _ = try? await store.client.put(store.url, body: Array(JSONWriter.string(manifest.json(state: "Failed", stoppedAt: stoppedAt, outcomes: outcomes, error: message)).utf8))
+                try? await store.write(manifest.json(state: "Failed", stoppedAt: stoppedAt, outcomes: outcomes, error: message))
             }
             throw RPCError(failure.code, message)
         }
         if plan.operation == .backup, let store {
-            try await store.client.put(store.url, body: Array(JSONWriter.string(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil)).utf8))
+            try await store.write(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil))
         }
         return metadata(outcomes, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
     }
@@ -130,10 +130,10 @@ struct OperationRunner {
     /// Where the manifest goes: next to the data when the plugin has the destination's S3
     /// credentials. With server-side credentials (IAM roles) or a backup disk the plugin
     /// cannot reach the bucket, and says so in the metadata.
-    private func manifestStore(_ secrets: ResolvedSecrets) -> (client: S3Client, url: String)? {
+    private func manifestStore(_ secrets: ResolvedSecrets) -> ManifestStore? {
         guard case .s3(let url, _, _) = plan.rootDestination, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
         let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
-        return (S3Client(http: environment.http, signing: signing), url + Manifest.fileName)
+        return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + Manifest.fileName)
     }
 }
 
