@@ -25,16 +25,19 @@ public struct ExecutionEnvironment: Sendable {
     }
 }
 
-/// Adaptive polling of system.backups: fast at first (most small operations end within a
-/// few hundred milliseconds), then backing off so a long backup costs one query per `maximum`.
+/// Adaptive polling of system.backups: the wait between polls is a fixed fraction of the time
+/// the operation has run so far, kept between `initial` and `maximum`. Small operations are
+/// seen ending within milliseconds; a long one is noticed at most `fraction` late (5%: the
+/// overhead target against a raw BACKUP), and costs one query per `maximum` once it is long.
 public struct PollSchedule: Sendable {
-    public var initial: Duration = .milliseconds(20)
-    public var factor: Double = 1.5
+    public var initial: Duration = .milliseconds(10)
+    public var fraction: Double = 0.05
     public var maximum: Duration = .seconds(2)
 
     public init() {}
 
-    func next(after delay: Duration) -> Duration {
-        min(maximum, delay * factor)
+    /// The wait before the next poll of an operation that has run for `elapsed`.
+    func delay(elapsed: Duration) -> Duration {
+        min(maximum, max(initial, elapsed * fraction))
     }
 }

@@ -95,7 +95,8 @@ struct HostOperation: Sendable {
     private func follow() async throws -> Outcome {
         let id = SQLQuoting.string(planned.operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
-        var delay = environment.poll.initial
+        let clock = ContinuousClock()
+        let started = clock.now
         while true {
             do {
                 try Task.checkCancellation()
@@ -103,12 +104,11 @@ struct HostOperation: Sendable {
                    case .string(let status)? = row["status"], Self.terminal.contains(status) {
                     return outcome(row, status: status)
                 }
-                try await Task.sleep(for: delay)
+                try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started))
             } catch is CancellationError {
                 if cancelOnAbort { await cancelOperation() }
                 throw CancellationError()
             }
-            delay = environment.poll.next(after: delay)
         }
     }
 
