@@ -6,7 +6,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN := .build/debug/clickhouse-backup-plugin
 RELEASE_BIN := .build/release/clickhouse-backup-plugin
 
-.PHONY: all deps build release test unit e2e sanitize fuzz fuzz-regression bench demo gen-proto clean
+.PHONY: all deps build release test unit e2e sanitize fuzz fuzz-regression bench bench-runtime bench-backup demo gen-proto clean
 
 all: build
 
@@ -46,10 +46,16 @@ fuzz: deps            ## libFuzzer on the decoders for FUZZ_SECONDS (default 60)
 fuzz-regression: deps ## the committed corpus and every past crash, once each
 	bash scripts/fuzz regress
 
-bench:                ## runtime benchmark against gRPC C++ and Python grpcio (prints ratios)
+bench: bench-runtime bench-backup  ## both benchmarks below
+
+bench-runtime:        ## gRPC runtime against gRPC C++ and Python grpcio (prints ratios)
 	WITH_BENCH=1 bash scripts/install-deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 	$(PYTHON) bench/run.py
+
+bench-backup: deps    ## Backup/Restore RPCs against raw BACKUP/RESTORE SQL on the stack (prints ratios)
+	$(SWIFT) build $(RELEASE_FLAGS)
+	$(PYTHON) bench/backup.py
 
 demo: build           ## start the plugin and show a dry-run backup and restore through grpcurl
 	bash scripts/demo

@@ -1,6 +1,10 @@
 import CCurl
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
 import RPCRuntime
 
 /// HTTP over libcurl for ClickHouse, S3 and webhooks. Transfers run on Dispatch's pool, never
@@ -120,10 +124,15 @@ private final class Transfer: @unchecked Sendable {
 
     /// Header lines of every response (redirects, 100) arrive here; a status line starts over.
     func addHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var line = Substring(String(decoding: bytes, as: UTF8.self))
+        while line.last?.isNewline == true { line.removeLast() }  // "\r\n" is one Character
         if line.hasPrefix("HTTP/") { headers.removeAll(); return }
         guard let colon = line.firstIndex(of: ":") else { return }
-        headers.append((String(line[..<colon]).lowercased(), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+        // RFC 9110 field value: optional whitespace (SP / HTAB) on both sides.
+        let isOWS: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        var value = line[line.index(after: colon)...].drop(while: isOWS)
+        while let last = value.last, isOWS(last) { value.removeLast() }
+        headers.append((line[..<colon].lowercased(), String(value)))
     }
 
     /// `scheme://host:port` of a URL, for messages: no path, query or user info.

@@ -1,7 +1,11 @@
 import ArgumentParser
 import BackupClients
 import BackupService
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
 import HTTPTransport
 import RPCRuntime
 

@@ -1,5 +1,9 @@
 import BackupDomain
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
 import HTTPTransport
 
 /// User and password for ClickHouse's HTTP interface. `description` never shows the password.
@@ -95,13 +99,23 @@ public final class ClickHouseClient: Sendable {
 
     private func mask(_ error: ClickHouseError) -> ClickHouseError {
         var message = error.message
-        for secret in secrets { message = message.replacingOccurrences(of: secret, with: "[HIDDEN]") }
+        for secret in secrets where !secret.isEmpty { message = message.replacing(secret, with: "[HIDDEN]") }
         return ClickHouseError(host: error.host, code: error.code, name: error.name, message: message)
     }
 
+    /// Percent-encodes everything but RFC 3986's unreserved characters (for URL parameters).
     static func encode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-_.~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                bytes.append(byte)
+            default:
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

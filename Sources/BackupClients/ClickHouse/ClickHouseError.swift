@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
+import BackupDomain
 import RPCRuntime
 
 /// An error ClickHouse reported: `Code: N. DB::Exception: message. (NAME)`, kept whole so the
@@ -41,9 +46,9 @@ public struct ClickHouseError: Error, RPCErrorConvertible, CustomStringConvertib
 
     /// Parses ClickHouse's exception text; nil when `text` holds none.
     public static func parse(_ text: String, host: String, fallbackCode: Int? = nil) -> ClickHouseError? {
-        guard let codeStart = text.range(of: "Code: ") else {
+        guard let codeStart = text.firstRange(of: "Code: ") else {
             guard let fallbackCode else { return nil }
-            return ClickHouseError(host: host, code: fallbackCode, name: "", message: text.trimmed)
+            return ClickHouseError(host: host, code: fallbackCode, name: "", message: text.trimmingSpaces)
         }
         let afterCode = text[codeStart.upperBound...]
         let digits = afterCode.prefix { $0.isNumber }
@@ -53,25 +58,16 @@ public struct ClickHouseError: Error, RPCErrorConvertible, CustomStringConvertib
         if message.hasPrefix("DB::Exception: ") { message = message.dropFirst("DB::Exception: ".count) }
         var name = ""
         // The name is the last "(UPPER_CASE)" group; a "(version ...)" may follow it.
-        var body = String(message).trimmed
-        if body.hasSuffix(")"), let open = body.range(of: " (version ", options: .backwards) { body = String(body[..<open.lowerBound]) }
+        var body = String(message).trimmingSpaces
+        if body.hasSuffix(")"), let open = body.ranges(of: " (version ").last { body = String(body[..<open.lowerBound]) }
         if body.hasSuffix(")"), let open = body.lastIndex(of: "(") {
             let candidate = body[body.index(after: open)..<body.index(before: body.endIndex)]
             if !candidate.isEmpty, candidate.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) {
                 name = String(candidate)
-                body = String(body[..<open]).trimmed
+                body = String(body[..<open]).trimmingSpaces
                 if body.hasSuffix(".") { body.removeLast() }
             }
         }
         return ClickHouseError(host: host, code: code, name: name, message: body)
-    }
-}
-
-extension StringProtocol {
-    var trimmed: String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 }

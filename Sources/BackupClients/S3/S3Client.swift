@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
 import HTTPTransport
 import RPCRuntime
 
@@ -55,7 +59,7 @@ public final class S3Client: Sendable {
     }
 
     static func xmlValue(_ tag: String, in text: String) -> String? {
-        guard let start = text.range(of: "<\(tag)>"), let end = text.range(of: "</\(tag)>", range: start.upperBound..<text.endIndex) else { return nil }
+        guard let start = text.firstRange(of: "<\(tag)>"), let end = text[start.upperBound...].firstRange(of: "</\(tag)>") else { return nil }
         return String(text[start.upperBound..<end.lowerBound])
     }
 }

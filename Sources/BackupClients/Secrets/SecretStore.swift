@@ -1,5 +1,9 @@
 import BackupDomain
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
 import RPCRuntime
 
 /// Resolves the CHB's secret references (`{name, key}`) to values, at execution time only.

@@ -161,7 +161,8 @@ enum Glob {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    /// The string without leading and trailing whitespace (Foundation-free).
+    public var trimmingSpaces: String {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

@@ -1,6 +1,10 @@
 import BackupClients
 import BackupDomain
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
 import RPCRuntime
 
 /// One host's BACKUP or RESTORE: list its tables, build the statement, start it ASYNC with
@@ -132,7 +136,7 @@ struct HostOperation: Sendable {
         var error: String?
         if case .string(let text)? = row["error"], !text.isEmpty {
             // The stack trace ClickHouse appends is for its developers, not for the operator.
-            error = text.components(separatedBy: ", Stack trace").first?.trimmingCharacters(in: .whitespacesAndNewlines)
+            error = text.components(separatedBy: ", Stack trace").first?.trimmingSpaces
         }
         return Outcome(planned: planned, status: status, error: error, tables: [], numFiles: number("num_files"),
                        totalSize: number("total_size"), compressedSize: number("compressed_size"),

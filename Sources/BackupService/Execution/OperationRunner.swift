@@ -1,6 +1,10 @@
 import BackupClients
 import BackupDomain
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
+#else
 import Foundation
+#endif
 import HTTPTransport
 import RPCRuntime
 

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Backup benchmark (issue 3): the plugin's Backup/Restore RPCs against raw SQL on the same host.
+
+The baseline is the physical limit here: a synchronous `BACKUP TABLE ... TO S3(...)` (and
+`RESTORE ... FROM S3(...)`) sent straight to the host's HTTP interface, which is everything
+ClickHouse itself has to do. The plugin does the same work plus planning, table listing, the
+manifest (two S3 PUTs), starting the operation ASYNC and polling system.backups. Measured in
+one run, alternating raw and plugin, medians of --repeat runs:
+  - plugin/raw time for backup and for restore of a --rows table (target <= 1.05),
+  - absolute added milliseconds for a 10-row table (target < 50 ms),
+  - the plugin's peak RSS (VmHWM) while it drives the backups (target < 30 MB).
+Every restore is checked: count() and sum(cityHash64(*)) equal to the source.
+
+Uses the running stack in .stack if there is one, else starts a 1-host stack in .stack-bench
+and stops it at the end. Usage: make bench-backup  (or: python3 bench/backup.py [--rows N])
+"""
+import argparse
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "Tests/e2e"))
+from conftest import Plugin  # noqa: E402  (the e2e harness: the real binary on a free port)
+
+import grpc  # noqa: E402
+
+
+def stubs():
+    from grpc_tools import protoc
+    import grpc_tools
+    out = tempfile.mkdtemp(prefix="bench-stubs-")
+    protos = [str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto").rglob("*.proto")]
+    include = str(pathlib.Path(grpc_tools.__file__).parent / "_proto")
+    if protoc.main(["protoc", f"-I{ROOT / 'proto'}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}", *protos]):
+        raise SystemExit("protoc failed")
+    sys.path.insert(0, out)
+    import importlib
+    return importlib.import_module("altinity.backup.v1.backup_pb2"), importlib.import_module("altinity.backup.v1.backup_pb2_grpc")
+
+
+class Host:
+    def __init__(self, info):
+        self.info = info
+        self.address = info["hosts"][0]["address"]
+
+    def sql(self, query):
+        request = urllib.request.Request(f"http://{self.address}:8123/?wait_end_of_query=1", data=query.encode(),
+                                         headers={"X-ClickHouse-User": self.info["clickhouse_user"],
+                                                  "X-ClickHouse-Key": self.info["clickhouse_password"]})
+        try:
+            with urllib.request.urlopen(request, timeout=3600) as response:
+                return response.read().decode()
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(error.read().decode()) from None
+
+    def checksum(self, table):
+        return self.sql(f"SELECT count(), sum(cityHash64(*)) FROM {table}").strip()
+
+    def s3(self, path):
+        return (f"S3('{self.info['s3_endpoint']}/{self.info['bucket']}/{path}', "
+                f"'{self.info['access_key']}', '{self.info['secret_key']}')")
+
+
+def timed(action):
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+class PeakRSS:
+    """Samples the plugin's VmHWM (peak resident set) from /proc."""
+
+    def __init__(self, pid):
+        self.path = pathlib.Path(f"/proc/{pid}/status")
+
+    def peak_kib(self):
+        for line in self.path.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=9, help="runs per side for the big table (median)")
+    parser.add_argument("--tiny-repeat", type=int, default=9, help="runs per side for the tiny table (median)")
+    parser.add_argument("--plugin", default=str(ROOT / ".build/release/clickhouse-backup-plugin"))
+    args = parser.parse_args()
+
+    stack_dir, started = ROOT / ".stack", False
+    if not (stack_dir / "stack.json").exists():
+        stack_dir, started = ROOT / ".stack-bench", True
+        subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "1", "--replicas", "1", "--dir", str(stack_dir)],
+                       check=True, timeout=300)
+    try:
+        return run(args, json.loads((stack_dir / "stack.json").read_text()))
+    finally:
+        if started:
+            subprocess.run([str(ROOT / "scripts/stack"), "down", "--dir", str(stack_dir)], check=True, timeout=120)
+
+
+def run(args, info):
+    import os
+    os.environ["PLUGIN_BIN"] = args.plugin
+    backup_pb2, backup_grpc = stubs()
+    host = Host(info)
+    first = info["hosts"][0]
+    # A CHI of one host: the plugin does exactly the work of the raw statement, on the same host.
+    chi = {"apiVersion": "clickhouse.altinity.com/v1", "kind": "ClickHouseInstallation",
+           "metadata": {"name": "demo", "namespace": "stack", "uid": "bench-chi"},
+           "spec": {"configuration": {"clusters": [{"name": "main", "layout": {"shardsCount": 1, "replicasCount": 1}}]}},
+           "status": {"fqdns": [first["fqdn"]]}}
+    run_id = time.strftime("%Y%m%d%H%M%S")
+
+    print(f"loading bench.big ({args.rows:,} rows) and bench.tiny (10 rows) on {first['fqdn']} ...", flush=True)
+    host.sql("DROP DATABASE IF EXISTS bench SYNC")
+    host.sql("CREATE DATABASE bench")
+    host.sql("CREATE TABLE bench.big (id UInt64, name String, value Float64, at DateTime) ENGINE = MergeTree ORDER BY id")
+    host.sql(f"INSERT INTO bench.big SELECT number, concat('name-', toString(number % 100000)), rand() / 7, "
+             f"toDateTime('2026-01-01 00:00:00') + number % 31536000 FROM numbers({args.rows})")
+    host.sql("CREATE TABLE bench.tiny (id UInt64, name String) ENGINE = MergeTree ORDER BY id")
+    host.sql("INSERT INTO bench.tiny SELECT number, toString(number) FROM numbers(10)")
+    sums = {table: host.checksum(f"bench.{table}") for table in ("big", "tiny")}
+
+    plugin = Plugin(env={"CLICKHOUSE_BACKUP_PLUGIN_RESOLVE": info["resolve"],
+                         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER": info["clickhouse_user"],
+                         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD": info["clickhouse_password"],
+                         "CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR": info["secrets_dir"]})
+    channel = grpc.insecure_channel(plugin.address)
+    stub = backup_grpc.BackupStub(channel)
+    rss = PeakRSS(plugin.process.pid)
+
+    def chb(name, table):
+        return {"apiVersion": "clickhouse-backup.altinity.com/v1", "kind": "ClickHouseBackup",
+                "metadata": {"name": name, "namespace": "stack"},
+                "spec": {"method": "plugin", "pluginConfiguration": {"name": "clickhouse.backup.altinity.com"},
+                         "ClickhouseInstallation": {"name": "demo", "cluster": {"name": "main"}},
+                         "backup": {"s3": {"destinationPath": f"s3://{info['bucket']}/bench/{run_id}/plugin/",
+                                           "endpointURL": info["s3_endpoint"],
+                                           "s3Credentials": {"accessKeyId": {"name": "s3-credentials", "key": "accessKeyId"},
+                                                             "secretAccessKey": {"name": "s3-credentials", "key": "secretAccessKey"}}},
+                                    "dbTable": {"whiteList": [f"bench.{table}"]}}}}
+
+    def rpc(method, definition, parameters=None):
+        message = backup_pb2.BackupRequest if method == "Backup" else backup_pb2.RestoreRequest
+        request = message(chi_definition=json.dumps(chi).encode(), backup_definition=json.dumps(definition).encode(),
+                          parameters=parameters or {})
+        return getattr(stub, method)(request, timeout=3600)
+
+    def verify(table, restored):
+        got = host.checksum(restored)
+        if got != sums[table]:
+            raise SystemExit(f"restore of bench.{table} into {restored}: {got} != {sums[table]}")
+        host.sql(f"DROP DATABASE {restored.split('.')[0]} SYNC")
+
+    def engine_seconds(operation):
+        """How long ClickHouse itself spent on an operation, from system.backups."""
+        row = host.sql(f"SELECT dateDiff('microsecond', start_time, end_time), status FROM system.backups "
+                       f"WHERE id = '{operation}' FORMAT TSV").split()
+        if len(row) != 2 or row[1] not in ("BACKUP_CREATED", "RESTORED"):
+            raise SystemExit(f"operation {operation}: {row}")
+        return int(row[0]) / 1e6
+
+    def measure(table, runs, warmup=1, settle=0.0):
+        """Median wall time per side, and median wall minus ClickHouse's own time (the driver's cost)."""
+        wall = {key: [] for key in ("raw backup", "plugin backup", "raw restore", "plugin restore")}
+        driver = {key: [] for key in wall}
+        for i in range(-warmup, runs):
+            n = i + warmup
+            name, raw_path = f"{table}-{n}", f"bench/{run_id}/raw/{table}-{n}/"
+            ids = {}
+
+            def raw_backup():
+                ids["raw backup"] = f"bench-{run_id}-{name}-backup"
+                host.sql(f"BACKUP TABLE bench.{table} TO {host.s3(raw_path)} SETTINGS id = '{ids['raw backup']}'")
+
+            def plugin_backup():
+                ids["plugin backup"] = rpc("Backup", chb(name, table)).metadata["host.0.0.id"]
+
+            def raw_restore():
+                ids["raw restore"] = f"bench-{run_id}-{name}-restore"
+                host.sql(f"RESTORE TABLE bench.{table} AS raw_{table}_{n}.{table} FROM {host.s3(raw_path)} "
+                         f"SETTINGS id = '{ids['raw restore']}'")
+
+            def plugin_restore():
+                result = rpc("Restore", chb(name, table), {"database_mapping": f"bench:plugin_{table}_{n}"})
+                ids["plugin restore"] = result.metadata["host.0.0.id"]
+
+            host.sql(f"CREATE DATABASE raw_{table}_{n}")
+            # Round -1 warms caches and is not counted. Sides alternate who goes first, and each
+            # starts after a settle: the one right after a large backup meets a busier store.
+            for step in ((("raw backup", raw_backup), ("plugin backup", plugin_backup)),
+                         (("raw restore", raw_restore), ("plugin restore", plugin_restore))):
+                for label, action in (step if n % 2 == 0 else step[::-1]):
+                    time.sleep(settle)
+                    elapsed = timed(action)
+                    if i >= 0:
+                        wall[label].append(elapsed)
+                        driver[label].append(elapsed - engine_seconds(ids[label]))
+            verify(table, f"raw_{table}_{n}.{table}")
+            verify(table, f"plugin_{table}_{n}.{table}")
+        median = lambda values: {label: statistics.median(v) for label, v in values.items()}
+        return median(wall), median(driver)
+
+    try:
+        print("tiny table ...", flush=True)
+        tiny, tiny_driver = measure("tiny", args.tiny_repeat)
+        print(f"big table ({args.repeat} runs per side) ...", flush=True)
+        big, big_driver = measure("big", args.repeat, settle=0.5)
+        peak = rss.peak_kib()
+    finally:
+        channel.close()
+        plugin.stop()
+        host.sql("DROP DATABASE IF EXISTS bench SYNC")
+
+    print(f"\nwall time, median of runs; 'driver' = wall time minus ClickHouse's own time for the operation "
+          f"(system.backups end_time - start_time): what the caller adds\n")
+    print(f"{'':24} {'raw SQL':>10} {'plugin':>10} {'ratio':>7} {'added':>8} {'raw driver':>11} {'plugin driver':>14}")
+    verdicts = []
+    for size, walls, drivers in ((f"{args.rows:,} rows", big, big_driver), ("10 rows", tiny, tiny_driver)):
+        for label in ("backup", "restore"):
+            raw, ours = walls[f"raw {label}"], walls[f"plugin {label}"]
+            print(f"{label + ' ' + size:24} {1000 * raw:>8.0f}ms {1000 * ours:>8.0f}ms {ours / raw:>6.3f}x "
+                  f"{1000 * (ours - raw):>6.0f}ms {1000 * drivers[f'raw {label}']:>9.0f}ms {1000 * drivers[f'plugin {label}']:>12.0f}ms")
+            verdicts.append(ours / raw <= 1.05 if size != "10 rows" else 1000 * (ours - raw) < 50)
+    print(f"\nplugin peak RSS (VmHWM) over the whole run: {peak / 1024:.1f} MiB (target < 30)")
+    verdicts.append(peak / 1024 < 30)
+    print("targets: big-table ratio <= 1.05, tiny-table added < 50 ms, RSS < 30 MiB: "
+          + ("met" if all(verdicts) else "MISSED"))
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
