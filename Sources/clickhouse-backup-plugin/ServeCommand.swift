@@ -75,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = ExecutionEnvironment(
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
             clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword()),
-            secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts)
+            secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
+            log: { isError, message, fields in isError ? Log.error(message, fields) : Log.info(message, fields) })
         let services = PluginServices(backup: BackupServiceProvider(environment: environment))
         let server = Server(
             configuration: ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes),

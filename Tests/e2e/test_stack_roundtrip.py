@@ -57,6 +57,14 @@ def test_round_trip_of_a_whitelist_with_checksums(stack, stack_plugin, stubs):
     assert restored.restore_id.startswith("chr-")
     assert checksums(stack, TABLES) == before
 
+    # One logfmt line at the start and end of each operation and one per host, with the ids.
+    log = stack_plugin.log_text
+    assert f"msg=\"backup started\"" in log and f"msg=\"backup completed\"" in log and "msg=\"restore completed\"" in log
+    assert f"id={result.backup_id}" in log and f"id={restored.restore_id}" in log
+    for host in ("0.0", "1.0"):
+        assert f"clickhouse_id={result.metadata[f'host.{host}.id']}" in log
+    assert log.count("msg=\"host finished\"") >= 4
+
 
 def test_default_selection_excludes_system_and_blacklist_applies(stack, stack_plugin, stubs):
     seed(stack)
@@ -158,6 +166,8 @@ def test_s3_down_is_unavailable_in_seconds(stack, stack_plugin, stubs):
     chb = stack.chb(f"down-{time.time_ns()}", endpoint="http://127.0.0.1:9")
     error, seconds = failure(stack_plugin, stubs, stack.chi, chb)
     assert error.code() == grpc.StatusCode.UNAVAILABLE and seconds < 10, error.details()
+    failed = [line for line in stack_plugin.log_text.splitlines() if 'msg="backup failed"' in line]
+    assert len(failed) == 1 and "level=error" in failed[0] and "code=" in failed[0], failed
 
 
 def test_clickhouse_down_and_unknown_hosts_are_unavailable(stack, stubs):
@@ -196,3 +206,32 @@ def test_secrets_never_reach_logs_metadata_or_errors(stack, stack_plugin, stubs)
     for secret in (stack.info["secret_key"], stack.info["access_key"], stack.info["clickhouse_password"], "wrong-secret-value"):
         for text in texts:
             assert secret not in text
+
+
+def test_a_scheduled_backup_makes_a_new_backup_per_call_named_by_utc_time(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack, ["e2e_logs.events"])
+    schedule = stack.chb(f"nightly-{time.time_ns()}", whitelist=["e2e_logs.events"])
+    schedule["kind"] = "ClickHouseScheduledBackup"
+    schedule["spec"]["schedule"] = "0 3 * * *"
+    first = call(stack_plugin, stubs, "Backup", stack.chi, schedule)
+    time.sleep(1.1)  # names carry the call's UTC second
+    second = call(stack_plugin, stubs, "Backup", stack.chi, schedule)
+    base = schedule["metadata"]["name"]
+    for result in (first, second):
+        assert result.metadata["state"] == "Completed" and "reused" not in result.metadata
+        stamp = result.backup_name[len(base) + 1:]
+        assert result.backup_name.startswith(base + "-") and len(stamp) == 15 and stamp[8] == "-"
+        stopped = time.gmtime(result.started_at)
+        assert stamp == time.strftime("%Y%m%d-%H%M%S", stopped)
+    assert first.backup_name != second.backup_name and first.backup_id != second.backup_id
+    assert first.metadata["location"] != second.metadata["location"]
+
+    # A schedule's backup is restored by naming it.
+    with pytest.raises(grpc.RpcError) as refused:
+        call(stack_plugin, stubs, "Restore", stack.chi, schedule)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "backup_name" in refused.value.details()
+    drop(stack, "e2e_logs")
+    restored = call(stack_plugin, stubs, "Restore", stack.chi, schedule, {"backup_name": first.backup_name})
+    assert restored.metadata["backup_name"] == first.backup_name
+    assert checksums(stack, ["e2e_logs.events"]) == before

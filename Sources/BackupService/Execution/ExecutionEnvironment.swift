@@ -13,15 +13,21 @@ public struct ExecutionEnvironment: Sendable {
     /// seconds instead of ClickHouse's default of 1000 attempts.
     public var s3RetryAttempts: Int
     public var poll: PollSchedule
+    /// Where operation events go (start, per-host end, end): failures as errors, the rest
+    /// as info, with logfmt-style fields. Fields never hold secrets: values are masked before
+    /// they get here.
+    public var log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
 
     public init(http: HTTPClient, clickHouse: ClickHouseCredentials, secrets: SecretStore, s3Region: String = "us-east-1",
-                s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule()) {
+                s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule(),
+                log: @escaping @Sendable (Bool, String, [String: String]) -> Void = { _, _, _ in }) {
         self.http = http
         self.clickHouse = clickHouse
         self.secrets = secrets
         self.s3Region = s3Region
         self.s3RetryAttempts = s3RetryAttempts
         self.poll = poll
+        self.log = log
     }
 }
 

@@ -19,6 +19,29 @@ struct OperationRunner {
     /// - Returns: the result's metadata. - Throws: an error carrying its gRPC code; the
     ///   manifest says Failed and nothing is reported as completed.
     func run() async throws -> [String: String] {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var fields = ["operation": plan.operation.rawValue, "id": plan.id, "name": plan.name,
+                      "chi": "\(plan.chi.namespace)/\(plan.chi.name)", "cluster": plan.cluster,
+                      "location": plan.location, "hosts": String(plan.hosts.count)]
+        environment.log(false, "\(plan.operation.rawValue) started", fields)
+        do {
+            let metadata = try await execute()
+            fields["duration_ms"] = String(milliseconds(clock.now - started))
+            fields["total_size"] = metadata["total_size"]
+            environment.log(false, "\(plan.operation.rawValue) completed", fields)
+            return metadata
+        } catch {
+            let failure = RPCError.from(error)
+            fields["duration_ms"] = String(milliseconds(clock.now - started))
+            fields["code"] = "\(failure.code)"
+            fields["error"] = failure.message
+            environment.log(true, "\(plan.operation.rawValue) failed", fields)
+            throw error
+        }
+    }
+
+    private func execute() async throws -> [String: String] {
         let resolved = try resolveSecrets()
         let manifest = Manifest(plan: plan, startedAt: startedAt)
         let store = manifestStore(resolved)
@@ -50,7 +73,19 @@ struct OperationRunner {
         var failures: [RPCError] = []
         await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
             for operation in operations {
-                group.addTask { await Result { try await operation.run() } }
+                group.addTask { [environment] in
+                    let clock = ContinuousClock()
+                    let started = clock.now
+                    let result = await Result { try await operation.run() }
+                    var fields = ["host": operation.planned.host.fqdn, "clickhouse_id": operation.planned.operationID,
+                                  "duration_ms": String(milliseconds(clock.now - started))]
+                    switch result {
+                    case .success(let outcome): fields["status"] = outcome.status; fields["error"] = outcome.error
+                    case .failure(let error): fields["error"] = RPCError.from(error).message
+                    }
+                    environment.log(fields["error"] != nil, "host finished", fields)
+                    return result
+                }
             }
             for await result in group {
                 switch result {
@@ -139,6 +174,10 @@ struct OperationRunner {
         let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
         return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + Manifest.fileName)
     }
+}
+
+private func milliseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
 }
 
 extension Result where Failure == Error {
