@@ -56,7 +56,12 @@ struct ServeCommand: AsyncParsableCommand {
             help: "backup_restore_s3_retry_attempts for every BACKUP/RESTORE (env: CLICKHOUSE_BACKUP_PLUGIN_S3_RETRY_ATTEMPTS).")
     var s3RetryAttempts: Int = Environment.integer("S3_RETRY_ATTEMPTS", default: 3)
 
+    @Option(name: .customLong("parallel-shards"),
+            help: "Shards backed up or restored at once when a request does not say (env: CLICKHOUSE_BACKUP_PLUGIN_PARALLEL_SHARDS).")
+    var parallelShards: Int = Environment.integer("PARALLEL_SHARDS", default: 8)
+
     func validate() throws {
+        guard (1...1024).contains(parallelShards) else { throw ValidationError("--parallel-shards must be between 1 and 1024") }
         let badResolve = HTTPConfiguration.invalidResolveEntries(resolve)
         guard badResolve.isEmpty else {
             throw ValidationError("--resolve must be NAME:PORT:ADDRESS, not '\(badResolve.joined(separator: "', '"))'")
@@ -76,6 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
             clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword()),
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
+            parallelShards: parallelShards,
             log: { isError, message, fields in isError ? Log.error(message, fields) : Log.info(message, fields) })
         let services = PluginServices(backup: BackupServiceProvider(environment: environment))
         let server = Server(

@@ -15,7 +15,7 @@ import Testing
         #expect(plan.name == "nightly")
         #expect(plan.location == "s3://backups/ch/analytics/repl/nightly/")
         #expect(plan.hosts.map(\.host.fqdn) == ["chi-repl-main-0-0.analytics.svc.cluster.local", "chi-repl-main-1-0.analytics.svc.cluster.local"])
-        #expect(plan.hosts[0].reason.hasPrefix("first of 2 replicas of shard 0"))
+        #expect(plan.hosts[0].reason.hasPrefix("replica 0 of 2 of shard 0: the first that answers"))
         #expect(plan.hosts[0].statement?.redacted == "BACKUP DATABASE `sales` EXCEPT TABLES `sales`.`tmp`, TABLE `events`.`page_views` TO S3('http://minio:9000/backups/ch/analytics/repl/nightly/shard-0/', '[HIDDEN]', '[HIDDEN]') SETTINGS id = '\(plan.id)-s0-r0' ASYNC")
         #expect(plan.hosts[1].location == "s3://backups/ch/analytics/repl/nightly/shard-1/")
         let metadata = plan.metadata()
@@ -85,7 +85,7 @@ import Testing
             #expect(error.kind == .invalidArgument)
             #expect(error.issues.map(\.description) == [
                 "parameters[\"compression_method\"]: must be one of lz4, lz4hc, zstd, deflate, brotli, xz, bz2, lzma, gzip, none, not \"rar\"",
-                "parameters[\"restore_only\"]: is not a backup parameter; known: cancel_on_abort, compression_level, compression_method, disk, dry_run, replicas",
+                "parameters[\"restore_only\"]: is not a backup parameter; known: cancel_on_abort, compression_level, compression_method, disk, dry_run, parallel_shards, replicas",
                 "backup_definition: spec.backup.s3: is required (or name a backup disk in parameters[\"disk\"])",
                 "backup_definition: spec.ClickhouseInstallation.name: names ClickHouseInstallation \"other\", but chi_definition is \"repl\"",
                 "backup_definition: spec.ClickhouseInstallation.cluster.name: names cluster \"nope\", which the CHI does not have (it has \"main\")",

@@ -170,7 +170,7 @@ def test_s3_down_is_unavailable_in_seconds(stack, stack_plugin, stubs):
     assert len(failed) == 1 and "level=error" in failed[0] and "code=" in failed[0], failed
 
 
-def test_clickhouse_down_and_unknown_hosts_are_unavailable(stack, stubs):
+def test_a_shard_down_or_unknown_fails_before_anything_is_written(stack, stubs):
     from conftest import Plugin
     from stack_fixtures import plugin_env
     chb = stack.chb(f"chdown-{time.time_ns()}", whitelist=["e2e_logs.*"])
@@ -180,12 +180,16 @@ def test_clickhouse_down_and_unknown_hosts_are_unavailable(stack, stubs):
         plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_RESOLVE=resolve))
         try:
             error, seconds = failure(plugin, stubs, stack.chi, chb)
-            assert error.code() == grpc.StatusCode.UNAVAILABLE and seconds < 15, error.details()
-            assert "chi-demo-main-1-0.stack.svc.cluster.local" in error.details()
+            # The shard's only replica does not answer: refused before any BACKUP starts.
+            assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and seconds < 15, error.details()
+            assert "shard 1: no replica answers: chi-demo-main-1-0.stack.svc.cluster.local" in error.details()
+            assert "nothing was started" in error.details()
+            plan = json.loads(call(plugin, stubs, "Backup", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
         finally:
             plugin.stop()
-    manifest = json.loads(stack.s3_get(f"e2e/stack/demo/{chb['metadata']['name']}/manifest.json"))
-    assert manifest["state"] == "Failed"
+    assert stack.s3_get(f"e2e/stack/demo/{chb['metadata']['name']}/manifest.json") is None
+    # Shard 0 answered, and still nothing started there.
+    assert plan["hosts"][0]["clickhouse_id"] not in stack.sql(0, "SELECT id FROM system.backups FORMAT TSV")
 
 
 def test_missing_secret_is_failed_precondition_naming_it(stack, stack_plugin, stubs):

@@ -10,6 +10,8 @@ public struct OperationParameters: Equatable, Sendable {
     /// A backup disk configured on the servers, used instead of the CHB's S3 destination.
     public var disk: String?
     public var cancelOnAbort = false
+    /// At most this many shards at once (nil: the server's `--parallel-shards`).
+    public var parallelShards: Int?
     // Backup only.
     public var compressionMethod: String?
     public var compressionLevel: Int?
@@ -20,10 +22,13 @@ public struct OperationParameters: Equatable, Sendable {
     public var createTable: String?
     /// The backup to restore when it is not the CHB's own (e.g. one run of a schedule).
     public var backupName: String?
+    /// Which backup shard goes to which shard of the target cluster (`0:0,1:0`), needed when
+    /// their shard counts differ.
+    public var shardMapping: [(source: Int, target: Int)] = []
 
-    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort"]
+    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards"]
     public static let backupOnly = ["compression_method", "compression_level"]
-    public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name"]
+    public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
     public static let createTableModes = ["create", "must-exist", "if-not-exists"]
 
@@ -35,7 +40,8 @@ public struct OperationParameters: Equatable, Sendable {
             && a.allowNonEmptyTables == b.allowNonEmptyTables && a.structureOnly == b.structureOnly
             && a.databaseMapping.map(\.source) == b.databaseMapping.map(\.source)
             && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
-            && a.createTable == b.createTable && a.backupName == b.backupName
+            && a.createTable == b.createTable && a.backupName == b.backupName && a.parallelShards == b.parallelShards
+            && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
     }
 
     /// Validates `raw` for `operation`; issues go to `log` with paths like `parameters["dry_run"]`.
@@ -56,6 +62,8 @@ public struct OperationParameters: Equatable, Sendable {
             switch key {
             case "dry_run": result.dryRun = flag()
             case "cancel_on_abort": result.cancelOnAbort = flag()
+            case "parallel_shards":
+                if let count = Int(value), (1...1024).contains(count) { result.parallelShards = count } else { problem("must be a number of shards from 1 to 1024, not \(JSONWriter.quoted(value))") }
             case "replicas":
                 if let replicas = Replicas(rawValue: value) { result.replicas = replicas } else { problem("must be first or all, not \(JSONWriter.quoted(value))") }
             case "disk":
@@ -72,6 +80,8 @@ public struct OperationParameters: Equatable, Sendable {
                 if KubernetesNames.isSubdomain(value) { result.backupName = value } else { problem("must be a backup name (lower-case letters, digits, '-', '.'), not \(JSONWriter.quoted(value))") }
             case "database_mapping" where operation == .restore:
                 result.databaseMapping = parseMapping(value, problem: problem)
+            case "shard_mapping" where operation == .restore:
+                result.shardMapping = parseShardMapping(value, problem: problem)
             default:
                 problem("is not a \(operation.rawValue) parameter; known: \(known.sorted().joined(separator: ", "))")
             }
@@ -92,6 +102,25 @@ public struct OperationParameters: Equatable, Sendable {
         }
         if Set(pairs.map(\.source)).count != pairs.count || Set(pairs.map(\.target)).count != pairs.count {
             problem("names a database twice on one side")
+            return []
+        }
+        return pairs
+    }
+
+    /// `0:0,1:0` → (backup shard, target shard) pairs; a target at most once (ClickHouse
+    /// cannot merge two shards' data in one restore).
+    private static func parseShardMapping(_ value: String, problem: (String) -> Void) -> [(source: Int, target: Int)] {
+        var pairs: [(source: Int, target: Int)] = []
+        for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+            let sides = item.split(separator: ":", omittingEmptySubsequences: false).map { Int(String($0).trimmingSpaces) }
+            guard sides.count == 2, let source = sides[0], let target = sides[1], source >= 0, target >= 0 else {
+                problem("must be backupShard:targetShard pairs of shard indexes, e.g. 0:0,1:1; \(JSONWriter.quoted(String(item))) is not one")
+                return []
+            }
+            pairs.append((source, target))
+        }
+        if Set(pairs.map(\.target)).count != pairs.count {
+            problem("maps two backup shards onto one target shard; each target shard takes at most one")
             return []
         }
         return pairs

@@ -1,8 +1,16 @@
 /// A host's part in an operation: which host, why it was chosen, and the statement it runs.
 public struct PlannedHost: Equatable, Sendable {
+    /// What a host does in a restore: its shard's data, or (the other replicas of a shard)
+    /// only the tables' structure, so that replicated tables fetch the data themselves.
+    public enum Role: String, Sendable { case data, schema }
+
     public let host: Host
     /// Why this host takes part, in words.
     public let reason: String
+    public let role: Role
+    /// The backup's shard this host reads (restore) or writes (backup): its own shard unless
+    /// `parameters["shard_mapping"]` maps another one onto it.
+    public let sourceShard: Int
     /// The id given to ClickHouse (`SETTINGS id = ...`), unique per host and operation.
     public let operationID: String
     /// Where this shard's backup lives.
@@ -15,7 +23,8 @@ public struct PlannedHost: Equatable, Sendable {
     public let settings: [(name: String, value: SettingValue)]
 
     public static func == (a: PlannedHost, b: PlannedHost) -> Bool {
-        a.host == b.host && a.reason == b.reason && a.operationID == b.operationID && a.location == b.location
+        a.host == b.host && a.reason == b.reason && a.role == b.role && a.sourceShard == b.sourceShard
+            && a.operationID == b.operationID && a.location == b.location
             && a.statement == b.statement && a.destination == b.destination
             && a.settings.map(\.name) == b.settings.map(\.name) && a.settings.map(\.value) == b.settings.map(\.value)
     }
@@ -23,6 +32,16 @@ public struct PlannedHost: Equatable, Sendable {
     /// The statement for `elements` on this host.
     public func statement(verb: BackupStatement.Verb, elements: [BackupElement]) -> BackupStatement {
         BackupStatement(verb: verb, elements: elements, destination: destination, settings: settings)
+    }
+
+    /// The same host restoring only the structure (`structure_only = true`).
+    public func schemaOnly(reason: String) -> PlannedHost {
+        var settings = self.settings.filter { $0.name != "structure_only" && $0.name != "allow_non_empty_tables" }
+        settings.append(("structure_only", .bool(true)))
+        var statement = self.statement
+        statement?.settings = settings
+        return PlannedHost(host: host, reason: reason, role: .schema, sourceShard: sourceShard, operationID: operationID,
+                           location: location, statement: statement, destination: destination, settings: settings)
     }
 }
 
@@ -46,7 +65,14 @@ public struct OperationPlan: Equatable, Sendable {
     public let filter: TableFilter
     /// The tables in words: `all non-system tables`, a list, or the patterns to resolve.
     public let tables: String
+    /// The hosts expected to take part: one replica per shard (or every replica with
+    /// `replicas=all`). ``assign(unreachable:)`` adapts it to the replicas that answer.
     public let hosts: [PlannedHost]
+    /// Every host of the cluster with the part it would play, by shard then replica: the
+    /// replicas to fall back on when the first does not answer.
+    public let candidates: [PlannedHost]
+    /// Shards of the target cluster.
+    public let shardCount: Int
     public let parameters: OperationParameters
     /// The CHB (or ScheduledBackup) the operation came from.
     public let definition: BackupDefinition

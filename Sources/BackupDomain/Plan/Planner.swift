@@ -54,17 +54,30 @@ public enum Planner {
             backupRoot["spec"]["backup"]["dbTable"].issue("selects no table: the black list removes everything the white list takes")
             throw .invalid(log.issues)
         }
-        let hosts = chooseHosts(cluster, parameters.replicas).map { host, reason -> PlannedHost in
-            let shardKey = parameters.replicas == .all ? "shard-\(host.shardIndex)-replica-\(host.replicaIndex)/" : "shard-\(host.shardIndex)/"
-            let (destination, location) = Self.destination(definition.s3, disk: parameters.disk, key: rootKey + shardKey)
-            let operationID = "\(id)-s\(host.shardIndex)-r\(host.replicaIndex)"
-            let hostSettings = settings(operation, parameters, id: operationID)
-            let statement = elements.map {
-                BackupStatement(verb: operation == .backup ? .backup : .restore, elements: $0, destination: destination,
-                                settings: hostSettings)
+        let shardIndexes = Set(cluster.shards.map(\.index))
+        for pair in parameters.shardMapping where !shardIndexes.contains(pair.target) {
+            log.add("parameters[\"shard_mapping\"]", "maps onto shard \(pair.target), which cluster \(JSONWriter.quoted(cluster.name)) does not have (it has \(cluster.shards.count))")
+            throw .invalid(log.issues)
+        }
+        let sources = sourceShards(cluster, parameters)
+        let candidates = cluster.shards.flatMap { shard in
+            shard.replicas.compactMap { host -> PlannedHost? in
+                guard let source = sources[shard.index] else { return nil }
+                let shardKey = parameters.replicas == .all ? "shard-\(source)-replica-\(host.replicaIndex)/" : "shard-\(source)/"
+                let (destination, location) = Self.destination(definition.s3, disk: parameters.disk, key: rootKey + shardKey)
+                let operationID = "\(id)-s\(host.shardIndex)-r\(host.replicaIndex)"
+                let hostSettings = settings(operation, parameters, id: operationID)
+                let statement = elements.map {
+                    BackupStatement(verb: operation == .backup ? .backup : .restore, elements: $0, destination: destination,
+                                    settings: hostSettings)
+                }
+                return PlannedHost(host: host, reason: reason(host, in: shard, parameters.replicas), role: .data, sourceShard: source,
+                                   operationID: operationID, location: location, statement: statement,
+                                   destination: destination, settings: hostSettings)
             }
-            return PlannedHost(host: host, reason: reason, operationID: operationID, location: location, statement: statement,
-                               destination: destination, settings: hostSettings)
+        }
+        let hosts = parameters.replicas == .all ? candidates : cluster.shards.compactMap { shard in
+            candidates.first { $0.host.shardIndex == shard.index }
         }
         let (rootDestination, rootLocation) = destination(definition.s3, disk: parameters.disk, key: rootKey)
         let credentials: String
@@ -79,7 +92,8 @@ public enum Planner {
         return OperationPlan(
             operation: operation, id: id, name: name, backupName: backupName, chi: chi, cluster: cluster.name,
             location: rootLocation, endpoint: parameters.disk == nil ? definition.s3?.endpoint : nil, credentials: credentials,
-            filter: definition.filter, tables: describe(definition.filter), hosts: hosts, parameters: parameters,
+            filter: definition.filter, tables: describe(definition.filter), hosts: hosts, candidates: candidates,
+            shardCount: cluster.shards.count, parameters: parameters,
             definition: definition, rootDestination: rootDestination)
     }
 
@@ -134,19 +148,22 @@ public enum Planner {
         }
     }
 
-    private static func chooseHosts(_ cluster: Cluster, _ replicas: OperationParameters.Replicas) -> [(Host, String)] {
+    private static func reason(_ host: Host, in shard: Shard, _ replicas: OperationParameters.Replicas) -> String {
         switch replicas {
+        case .all: return "parameters[\"replicas\"] = all: every replica of shard \(shard.index)"
+        case .first where shard.replicas.count == 1: return "the only replica of shard \(shard.index)"
         case .first:
-            return cluster.shards.compactMap { shard in
-                guard let host = shard.replicas.first else { return nil }
-                let why = shard.replicas.count == 1
-                    ? "the only replica of shard \(shard.index)"
-                    : "first of \(shard.replicas.count) replicas of shard \(shard.index): replicas hold the same data, one copy per shard is enough"
-                return (host, why)
-            }
-        case .all:
-            return cluster.hosts.map { ($0, "parameters[\"replicas\"] = all: every replica of shard \($0.shardIndex)") }
+            return "replica \(host.replicaIndex) of \(shard.replicas.count) of shard \(shard.index): the first that answers takes the shard's data"
         }
+    }
+
+    /// The backup shard each target shard reads: itself, or what `shard_mapping` says (a
+    /// restore; target shards no source maps to are left out).
+    private static func sourceShards(_ cluster: Cluster, _ parameters: OperationParameters) -> [Int: Int] {
+        guard !parameters.shardMapping.isEmpty else {
+            return Dictionary(uniqueKeysWithValues: cluster.shards.map { ($0.index, $0.index) })
+        }
+        return Dictionary(parameters.shardMapping.map { ($0.target, $0.source) }, uniquingKeysWith: { a, _ in a })
     }
 
     private static func destination(_ s3: S3Destination?, disk: String?, key: String) -> (BackupDestination, String) {

@@ -13,13 +13,18 @@ public struct ExecutionEnvironment: Sendable {
     /// seconds instead of ClickHouse's default of 1000 attempts.
     public var s3RetryAttempts: Int
     public var poll: PollSchedule
+    /// Shards run at once when a request does not say (`parameters["parallel_shards"]`).
+    public var parallelShards: Int
+    /// How long a replica has to answer `SELECT 1` before it counts as down.
+    public var probeTimeout: Duration
     /// Where operation events go (start, per-host end, end): failures as errors, the rest
     /// as info, with logfmt-style fields. Fields never hold secrets: values are masked before
     /// they get here.
     public var log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
 
     public init(http: HTTPClient, clickHouse: ClickHouseCredentials, secrets: SecretStore, s3Region: String = "us-east-1",
-                s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule(),
+                s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule(), parallelShards: Int = 8,
+                probeTimeout: Duration = .seconds(5),
                 log: @escaping @Sendable (Bool, String, [String: String]) -> Void = { _, _, _ in }) {
         self.http = http
         self.clickHouse = clickHouse
@@ -27,6 +32,8 @@ public struct ExecutionEnvironment: Sendable {
         self.s3Region = s3Region
         self.s3RetryAttempts = s3RetryAttempts
         self.poll = poll
+        self.parallelShards = parallelShards
+        self.probeTimeout = probeTimeout
         self.log = log
     }
 }

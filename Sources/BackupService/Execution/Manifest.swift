@@ -9,12 +9,14 @@ struct Manifest {
     static let format = 1
 
     let plan: OperationPlan
+    /// The hosts that write the backup, and the replicas skipped because they did not answer.
+    let assignment: HostAssignment
     let startedAt: Int64
 
     func json(state: String, stoppedAt: Int64?, outcomes: [HostOperation.Outcome], error: String?) -> JSONValue {
         let definition = plan.definition
         var hosts: [JSONValue] = []
-        for planned in plan.hosts {
+        for planned in assignment.data {
             let outcome = outcomes.first { $0.planned.operationID == planned.operationID }
             hosts.append(.object([
                 "shard": .number(String(planned.host.shardIndex)),
@@ -44,9 +46,24 @@ struct Manifest {
             "compression": .string(plan.parameters.compressionMethod ?? "default"),
             "started_at": .number(String(startedAt)),
             "stopped_at": stoppedAt.map { .number(String($0)) } ?? .null,
+            "shards": .number(String(plan.shardCount)),
             "hosts": .array(hosts),
+            "skipped": .array(assignment.skipped.map {
+                .object(["fqdn": .string($0.host.fqdn), "shard": .number(String($0.host.shardIndex)),
+                         "replica": .number(String($0.host.replicaIndex)), "reason": .string($0.reason)])
+            }),
             "error": error.map(JSONValue.string) ?? .null,
         ])
+    }
+
+    /// How many shards the backup has: recorded since format 1's `shards`, else counted.
+    static func shardCount(in manifest: JSONValue) -> Int {
+        if case .number(let text)? = manifest["shards"], let count = Int(text) { return count }
+        guard case .array(let hosts)? = manifest["hosts"] else { return 0 }
+        return Set(hosts.compactMap { host -> String? in
+            if case .number(let shard)? = host["shard"] { return shard }
+            return nil
+        }).count
     }
 
     /// Each shard's table list in a manifest, keyed by shard index.

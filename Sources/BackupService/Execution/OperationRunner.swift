@@ -43,56 +43,55 @@ struct OperationRunner {
 
     private func execute() async throws -> [String: String] {
         let resolved = try resolveSecrets()
-        let manifest = Manifest(plan: plan, startedAt: startedAt)
         let store = manifestStore(resolved)
         let verb: BackupStatement.Verb = plan.operation == .backup ? .backup : .restore
 
+        // A restore reads the backup's manifest: its shard count and, for pattern filters, its tables.
         var manifestTables: [String: [TableName]]?
-        if plan.operation == .restore, plan.hosts.contains(where: { $0.statement == nil }) {
-            guard let store, let bytes = try await store.read() else {
-                throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
+        if plan.operation == .restore {
+            let recorded = try await store?.read().map { try JSONParser.parse($0) }
+            if let recorded, let mismatch = plan.shardMismatch(backupShards: Manifest.shardCount(in: recorded)) {
+                throw RPCError(.failedPrecondition, mismatch)
             }
-            manifestTables = Manifest.tables(in: try JSONParser.parse(bytes))
+            if plan.hosts.contains(where: { $0.statement == nil }) {
+                guard let recorded else {
+                    throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
+                }
+                manifestTables = Manifest.tables(in: recorded)
+            }
         }
+
+        let client = { @Sendable (host: Host) in
+            ClickHouseClient(http: environment.http,
+                             endpoint: ClickHouseEndpoint(host: host.fqdn, port: host.clickHousePort, secure: host.secure),
+                             credentials: environment.clickHouse, secrets: resolved.values)
+        }
+        let unreachable = try await ReplicaProbe(environment: environment, client: client).unreachable(plan.candidates.map(\.host))
+        let assignment = plan.assign(unreachable: unreachable)
+        guard assignment.unavailable.isEmpty else {
+            throw RPCError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
+        }
+        let manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
         if plan.operation == .backup, let store {
             try await store.write(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil))
         }
 
         let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
-        let operations = plan.hosts.map { planned in
-            HostOperation(planned: planned, verb: verb,
-                          client: ClickHouseClient(http: environment.http,
-                                                   endpoint: ClickHouseEndpoint(host: planned.host.fqdn, port: planned.host.clickHousePort, secure: planned.host.secure),
-                                                   credentials: environment.clickHouse, secrets: resolved.values),
+        func operation(_ planned: PlannedHost) -> HostOperation {
+            HostOperation(planned: planned, verb: verb, client: client(planned.host),
                           filter: plan.filter, renames: plan.operation == .restore ? renames : [:],
                           destination: resolved.destination(planned.destination), environment: environment,
                           cancelOnAbort: plan.parameters.cancelOnAbort,
-                          tablesFromManifest: manifestTables.map { $0[String(planned.host.shardIndex)] ?? [] })
+                          tablesFromManifest: manifestTables.map { $0[String(planned.sourceShard)] ?? [] })
         }
-        var outcomes: [HostOperation.Outcome] = []
-        var failures: [RPCError] = []
-        await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
-            for operation in operations {
-                group.addTask { [environment] in
-                    let clock = ContinuousClock()
-                    let started = clock.now
-                    let result = await Result { try await operation.run() }
-                    var fields = ["host": operation.planned.host.fqdn, "clickhouse_id": operation.planned.operationID,
-                                  "duration_ms": String(milliseconds(clock.now - started))]
-                    switch result {
-                    case .success(let outcome): fields["status"] = outcome.status; fields["error"] = outcome.error
-                    case .failure(let error): fields["error"] = RPCError.from(error).message
-                    }
-                    environment.log(fields["error"] != nil, "host finished", fields)
-                    return result
-                }
-            }
-            for await result in group {
-                switch result {
-                case .success(let outcome): outcomes.append(outcome)
-                case .failure(let error): failures.append(RPCError.from(error))
-                }
-            }
+        let limit = plan.parameters.parallelShards ?? environment.parallelShards
+        var (outcomes, failures) = await runBounded(assignment.data.map(operation), limit: limit, environment: environment)
+        // The other replicas get the structure once the data is in, so replicated tables
+        // find a replica to fetch from.
+        if failures.isEmpty, !assignment.schema.isEmpty {
+            let schema = await runBounded(assignment.schema.map(operation), limit: limit, environment: environment)
+            outcomes += schema.outcomes
+            failures += schema.failures
         }
         try Task.checkCancellation()
         outcomes.sort { ($0.planned.host.shardIndex, $0.planned.host.replicaIndex) < ($1.planned.host.shardIndex, $1.planned.host.replicaIndex) }
@@ -113,10 +112,10 @@ struct OperationRunner {
         if plan.operation == .backup, let store {
             try await store.write(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil))
         }
-        return metadata(outcomes, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
+        return metadata(outcomes, skipped: assignment.skipped, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
     }
 
-    private func metadata(_ outcomes: [HostOperation.Outcome], manifest: String?) -> [String: String] {
+    private func metadata(_ outcomes: [HostOperation.Outcome], skipped: [HostAssignment.Skipped], manifest: String?) -> [String: String] {
         let tables = Set(outcomes.flatMap(\.tables)).sorted()
         var metadata: [String: String] = [
             "state": "Completed",
@@ -124,7 +123,7 @@ struct OperationRunner {
             "chi": "\(plan.chi.namespace)/\(plan.chi.name)",
             "cluster": plan.cluster,
             "location": plan.location,
-            "hosts": outcomes.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }.joined(separator: ","),
+            "hosts": outcomes.filter { $0.planned.role == .data }.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }.joined(separator: ","),
             "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
             "num_files": String(outcomes.reduce(0) { $0 + $1.numFiles }),
             "total_size": String(outcomes.reduce(0) { $0 + $1.totalSize }),
@@ -143,6 +142,16 @@ struct OperationRunner {
             metadata["\(key).id"] = outcome.planned.operationID
             metadata["\(key).status"] = outcome.status
             metadata["\(key).location"] = outcome.planned.location
+            metadata["\(key).role"] = outcome.planned.role.rawValue
+        }
+        for skipped in skipped {
+            let key = "host.\(skipped.host.shardIndex).\(skipped.host.replicaIndex)"
+            metadata["\(key).fqdn"] = skipped.host.fqdn
+            metadata["\(key).status"] = "SKIPPED"
+            metadata["\(key).reason"] = skipped.reason
+        }
+        if !skipped.isEmpty {
+            metadata["skipped"] = skipped.map { "\($0.host.fqdn): \($0.reason)" }.joined(separator: "; ")
         }
         return metadata
     }
@@ -173,15 +182,5 @@ struct OperationRunner {
         guard case .s3(let url, _, _) = plan.rootDestination, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
         let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
         return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + Manifest.fileName)
-    }
-}
-
-private func milliseconds(_ duration: Duration) -> Int64 {
-    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-}
-
-extension Result where Failure == Error {
-    init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

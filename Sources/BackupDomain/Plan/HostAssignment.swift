@@ -1,0 +1,74 @@
+/// Who does what once it is known which replicas answer: per shard, the first replica that
+/// answers takes the shard's data; in a restore the shard's other answering replicas restore
+/// the structure only (replicated tables then fetch the data from the first). Pure: the
+/// executor probes the hosts and passes in the ones that did not answer.
+public struct HostAssignment: Equatable, Sendable {
+    /// One host per shard (every host with `replicas=all`), in shard order.
+    public var data: [PlannedHost] = []
+    /// Restore only: the other replicas, after the data hosts are done.
+    public var schema: [PlannedHost] = []
+    /// Replicas left out because they did not answer, with the reason.
+    public var skipped: [Skipped] = []
+    /// Shards nobody can serve, in words; non-empty means nothing may start.
+    public var unavailable: [String] = []
+
+    public struct Skipped: Equatable, Sendable {
+        public var host: Host
+        public var reason: String
+    }
+}
+
+extension OperationPlan {
+    /// Assigns the hosts given the ones that did not answer (`fqdn` → reason).
+    public func assign(unreachable: [String: String]) -> HostAssignment {
+        var assignment = HostAssignment()
+        var shards: [Int] = []
+        for candidate in candidates where !shards.contains(candidate.host.shardIndex) { shards.append(candidate.host.shardIndex) }
+        for shard in shards {
+            let replicas = candidates.filter { $0.host.shardIndex == shard }
+            let down = replicas.filter { unreachable[$0.host.fqdn] != nil }
+            let up = replicas.filter { unreachable[$0.host.fqdn] == nil }
+            func described(_ hosts: [PlannedHost]) -> String {
+                hosts.map { "\($0.host.fqdn) (\(unreachable[$0.host.fqdn]!))" }.joined(separator: ", ")
+            }
+            if parameters.replicas == .all {
+                // Every replica holds its own data: none can stand in for another.
+                if !down.isEmpty { assignment.unavailable.append("shard \(shard): \(described(down))") }
+                assignment.data += up
+                continue
+            }
+            guard let first = up.first else {
+                assignment.unavailable.append("shard \(shard): no replica answers: \(described(down))")
+                continue
+            }
+            assignment.data.append(first)
+            assignment.skipped += down.map { HostAssignment.Skipped(host: $0.host, reason: unreachable[$0.host.fqdn]!) }
+            if operation == .restore {
+                assignment.schema += up.dropFirst().map {
+                    $0.schemaOnly(reason: "replica \($0.host.replicaIndex) of shard \(shard): structure only; "
+                                  + "replicated tables fetch the data from \(first.host.fqdn)")
+                }
+            }
+        }
+        return assignment
+    }
+
+    /// Why a restore of a backup with `backupShards` shards cannot go to this cluster as
+    /// planned, or nil when it can.
+    public func shardMismatch(backupShards: Int) -> String? {
+        if parameters.shardMapping.isEmpty {
+            guard backupShards != shardCount else { return nil }
+            return "the backup has \(backupShards) shards and cluster \(JSONWriter.quoted(cluster)) has \(shardCount); "
+                + "say which backup shard goes to which cluster shard with parameters[\"shard_mapping\"] (e.g. \"0:0,1:1\")"
+        }
+        let sources = Set(parameters.shardMapping.map(\.source))
+        if let outside = sources.sorted().first(where: { $0 >= backupShards }) {
+            return "parameters[\"shard_mapping\"] names backup shard \(outside); the backup has \(backupShards) (0 to \(backupShards - 1))"
+        }
+        let unmapped = (0..<backupShards).filter { !sources.contains($0) }
+        if !unmapped.isEmpty {
+            return "parameters[\"shard_mapping\"] leaves backup shards \(unmapped.map(String.init).joined(separator: ", ")) unrestored; map every shard"
+        }
+        return nil
+    }
+}

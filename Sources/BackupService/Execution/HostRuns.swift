@@ -1,0 +1,82 @@
+import BackupClients
+import BackupDomain
+import RPCRuntime
+
+/// Which replicas answer: `SELECT 1` on every candidate at once, before anything is written.
+struct ReplicaProbe {
+    let environment: ExecutionEnvironment
+    let client: @Sendable (Host) -> ClickHouseClient
+
+    /// `fqdn` → why it is down. Only faults worth retrying elsewhere mark a replica down; any
+    /// other answer (wrong password, missing grant) is the caller's problem and is thrown.
+    func unreachable(_ hosts: [Host]) async throws -> [String: String] {
+        let timeout = environment.probeTimeout
+        return try await withThrowingTaskGroup(of: (String, String?).self) { group in
+            for host in hosts {
+                let client = client(host)
+                group.addTask {
+                    do {
+                        _ = try await client.execute("SELECT 1", timeout: timeout)
+                        return (host.fqdn, nil)
+                    } catch {
+                        let failure = RPCError.from(error)
+                        guard failure.code == .unavailable || failure.code == .deadlineExceeded else { throw error }
+                        return (host.fqdn, failure.message)
+                    }
+                }
+            }
+            var down: [String: String] = [:]
+            for try await (fqdn, reason) in group { if let reason { down[fqdn] = reason } }
+            return down
+        }
+    }
+}
+
+/// Runs host operations with at most `limit` at once; every outcome and failure is kept.
+func runBounded(_ operations: [HostOperation], limit: Int, environment: ExecutionEnvironment) async
+    -> (outcomes: [HostOperation.Outcome], failures: [RPCError])
+{
+    var outcomes: [HostOperation.Outcome] = []
+    var failures: [RPCError] = []
+    await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
+        var pending = operations[...]
+        func startNext() {
+            guard let operation = pending.popFirst() else { return }
+            group.addTask { await logged(operation, environment: environment) }
+        }
+        for _ in 0..<max(1, limit) { startNext() }
+        for await result in group {
+            switch result {
+            case .success(let outcome): outcomes.append(outcome)
+            case .failure(let error): failures.append(RPCError.from(error))
+            }
+            startNext()
+        }
+    }
+    return (outcomes, failures)
+}
+
+/// One host's run with its `host finished` log line.
+private func logged(_ operation: HostOperation, environment: ExecutionEnvironment) async -> Result<HostOperation.Outcome, Error> {
+    let clock = ContinuousClock()
+    let started = clock.now
+    let result = await Result { try await operation.run() }
+    var fields = ["host": operation.planned.host.fqdn, "clickhouse_id": operation.planned.operationID,
+                  "role": operation.planned.role.rawValue, "duration_ms": String(milliseconds(clock.now - started))]
+    switch result {
+    case .success(let outcome): fields["status"] = outcome.status; fields["error"] = outcome.error
+    case .failure(let error): fields["error"] = RPCError.from(error).message
+    }
+    environment.log(fields["error"] != nil, "host finished", fields)
+    return result
+}
+
+func milliseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+}
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

@@ -1,0 +1,82 @@
+import Testing
+@testable import BackupDomain
+
+/// Replica choice once the executor knows who answers, and shard mapping for restores.
+@Suite struct HostAssignmentTests {
+    func plan(_ operation: OperationParameters.Operation = .backup, _ parameters: [String: String] = [:]) throws(DomainError) -> OperationPlan {
+        try Planner.plan(operation, Planner.Request(chiDefinition: Fixture.bytes("chi-2x2-explicit.json"),
+                                                    backupDefinition: Fixture.bytes("chb-full.json"), parameters: parameters),
+                         now: 1_795_356_987)
+    }
+
+    let r00 = "chi-repl-main-0-0.analytics.svc.cluster.local", r01 = "chi-repl-main-0-1.analytics.svc.cluster.local"
+    let r10 = "chi-repl-main-1-0.analytics.svc.cluster.local", r11 = "chi-repl-main-1-1.analytics.svc.cluster.local"
+
+    @Test func everyReplicaIsACandidateAndTheFirstOfEachShardIsPlanned() throws {
+        let plan = try plan()
+        #expect(plan.candidates.map(\.host.fqdn) == [r00, r01, r10, r11])
+        #expect(plan.hosts.map(\.host.fqdn) == [r00, r10])
+        #expect(plan.candidates[1].location == plan.candidates[0].location)  // a shard's backup, whichever replica writes it
+        #expect(plan.candidates[1].operationID == "\(plan.id)-s0-r1")
+    }
+
+    @Test func allAnsweringTakesTheFirstReplicaOfEachShard() throws {
+        let assignment = try plan().assign(unreachable: [:])
+        #expect(assignment.data.map(\.host.fqdn) == [r00, r10])
+        #expect(assignment.schema.isEmpty && assignment.skipped.isEmpty && assignment.unavailable.isEmpty)
+    }
+
+    @Test func aDownReplicaIsSkippedWithItsReasonAndTheNextTakesOver() throws {
+        let assignment = try plan().assign(unreachable: [r00: "connection refused"])
+        #expect(assignment.data.map(\.host.fqdn) == [r01, r10])
+        #expect(assignment.data[0].statement?.redacted.contains("SETTINGS id = '\(try plan().id)-s0-r1'") == true)
+        #expect(assignment.skipped == [HostAssignment.Skipped(host: try plan().candidates[0].host, reason: "connection refused")])
+        #expect(assignment.unavailable.isEmpty)
+    }
+
+    @Test func aShardWithNoReplicaAnsweringMakesTheOperationUnavailable() throws {
+        let assignment = try plan().assign(unreachable: [r10: "timeout", r11: "refused"])
+        #expect(assignment.unavailable == ["shard 1: no replica answers: \(r10) (timeout), \(r11) (refused)"])
+    }
+
+    @Test func withAllReplicasEveryDownReplicaIsUnavailable() throws {
+        let assignment = try plan(.backup, ["replicas": "all"]).assign(unreachable: [r01: "refused"])
+        #expect(assignment.data.count == 3)
+        #expect(assignment.unavailable == ["shard 0: \(r01) (refused)"])
+    }
+
+    @Test func restoreGivesDataToOneReplicaAndStructureToTheOthers() throws {
+        let assignment = try plan(.restore).assign(unreachable: [:])
+        #expect(assignment.data.map(\.host.fqdn) == [r00, r10])
+        #expect(assignment.schema.map(\.host.fqdn) == [r01, r11])
+        #expect(assignment.schema.allSatisfy { $0.role == .schema })
+        #expect(assignment.schema[0].statement?.redacted.hasSuffix("SETTINGS id = '\(assignment.schema[0].operationID)', structure_only = 1 ASYNC") == true)
+        #expect(assignment.schema[0].location == assignment.data[0].location)
+    }
+
+    @Test func shardCountsMustMatchUnlessMapped() throws {
+        let plain = try plan(.restore)
+        #expect(plain.shardMismatch(backupShards: 2) == nil)
+        #expect(plain.shardMismatch(backupShards: 3)?.hasPrefix("the backup has 3 shards and cluster \"main\" has 2") == true)
+
+        let mapped = try plan(.restore, ["shard_mapping": "0:1"])
+        #expect(mapped.shardMismatch(backupShards: 1) == nil)
+        #expect(mapped.hosts.map(\.host.fqdn) == [r10])  // shard 0 of the cluster gets nothing
+        #expect(mapped.hosts[0].sourceShard == 0 && mapped.hosts[0].location.hasSuffix("/shard-0/"))
+        #expect(mapped.shardMismatch(backupShards: 2)?.contains("leaves backup shards 1 unrestored") == true)
+        #expect(try plan(.restore, ["shard_mapping": "3:0"]).shardMismatch(backupShards: 2)?.contains("names backup shard 3") == true)
+    }
+
+    @Test func badShardMappingsAreRefusedWithTheirPath() {
+        #expect(throws: DomainError.self) { try plan(.restore, ["shard_mapping": "0:0,1:0"]) }
+        #expect(throws: DomainError.self) { try plan(.restore, ["shard_mapping": "0:5"]) }
+        #expect(throws: DomainError.self) { try plan(.restore, ["shard_mapping": "a:b"]) }
+        #expect(throws: DomainError.self) { try plan(.backup, ["shard_mapping": "0:0"]) }
+        #expect(throws: DomainError.self) { try plan(.backup, ["parallel_shards": "0"]) }
+        do {
+            _ = try plan(.restore, ["shard_mapping": "0:0,1:0"])
+        } catch {
+            #expect(error.issues.map(\.path) == ["parameters[\"shard_mapping\"]"])
+        }
+    }
+}
