@@ -1,7 +1,7 @@
 """The local test stack: N ClickHouse hosts (chdb-core behind stack/clickhouse_http.py) on
 127.0.0.2, 127.0.0.3, ... port 8123, and a seaweedfs S3 server on 127.0.0.1:8333.
 
-    python3 stack/stack.py up [--shards S] [--replicas R] [--dir .stack]
+    python3 stack/stack.py up [--shards S (2)] [--replicas R (2)] [--dir .stack]
     python3 stack/stack.py down [--dir .stack]
 
 `up` writes, under DIR: `env` (shell-sourceable: endpoints, credentials, and
@@ -173,7 +173,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--shards", type=int, default=2)
-    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--dir", default=str(ROOT / ".stack"))
     args = parser.parse_args()
     up(args) if args.command == "up" else down(args)

@@ -13,14 +13,24 @@ STACK_DIR = ROOT / ".stack"
 
 
 class Stack:
+    """The stack: 2 shards x 2 replicas. `chi` is a 2 x 1 view of it (the first replica of each
+    shard), which the single-replica tests use; `cluster_chi` is the whole cluster."""
+
     def __init__(self, info):
         self.info = info
-        self.hosts = info["hosts"]
-        self.chi = json.loads(pathlib.Path(info["chi"]).read_text())
+        self.all_hosts = info["hosts"]
+        self.hosts = [h for h in self.all_hosts if h["replica"] == 0]
+        self.cluster_chi = json.loads(pathlib.Path(info["chi"]).read_text())
+        self.chi = json.loads(json.dumps(self.cluster_chi))
+        self.chi["spec"]["configuration"]["clusters"][0]["layout"]["replicasCount"] = 1
+        self.chi["status"]["fqdns"] = [h["fqdn"] for h in self.hosts]
+
+    def host(self, shard, replica):
+        return next(h for h in self.all_hosts if h["shard"] == shard and h["replica"] == replica)
 
     def sql(self, host_index, query):
-        """Runs `query` on a host through its HTTP interface; returns the text or raises."""
-        host = self.hosts[host_index]
+        """Runs `query` on a host (an index into `hosts`, or a host of `all_hosts`); returns the text or raises."""
+        host = self.hosts[host_index] if isinstance(host_index, int) else host_index
         request = urllib.request.Request(f"http://{host['address']}:8123/?wait_end_of_query=1", data=query.encode(),
                                          headers={"X-ClickHouse-User": self.info["clickhouse_user"],
                                                   "X-ClickHouse-Key": self.info["clickhouse_password"]})
@@ -60,8 +70,12 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack():
     started = False
+    if (STACK_DIR / "stack.json").exists():
+        layout = {(h["shard"], h["replica"]) for h in json.loads((STACK_DIR / "stack.json").read_text())["hosts"]}
+        if layout != {(s, r) for s in range(2) for r in range(2)}:  # another layout (an older demo): rebuild it
+            subprocess.run([str(ROOT / "scripts/stack"), "down"], check=True, timeout=120)
     if not (STACK_DIR / "stack.json").exists():
-        subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "2", "--replicas", "1"], check=True, timeout=300)
+        subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "2", "--replicas", "2"], check=True, timeout=300)
         started = True
     yield Stack(json.loads((STACK_DIR / "stack.json").read_text()))
     if started:

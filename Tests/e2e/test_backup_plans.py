@@ -31,8 +31,8 @@ def test_dry_run_backup_plan_through_grpcurl(plugin):
         "TO S3('http://minio.minio.svc:9000/backups/clickhouse/analytics/demo/nightly-2026-11-22/shard-0/', "
         f"'[HIDDEN]', '[HIDDEN]') SETTINGS id = '{result['backupId']}-s0-r0' ASYNC")
     plan = json.loads(metadata["plan"])
-    assert [h["reason"].split(":")[0] for h in plan["hosts"]] == ["first of 2 replicas of shard 0",
-                                                                   "first of 2 replicas of shard 1"]
+    assert [h["reason"].split(":")[0] for h in plan["hosts"]] == ["replica 0 of 2 of shard 0",
+                                                                   "replica 0 of 2 of shard 1"]
     # Deterministic: the same CHB gives the same id.
     rc, again, _ = call_backup(plugin, example("chi-demo.json"), example("chb-demo.json"), {"dry_run": "true"})
     assert json.loads(again)["backupId"] == result["backupId"]
