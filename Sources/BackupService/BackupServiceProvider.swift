@@ -8,6 +8,7 @@ public struct BackupServiceProvider: Sendable {
     public static let serviceName = "altinity.backup.v1.Backup"
     private let now: @Sendable () -> Int64
     private let environment: ExecutionEnvironment?
+    private let running = RunningOperations()
 
     /// - Parameters:
     ///   - environment: what execution needs; nil serves plans only (real runs UNIMPLEMENTED).
@@ -30,8 +31,9 @@ public struct BackupServiceProvider: Sendable {
         let plan = try Planner.plan(.backup, Planner.Request(chiDefinition: request.chiDefinition,
                                                              backupDefinition: request.backupDefinition,
                                                              parameters: request.parameters), now: startedAt)
-        let metadata = try await outcome(of: plan, startedAt: startedAt)
-        return BackupResult(backupID: plan.id, backupName: plan.name, startedAt: startedAt, stoppedAt: now(), metadata: metadata)
+        let result = try await outcome(of: plan, startedAt: startedAt)
+        return BackupResult(backupID: plan.id, backupName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
+                            metadata: result.metadata)
     }
 
     /// Handles `Restore`.
@@ -42,15 +44,19 @@ public struct BackupServiceProvider: Sendable {
                                                               parameters: request.parameters,
                                                               nonce: String(UInt64.random(in: 0...UInt64.max), radix: 16)),
                                   now: startedAt)
-        let metadata = try await outcome(of: plan, startedAt: startedAt)
-        return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: startedAt, stoppedAt: now(), metadata: metadata)
+        let result = try await outcome(of: plan, startedAt: startedAt)
+        return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
+                             metadata: result.metadata)
     }
 
-    /// The plan itself for a dry run, else what running it produced.
-    private func outcome(of plan: OperationPlan, startedAt: Int64) async throws -> [String: String] {
-        if plan.parameters.dryRun { return plan.metadata() }
+    /// The plan itself for a dry run, else what running it produced. Backups go through the
+    /// process's registry (one run per backup id); restores are unique per call.
+    private func outcome(of plan: OperationPlan, startedAt: Int64) async throws -> OperationRunner.RunResult {
+        if plan.parameters.dryRun { return .init(metadata: plan.metadata(), startedAt: startedAt, stoppedAt: now()) }
         guard let environment else { throw Self.notExecutable }
-        return try await OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now).run()
+        let runner = OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now)
+        guard plan.operation == .backup else { return try await runner.run() }
+        return try await running.run(id: plan.id, cancelOnAbort: plan.parameters.cancelOnAbort) { try await runner.run() }
     }
 
     static let notExecutable = RPCError(

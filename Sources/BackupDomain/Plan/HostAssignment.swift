@@ -12,9 +12,21 @@ public struct HostAssignment: Equatable, Sendable {
     /// Shards nobody can serve, in words; non-empty means nothing may start.
     public var unavailable: [String] = []
 
+    public init(data: [PlannedHost] = [], schema: [PlannedHost] = [], skipped: [Skipped] = [], unavailable: [String] = []) {
+        self.data = data
+        self.schema = schema
+        self.skipped = skipped
+        self.unavailable = unavailable
+    }
+
     public struct Skipped: Equatable, Sendable {
         public var host: Host
         public var reason: String
+
+        public init(host: Host, reason: String) {
+            self.host = host
+            self.reason = reason
+        }
     }
 }
 

@@ -67,6 +67,15 @@ struct HostOperation: Sendable {
         return outcome
     }
 
+    /// Follows an operation started by an earlier call (or an earlier plugin process) without
+    /// starting anything. A host that no longer knows the id (ClickHouse restarted) fails it.
+    func attach(tables: [TableName]) async throws -> Outcome {
+        var outcome = try await follow(mustExist: true)
+        outcome.tables = tables
+        outcome.reused = true
+        return outcome
+    }
+
     /// `RESTORE TABLE db.t` needs `db` to exist (only `RESTORE DATABASE` creates one), so the
     /// databases of table elements are created first, with the server's default engine.
     private func createTableOnlyDatabases(_ statement: BackupStatement) async throws {
@@ -96,7 +105,7 @@ struct HostOperation: Sendable {
 
     /// Polls system.backups until the operation ends; on cancellation, leaves it running
     /// unless `cancel_on_abort`.
-    private func follow() async throws -> Outcome {
+    private func follow(mustExist: Bool = false) async throws -> Outcome {
         let id = SQLQuoting.string(planned.operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
         let clock = ContinuousClock()
@@ -104,9 +113,13 @@ struct HostOperation: Sendable {
         while true {
             do {
                 try Task.checkCancellation()
-                if let row = try await client.rows(query, timeout: .seconds(30)).first,
-                   case .string(let status)? = row["status"], Self.terminal.contains(status) {
+                let row = try await client.rows(query, timeout: .seconds(30)).first
+                if let row, case .string(let status)? = row["status"], Self.terminal.contains(status) {
                     return outcome(row, status: status)
+                }
+                if row == nil, mustExist {
+                    throw RPCError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(planned.operationID) "
+                                   + "(the server restarted?); the backup is marked failed and its files can be cleaned")
                 }
                 try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started))
             } catch is CancellationError {

@@ -30,6 +30,7 @@ struct Manifest {
                 "num_files": .number(String(outcome?.numFiles ?? 0)),
                 "total_size": .number(String(outcome?.totalSize ?? 0)),
                 "compressed_size": .number(String(outcome?.compressedSize ?? 0)),
+                "uncompressed_size": .number(String(outcome?.uncompressedSize ?? 0)),
             ]))
         }
         return .object([

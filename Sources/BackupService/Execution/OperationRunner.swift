@@ -16,9 +16,17 @@ struct OperationRunner {
     let startedAt: Int64
     let now: @Sendable () -> Int64
 
-    /// - Returns: the result's metadata. - Throws: an error carrying its gRPC code; the
-    ///   manifest says Failed and nothing is reported as completed.
-    func run() async throws -> [String: String] {
+    /// What a run answers: metadata and the backup's own times (a backup found completed in
+    /// its manifest answers with the times it was made).
+    struct RunResult: Sendable {
+        var metadata: [String: String]
+        var startedAt: Int64
+        var stoppedAt: Int64
+    }
+
+    /// - Returns: the result. - Throws: an error carrying its gRPC code; the manifest says
+    ///   Failed and nothing is reported as completed.
+    func run() async throws -> RunResult {
         let clock = ContinuousClock()
         let started = clock.now
         var fields = ["operation": plan.operation.rawValue, "id": plan.id, "name": plan.name,
@@ -26,11 +34,12 @@ struct OperationRunner {
                       "location": plan.location, "hosts": String(plan.hosts.count)]
         environment.log(false, "\(plan.operation.rawValue) started", fields)
         do {
-            let metadata = try await execute()
+            let result = try await execute()
             fields["duration_ms"] = String(milliseconds(clock.now - started))
-            fields["total_size"] = metadata["total_size"]
+            fields["total_size"] = result.metadata["total_size"]
+            fields["reused"] = result.metadata["reused"]
             environment.log(false, "\(plan.operation.rawValue) completed", fields)
-            return metadata
+            return result
         } catch {
             let failure = RPCError.from(error)
             fields["duration_ms"] = String(milliseconds(clock.now - started))
@@ -41,10 +50,21 @@ struct OperationRunner {
         }
     }
 
-    private func execute() async throws -> [String: String] {
+    private func execute() async throws -> RunResult {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
         let verb: BackupStatement.Verb = plan.operation == .backup ? .backup : .restore
+
+        // The same backup asked again (a retry, a second caller, a restarted plugin): its
+        // manifest says what became of it.
+        if plan.operation == .backup, let store, let recorded = try await store.read().map({ try JSONParser.parse($0) }),
+           case .string(plan.id)? = recorded["backup_id"] {
+            switch recorded["state"] {
+            case .string("Completed")?: return completedResult(recorded)
+            case .string("InProgress")?: return try await attach(recorded, store: store, resolved: resolved)
+            default: break  // Failed or Cancelled: this call tries again
+            }
+        }
 
         // A restore reads the backup's manifest: its shard count and, for pattern filters, its tables.
         var manifestTables: [String: [TableName]]?
@@ -93,7 +113,14 @@ struct OperationRunner {
             outcomes += schema.outcomes
             failures += schema.failures
         }
+        return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt)
+    }
+
+    /// Records the end in the manifest and turns the outcomes into the result or the error.
+    func finish(_ outcomes: [HostOperation.Outcome], _ failures: [RPCError], manifest: Manifest, store: ManifestStore?,
+                skipped: [HostAssignment.Skipped], startedAt: Int64, reused: Bool = false) async throws -> RunResult {
         try Task.checkCancellation()
+        var outcomes = outcomes, failures = failures
         outcomes.sort { ($0.planned.host.shardIndex, $0.planned.host.replicaIndex) < ($1.planned.host.shardIndex, $1.planned.host.replicaIndex) }
         for outcome in outcomes where !HostOperation.succeeded.contains(outcome.status) {
             let host = "\(outcome.planned.host.fqdn):\(outcome.planned.host.clickHousePort)"
@@ -112,10 +139,14 @@ struct OperationRunner {
         if plan.operation == .backup, let store {
             try await store.write(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil))
         }
-        return metadata(outcomes, skipped: assignment.skipped, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
+        var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
+        if reused { metadata["reused"] = "true" }
+        return RunResult(metadata: metadata, startedAt: startedAt, stoppedAt: stoppedAt)
     }
 
-    private func metadata(_ outcomes: [HostOperation.Outcome], skipped: [HostAssignment.Skipped], manifest: String?) -> [String: String] {
+    func metadata(_ allOutcomes: [HostOperation.Outcome], skipped: [HostAssignment.Skipped], manifest: String?) -> [String: String] {
+        // Sizes and tables are the data's; structure-only restores read the same backup again.
+        let outcomes = allOutcomes.filter { $0.planned.role == .data }
         let tables = Set(outcomes.flatMap(\.tables)).sorted()
         var metadata: [String: String] = [
             "state": "Completed",
@@ -123,7 +154,7 @@ struct OperationRunner {
             "chi": "\(plan.chi.namespace)/\(plan.chi.name)",
             "cluster": plan.cluster,
             "location": plan.location,
-            "hosts": outcomes.filter { $0.planned.role == .data }.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }.joined(separator: ","),
+            "hosts": outcomes.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }.joined(separator: ","),
             "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
             "num_files": String(outcomes.reduce(0) { $0 + $1.numFiles }),
             "total_size": String(outcomes.reduce(0) { $0 + $1.totalSize }),
@@ -136,7 +167,7 @@ struct OperationRunner {
         if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
         if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
         if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
-        for outcome in outcomes {
+        for outcome in allOutcomes {
             let key = "host.\(outcome.planned.host.shardIndex).\(outcome.planned.host.replicaIndex)"
             metadata["\(key).fqdn"] = outcome.planned.host.fqdn
             metadata["\(key).id"] = outcome.planned.operationID
@@ -169,7 +200,7 @@ struct OperationRunner {
         }
     }
 
-    private func resolveSecrets() throws -> ResolvedSecrets {
+    func resolveSecrets() throws -> ResolvedSecrets {
         guard let credentials = plan.definition.s3?.credentials, plan.parameters.disk == nil else { return ResolvedSecrets() }
         return ResolvedSecrets(accessKeyID: try environment.secrets.value(credentials.accessKeyID),
                                secretAccessKey: try environment.secrets.value(credentials.secretAccessKey))
@@ -178,7 +209,7 @@ struct OperationRunner {
     /// Where the manifest goes: next to the data when the plugin has the destination's S3
     /// credentials. With server-side credentials (IAM roles) or a backup disk the plugin
     /// cannot reach the bucket, and says so in the metadata.
-    private func manifestStore(_ secrets: ResolvedSecrets) -> ManifestStore? {
+    func manifestStore(_ secrets: ResolvedSecrets) -> ManifestStore? {
         guard case .s3(let url, _, _) = plan.rootDestination, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
         let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
         return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + Manifest.fileName)

@@ -1,0 +1,81 @@
+import BackupClients
+import BackupDomain
+import RPCRuntime
+
+/// A backup asked for again: answered from its manifest when it completed, followed to its
+/// end when it is still in progress (another call, or a plugin process that died).
+extension OperationRunner {
+    /// The hosts a manifest records, matched to this plan's candidates by shard and replica.
+    private func recordedHosts(_ recorded: JSONValue) -> [(planned: PlannedHost, record: JSONValue)] {
+        guard case .array(let hosts)? = recorded["hosts"] else { return [] }
+        return hosts.compactMap { record in
+            guard case .number(let shard)? = record["shard"], case .number(let replica)? = record["replica"],
+                  let planned = plan.candidates.first(where: { "\($0.host.shardIndex)" == shard && "\($0.host.replicaIndex)" == replica })
+            else { return nil }
+            return (planned, record)
+        }
+    }
+
+    private func recordedSkipped(_ recorded: JSONValue) -> [HostAssignment.Skipped] {
+        guard case .array(let skipped)? = recorded["skipped"] else { return [] }
+        return skipped.compactMap { record in
+            guard case .string(let fqdn)? = record["fqdn"], case .string(let reason)? = record["reason"],
+                  let host = plan.candidates.first(where: { $0.host.fqdn == fqdn })?.host else { return nil }
+            return HostAssignment.Skipped(host: host, reason: reason)
+        }
+    }
+
+    private static func integer(_ value: JSONValue?) -> Int64? {
+        if case .number(let text)? = value { return Int64(text) }
+        return nil
+    }
+
+    /// The result of a backup its manifest records as completed.
+    func completedResult(_ recorded: JSONValue) -> RunResult {
+        let outcomes = recordedHosts(recorded).map { planned, record in
+            var outcome = HostOperation.Outcome(planned: planned, status: { if case .string(let s)? = record["status"] { return s }; return "" }(),
+                                                error: nil, tables: Manifest.tables(in: .object(["hosts": .array([record])])).values.first ?? [])
+            outcome.numFiles = Self.integer(record["num_files"]) ?? 0
+            outcome.totalSize = Self.integer(record["total_size"]) ?? 0
+            outcome.compressedSize = Self.integer(record["compressed_size"]) ?? 0
+            outcome.uncompressedSize = Self.integer(record["uncompressed_size"]) ?? 0
+            return outcome
+        }
+        var metadata = metadata(outcomes, skipped: recordedSkipped(recorded), manifest: "\(plan.location)\(Manifest.fileName)")
+        metadata["reused"] = "true"
+        let started = Self.integer(recorded["started_at"]) ?? startedAt
+        return RunResult(metadata: metadata, startedAt: started, stoppedAt: Self.integer(recorded["stopped_at"]) ?? started)
+    }
+
+    /// Follows the operations an in-progress manifest records, then records their end.
+    func attach(_ recorded: JSONValue, store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult {
+        let hosts = recordedHosts(recorded)
+        let skipped = recordedSkipped(recorded)
+        let started = Self.integer(recorded["started_at"]) ?? startedAt
+        let assignment = HostAssignment(data: hosts.map(\.planned), skipped: skipped)
+        let manifest = Manifest(plan: plan, assignment: assignment, startedAt: started)
+        let tables = Manifest.tables(in: recorded)
+        var outcomes: [HostOperation.Outcome] = []
+        var failures: [RPCError] = []
+        await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
+            for (planned, _) in hosts {
+                let operation = HostOperation(
+                    planned: planned, verb: .backup,
+                    client: ClickHouseClient(http: environment.http,
+                                             endpoint: ClickHouseEndpoint(host: planned.host.fqdn, port: planned.host.clickHousePort, secure: planned.host.secure),
+                                             credentials: environment.clickHouse, secrets: resolved.values),
+                    filter: plan.filter, renames: [:], destination: resolved.destination(planned.destination),
+                    environment: environment, cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: nil)
+                let shardTables = tables[String(planned.host.shardIndex)] ?? []
+                group.addTask { await Result { try await operation.attach(tables: shardTables) } }
+            }
+            for await result in group {
+                switch result {
+                case .success(let outcome): outcomes.append(outcome)
+                case .failure(let error): failures.append(RPCError.from(error))
+                }
+            }
+        }
+        return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: skipped, startedAt: started, reused: true)
+    }
+}
