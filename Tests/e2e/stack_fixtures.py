@@ -77,7 +77,13 @@ def stack():
     if not (STACK_DIR / "stack.json").exists():
         subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "2", "--replicas", "2"], check=True, timeout=300)
         started = True
-    yield Stack(json.loads((STACK_DIR / "stack.json").read_text()))
+    stack = Stack(json.loads((STACK_DIR / "stack.json").read_text()))
+    if not started:  # a stack left running (by `make demo`): tests that back up everything start from empty hosts
+        for host in stack.all_hosts:
+            for database in stack.sql(host, "SELECT name FROM system.databases WHERE name NOT IN "
+                                            "('system', 'default', 'INFORMATION_SCHEMA', 'information_schema') FORMAT TSV").split():
+                stack.sql(host, f"DROP DATABASE `{database}` SYNC")
+    yield stack
     if started:
         subprocess.run([str(ROOT / "scripts/stack"), "down"], check=True, timeout=120)
 
