@@ -63,7 +63,7 @@ public final class ClickHouseClient: Sendable {
         if let queryID { parameters["query_id"] = queryID }
         for (name, value) in settings { parameters[name] = value }
         let query = parameters.sorted { $0.key < $1.key }
-            .map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }.joined(separator: "&")
+            .map { "\(URLQuery.encode($0.key))=\(URLQuery.encode($0.value))" }.joined(separator: "&")
         let request = HTTPRequest(method: "POST", url: endpoint.baseURL + "?" + query,
                                   headers: [("X-ClickHouse-User", credentials.user), ("X-ClickHouse-Key", credentials.password),
                                             ("Content-Type", "text/plain; charset=utf-8")],
@@ -101,21 +101,5 @@ public final class ClickHouseClient: Sendable {
         var message = error.message
         for secret in secrets where !secret.isEmpty { message = message.replacing(secret, with: "[HIDDEN]") }
         return ClickHouseError(host: error.host, code: error.code, name: error.name, message: message)
-    }
-
-    /// Percent-encodes everything but RFC 3986's unreserved characters (for URL parameters).
-    static func encode(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var bytes: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                bytes.append(byte)
-            default:
-                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

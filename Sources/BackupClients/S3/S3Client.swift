@@ -40,6 +40,36 @@ public final class S3Client: Sendable {
         return response.body
     }
 
+    /// One page of ListObjectsV2 under `prefix`: object keys and, with a delimiter, the
+    /// common prefixes ("folders"), following continuation tokens to the end.
+    /// - Parameter bucketURL: the bucket's URL ending in `/` (`S3Destination.bucketURL`).
+    public func list(bucketURL: String, prefix: String, delimiter: String? = nil) async throws -> (keys: [String], prefixes: [String]) {
+        var keys: [String] = [], prefixes: [String] = []
+        var token: String?
+        repeat {
+            var query: [(String, String)] = [("list-type", "2"), ("prefix", prefix)]
+            if let delimiter { query.append(("delimiter", delimiter)) }
+            if let token { query.append(("continuation-token", token)) }
+            let url = bucketURL + "?" + URLQuery.sorted(query)
+            let response = try await http.send(HTTPRequest(method: "GET", url: url, headers: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+                                                           timeout: .seconds(30), signing: signing))
+            try check(response, url: bucketURL + prefix)
+            let text = response.text
+            keys += Self.xmlValues("Key", in: Self.xmlBlocks("Contents", in: text))
+            prefixes += Self.xmlValues("Prefix", in: Self.xmlBlocks("CommonPrefixes", in: text))
+            token = Self.xmlValue("IsTruncated", in: text) == "true" ? Self.xmlValue("NextContinuationToken", in: text).map(Self.xmlUnescape) : nil
+        } while token != nil
+        return (keys, prefixes)
+    }
+
+    /// DELETE an object; deleting one that is gone is not an error (S3 answers 204 either way).
+    public func delete(_ url: String) async throws {
+        let response = try await http.send(HTTPRequest(method: "DELETE", url: url, headers: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+                                                       timeout: .seconds(30), signing: signing))
+        if response.status == 404 { return }
+        try check(response, url: url)
+    }
+
     private func check(_ response: HTTPResponse, url: String) throws {
         guard !(200..<300).contains(response.status) else { return }
         let code = Self.xmlValue("Code", in: response.text) ?? "HTTP \(response.status)"
@@ -56,6 +86,27 @@ public final class S3Client: Sendable {
     static func objectName(_ url: String) -> String {
         let withoutScheme = url.components(separatedBy: "://").last ?? url
         return withoutScheme.components(separatedBy: "?").first ?? withoutScheme
+    }
+
+    /// The texts of every `<tag>` block.
+    static func xmlBlocks(_ tag: String, in text: String) -> [String] {
+        var blocks: [String] = []
+        var rest = Substring(text)
+        while let start = rest.firstRange(of: "<\(tag)>"), let end = rest[start.upperBound...].firstRange(of: "</\(tag)>") {
+            blocks.append(String(rest[start.upperBound..<end.lowerBound]))
+            rest = rest[end.upperBound...]
+        }
+        return blocks
+    }
+
+    static func xmlValues(_ tag: String, in blocks: [String]) -> [String] {
+        blocks.compactMap { xmlValue(tag, in: $0) }.map(xmlUnescape)
+    }
+
+    static func xmlUnescape(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        return text.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
+            .replacing("&apos;", with: "'").replacing("&amp;", with: "&")
     }
 
     static func xmlValue(_ tag: String, in text: String) -> String? {

@@ -46,6 +46,12 @@ public struct S3Destination: Equatable, Sendable {
         return "https://\(bucket).s3.amazonaws.com/\(encoded)"
     }
 
+    /// The bucket's own URL, ending in `/` (for listings).
+    public var bucketURL: String {
+        if let endpoint { return "\(endpoint)/\(bucket)/" }
+        return "https://\(bucket).s3.amazonaws.com/"
+    }
+
     /// `s3://bucket/key`, the address people recognise.
     public func s3URI(forKey key: String) -> String { "s3://\(bucket)/\(key)" }
 
