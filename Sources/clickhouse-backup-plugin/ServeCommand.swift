@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupClients
+import BackupDomain
 import BackupService
 #if canImport(FoundationEssentials)
 import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resident pages
@@ -60,7 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
             help: "Shards backed up or restored at once when a request does not say (env: CLICKHOUSE_BACKUP_PLUGIN_PARALLEL_SHARDS).")
     var parallelShards: Int = Environment.integer("PARALLEL_SHARDS", default: 8)
 
+    @Option(name: .customLong("full-interval"),
+            help: "With type=auto, take a full backup when the last full one is older than this: 7d, 12h, 30m, 90s (env: CLICKHOUSE_BACKUP_PLUGIN_FULL_INTERVAL).")
+    var fullInterval: String = Environment.string("FULL_INTERVAL", default: "7d")
+
     func validate() throws {
+        guard OperationParameters.parseDuration(fullInterval) != nil else { throw ValidationError("--full-interval must be a duration such as 7d, 12h, 30m or 90s, not '\(fullInterval)'") }
         guard (1...1024).contains(parallelShards) else { throw ValidationError("--parallel-shards must be between 1 and 1024") }
         let badResolve = HTTPConfiguration.invalidResolveEntries(resolve)
         guard badResolve.isEmpty else {
@@ -81,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
             clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword()),
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
-            parallelShards: parallelShards,
+            parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400,
             log: { isError, message, fields in isError ? Log.error(message, fields) : Log.info(message, fields) })
         let services = PluginServices(backup: BackupServiceProvider(environment: environment))
         let server = Server(

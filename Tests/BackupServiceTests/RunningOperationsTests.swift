@@ -49,6 +49,7 @@ import Testing
         await #expect(throws: CancellationError.self) { try await caller.value }
         #expect(registry.count == 1 && !gate.cancelled.withLock { $0 })
         let later = Task { try await registry.run(id: "b", cancelOnAbort: false) { try await gate.body() } }
+        try await Task.sleep(for: .milliseconds(20))  // joined before the run ends
         gate.release()
         #expect(try await later.value.metadata["reused"] == "true")
         #expect(gate.runs.withLock { $0 } == 1)

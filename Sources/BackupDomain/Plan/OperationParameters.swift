@@ -4,6 +4,8 @@ public struct OperationParameters: Equatable, Sendable {
     public enum Operation: String, Sendable { case backup, restore }
     /// Which replicas of each shard take part.
     public enum Replicas: String, Sendable { case first, all }
+    /// Full or incremental; `auto` takes a full one when the last is older than `fullInterval`.
+    public enum BackupType: String, Sendable { case full, incremental, auto }
 
     public var dryRun = false
     public var replicas = Replicas.first
@@ -13,6 +15,9 @@ public struct OperationParameters: Equatable, Sendable {
     /// At most this many shards at once (nil: the server's `--parallel-shards`).
     public var parallelShards: Int?
     // Backup only.
+    public var backupType = BackupType.auto
+    /// Seconds after which `auto` takes a full backup again (nil: the server's `--full-interval`).
+    public var fullInterval: Int64?
     public var compressionMethod: String?
     public var compressionLevel: Int?
     // Restore only.
@@ -27,7 +32,7 @@ public struct OperationParameters: Equatable, Sendable {
     public var shardMapping: [(source: Int, target: Int)] = []
 
     public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards"]
-    public static let backupOnly = ["compression_method", "compression_level"]
+    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval"]
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
     public static let createTableModes = ["create", "must-exist", "if-not-exists"]
@@ -41,6 +46,7 @@ public struct OperationParameters: Equatable, Sendable {
             && a.databaseMapping.map(\.source) == b.databaseMapping.map(\.source)
             && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
             && a.createTable == b.createTable && a.backupName == b.backupName && a.parallelShards == b.parallelShards
+            && a.backupType == b.backupType && a.fullInterval == b.fullInterval
             && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
     }
 
@@ -68,6 +74,10 @@ public struct OperationParameters: Equatable, Sendable {
                 if let replicas = Replicas(rawValue: value) { result.replicas = replicas } else { problem("must be first or all, not \(JSONWriter.quoted(value))") }
             case "disk":
                 if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(JSONWriter.quoted(value))") }
+            case "type" where operation == .backup:
+                if let type = BackupType(rawValue: value) { result.backupType = type } else { problem("must be full, incremental or auto, not \(JSONWriter.quoted(value))") }
+            case "full_interval" where operation == .backup:
+                if let seconds = parseDuration(value), seconds > 0 { result.fullInterval = seconds } else { problem("must be a duration such as 7d, 12h, 30m or 90s, not \(JSONWriter.quoted(value))") }
             case "compression_method" where operation == .backup:
                 if compressionMethods.contains(value) { result.compressionMethod = value } else { problem("must be one of \(compressionMethods.joined(separator: ", ")), not \(JSONWriter.quoted(value))") }
             case "compression_level" where operation == .backup:
@@ -124,6 +134,15 @@ public struct OperationParameters: Equatable, Sendable {
             return []
         }
         return pairs
+    }
+
+    /// `7d`, `12h`, `30m`, `90s` (or plain seconds) → seconds.
+    public static func parseDuration(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800]
+        guard let last = text.last else { return nil }
+        let (digits, unit) = units[last].map { (text.dropLast(), $0) } ?? (Substring(text), 1)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let number = Int64(digits), number <= Int64.max / unit else { return nil }
+        return number * unit
     }
 
     private static func isIdentifierLike(_ text: String) -> Bool {

@@ -11,6 +11,8 @@ public struct PlannedHost: Equatable, Sendable {
     /// The backup's shard this host reads (restore) or writes (backup): its own shard unless
     /// `parameters["shard_mapping"]` maps another one onto it.
     public let sourceShard: Int
+    /// This host's folder inside a backup: `shard-S/` (`shard-S-replica-R/` with replicas=all).
+    public let shardKey: String
     /// The id given to ClickHouse (`SETTINGS id = ...`), unique per host and operation.
     public let operationID: String
     /// Where this shard's backup lives.
@@ -40,7 +42,7 @@ public struct PlannedHost: Equatable, Sendable {
         settings.append(("structure_only", .bool(true)))
         var statement = self.statement
         statement?.settings = settings
-        return PlannedHost(host: host, reason: reason, role: .schema, sourceShard: sourceShard, operationID: operationID,
+        return PlannedHost(host: host, reason: reason, role: .schema, sourceShard: sourceShard, shardKey: shardKey, operationID: operationID,
                            location: location, statement: statement, destination: destination, settings: settings)
     }
 }
@@ -78,6 +80,14 @@ public struct OperationPlan: Equatable, Sendable {
     public let definition: BackupDefinition
     /// The backup's root, where the manifest lives (hosts write below it).
     public let rootDestination: BackupDestination
+    /// Where every backup of the CHI lives, below the destination's prefix: `NAMESPACE/CHI/`.
+    public let catalogKey: String
+
+    /// Where `host` reads or writes in another backup of the same CHI (an incremental
+    /// backup's base), with the same credentials.
+    public func destination(ofBackup name: String, for host: PlannedHost) -> BackupDestination {
+        Planner.destination(definition.s3, disk: parameters.disk, key: "\(catalogKey)\(name)/\(host.shardKey)").0
+    }
 
     /// The plan as `metadata` for a dry run: flat keys for people reading grpcurl output,
     /// and `plan` with the whole plan as JSON. SQL is redacted.

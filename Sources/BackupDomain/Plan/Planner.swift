@@ -72,7 +72,7 @@ public enum Planner {
                                     settings: hostSettings)
                 }
                 return PlannedHost(host: host, reason: reason(host, in: shard, parameters.replicas), role: .data, sourceShard: source,
-                                   operationID: operationID, location: location, statement: statement,
+                                   shardKey: shardKey, operationID: operationID, location: location, statement: statement,
                                    destination: destination, settings: hostSettings)
             }
         }
@@ -94,7 +94,7 @@ public enum Planner {
             location: rootLocation, endpoint: parameters.disk == nil ? definition.s3?.endpoint : nil, credentials: credentials,
             filter: definition.filter, tables: describe(definition.filter), hosts: hosts, candidates: candidates,
             shardCount: cluster.shards.count, parameters: parameters,
-            definition: definition, rootDestination: rootDestination)
+            definition: definition, rootDestination: rootDestination, catalogKey: "\(sourceCHI.0)/\(sourceCHI.1)/")
     }
 
     private static func parseDocument(_ bytes: [UInt8], name: String, log: IssueLog) -> JSONNode {
@@ -166,7 +166,7 @@ public enum Planner {
         return Dictionary(parameters.shardMapping.map { ($0.target, $0.source) }, uniquingKeysWith: { a, _ in a })
     }
 
-    private static func destination(_ s3: S3Destination?, disk: String?, key: String) -> (BackupDestination, String) {
+    static func destination(_ s3: S3Destination?, disk: String?, key: String) -> (BackupDestination, String) {
         if let disk { return (.disk(name: disk, path: key), "disk:\(disk):\(key)") }
         let s3 = s3!  // checked in plan(): either a disk or an S3 destination
         let fullKey = s3.prefix + key

@@ -61,6 +61,9 @@ public struct BackupStatement: Equatable, Sendable {
     public var destination: BackupDestination
     /// Settings in the order written.
     public var settings: [(name: String, value: SettingValue)]
+    /// `base_backup = S3(...)` / `Disk(...)`: the backup an incremental one builds on (its
+    /// credentials are secrets like the destination's).
+    public var baseBackup: BackupDestination?
     public var async: Bool
 
     public init(verb: Verb, elements: [BackupElement], destination: BackupDestination,
@@ -74,6 +77,7 @@ public struct BackupStatement: Equatable, Sendable {
 
     public static func == (a: BackupStatement, b: BackupStatement) -> Bool {
         a.verb == b.verb && a.elements == b.elements && a.destination == b.destination && a.async == b.async
+            && a.baseBackup == b.baseBackup
             && a.settings.map(\.name) == b.settings.map(\.name) && a.settings.map(\.value) == b.settings.map(\.value)
     }
 
@@ -100,15 +104,15 @@ public struct BackupStatement: Equatable, Sendable {
 
     private func render(_ secret: (SQLSecret) -> String) -> String {
         let direction = verb == .backup ? "TO" : "FROM"
-        var parts = ["\(verb.rawValue) \(elements.map { $0.sql() }.joined(separator: ", ")) \(direction) \(destinationSQL(secret))"]
-        if !settings.isEmpty {
-            parts.append("SETTINGS " + settings.map { "\($0.name) = \($0.value.sql)" }.joined(separator: ", "))
-        }
+        var parts = ["\(verb.rawValue) \(elements.map { $0.sql() }.joined(separator: ", ")) \(direction) \(Self.sql(destination, secret))"]
+        var assignments = settings.map { "\($0.name) = \($0.value.sql)" }
+        if let baseBackup { assignments.append("base_backup = \(Self.sql(baseBackup, secret))") }
+        if !assignments.isEmpty { parts.append("SETTINGS " + assignments.joined(separator: ", ")) }
         if async { parts.append("ASYNC") }
         return parts.joined(separator: " ")
     }
 
-    private func destinationSQL(_ secret: (SQLSecret) -> String) -> String {
+    private static func sql(_ destination: BackupDestination, _ secret: (SQLSecret) -> String) -> String {
         switch destination {
         case .s3(let url, let key, let secretKey):
             if let key, let secretKey {

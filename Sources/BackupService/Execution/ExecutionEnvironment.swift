@@ -17,6 +17,8 @@ public struct ExecutionEnvironment: Sendable {
     public var parallelShards: Int
     /// How long a replica has to answer `SELECT 1` before it counts as down.
     public var probeTimeout: Duration
+    /// Seconds after which `type=auto` takes a full backup again.
+    public var fullInterval: Int64
     /// Where operation events go (start, per-host end, end): failures as errors, the rest
     /// as info, with logfmt-style fields. Fields never hold secrets: values are masked before
     /// they get here.
@@ -24,7 +26,7 @@ public struct ExecutionEnvironment: Sendable {
 
     public init(http: HTTPClient, clickHouse: ClickHouseCredentials, secrets: SecretStore, s3Region: String = "us-east-1",
                 s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule(), parallelShards: Int = 8,
-                probeTimeout: Duration = .seconds(5),
+                probeTimeout: Duration = .seconds(5), fullInterval: Int64 = 7 * 86400,
                 log: @escaping @Sendable (Bool, String, [String: String]) -> Void = { _, _, _ in }) {
         self.http = http
         self.clickHouse = clickHouse
@@ -34,6 +36,7 @@ public struct ExecutionEnvironment: Sendable {
         self.poll = poll
         self.parallelShards = parallelShards
         self.probeTimeout = probeTimeout
+        self.fullInterval = fullInterval
         self.log = log
     }
 }

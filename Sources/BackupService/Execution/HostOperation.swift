@@ -21,6 +21,8 @@ struct HostOperation: Sendable {
     let cancelOnAbort: Bool
     /// Restore of a filter that needs listing: the tables recorded in the manifest.
     let tablesFromManifest: [TableName]?
+    /// An incremental backup's base, with secrets resolved.
+    var baseBackup: BackupDestination? = nil
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -53,6 +55,7 @@ struct HostOperation: Sendable {
             })
         }
         statement.destination = destination
+        statement.baseBackup = baseBackup
         if case .s3 = destination { statement.settings.append(("backup_restore_s3_retry_attempts", .integer(environment.s3RetryAttempts))) }
         if verb == .restore { try await createTableOnlyDatabases(statement) }
         var reused = false

@@ -12,6 +12,9 @@ struct Manifest {
     /// The hosts that write the backup, and the replicas skipped because they did not answer.
     let assignment: HostAssignment
     let startedAt: Int64
+    var kind: BackupRecord.Kind = .full
+    /// The backup an incremental one builds on: its name and id.
+    var base: (name: String, id: String)? = nil
 
     func json(state: String, stoppedAt: Int64?, outcomes: [HostOperation.Outcome], error: String?) -> JSONValue {
         let definition = plan.definition
@@ -43,6 +46,9 @@ struct Manifest {
             "chb": .object(["namespace": .string(definition.namespace), "name": .string(definition.name),
                             "uid": definition.uid.map(JSONValue.string) ?? .null]),
             "location": .string(plan.location),
+            "type": .string(kind.rawValue),
+            "base_backup": base.map { .string($0.name) } ?? .null,
+            "base_backup_id": base.map { .string($0.id) } ?? .null,
             "tables": .string(plan.tables),
             "compression": .string(plan.parameters.compressionMethod ?? "default"),
             "started_at": .number(String(startedAt)),

@@ -43,6 +43,10 @@ extension OperationRunner {
         }
         var metadata = metadata(outcomes, skipped: recordedSkipped(recorded), manifest: "\(plan.location)\(Manifest.fileName)")
         metadata["reused"] = "true"
+        if let record = BackupRecord(manifest: recorded) {
+            metadata["type"] = record.kind.rawValue
+            if let base = record.base { metadata["base_backup"] = base }
+        }
         let started = Self.integer(recorded["started_at"]) ?? startedAt
         return RunResult(metadata: metadata, startedAt: started, stoppedAt: Self.integer(recorded["stopped_at"]) ?? started)
     }
@@ -53,7 +57,11 @@ extension OperationRunner {
         let skipped = recordedSkipped(recorded)
         let started = Self.integer(recorded["started_at"]) ?? startedAt
         let assignment = HostAssignment(data: hosts.map(\.planned), skipped: skipped)
-        let manifest = Manifest(plan: plan, assignment: assignment, startedAt: started)
+        var manifest = Manifest(plan: plan, assignment: assignment, startedAt: started)
+        if let record = BackupRecord(manifest: recorded) {  // keep what the first call chose
+            manifest.kind = record.kind
+            if let base = record.base, case .string(let baseID)? = recorded["base_backup_id"] { manifest.base = (base, baseID) }
+        }
         let tables = Manifest.tables(in: recorded)
         var outcomes: [HostOperation.Outcome] = []
         var failures: [RPCError] = []

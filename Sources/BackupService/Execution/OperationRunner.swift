@@ -73,6 +73,12 @@ struct OperationRunner {
             if let recorded, let mismatch = plan.shardMismatch(backupShards: Manifest.shardCount(in: recorded)) {
                 throw RPCError(.failedPrecondition, mismatch)
             }
+            if let recorded, let record = BackupRecord(manifest: recorded), record.base != nil, let catalog = catalogReader(resolved) {
+                // An incremental backup restores only if every base it names is still there.
+                if case .failure(let broken) = BackupChains.bases(of: record, in: try await catalog.records()) {
+                    throw RPCError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
+                }
+            }
             if plan.hosts.contains(where: { $0.statement == nil }) {
                 guard let recorded else {
                     throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
@@ -91,7 +97,17 @@ struct OperationRunner {
         guard assignment.unavailable.isEmpty else {
             throw RPCError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
         }
-        let manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
+        var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
+        var chainMetadata: [String: String] = [:]
+        if plan.operation == .backup {
+            let choice = try await chooseBase(resolved)
+            switch choice {
+            case .full(let reason): chainMetadata = ["type": "full", "type_reason": reason]
+            case .incremental(let base, let reason):
+                (manifest.kind, manifest.base) = (.incremental, (base.name, base.id))
+                chainMetadata = ["type": "incremental", "type_reason": reason, "base_backup": base.name, "base_backup_id": base.id]
+            }
+        }
         if plan.operation == .backup, let store {
             try await store.write(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil))
         }
@@ -102,7 +118,8 @@ struct OperationRunner {
                           filter: plan.filter, renames: plan.operation == .restore ? renames : [:],
                           destination: resolved.destination(planned.destination), environment: environment,
                           cancelOnAbort: plan.parameters.cancelOnAbort,
-                          tablesFromManifest: manifestTables.map { $0[String(planned.sourceShard)] ?? [] })
+                          tablesFromManifest: manifestTables.map { $0[String(planned.sourceShard)] ?? [] },
+                          baseBackup: manifest.base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
         }
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var (outcomes, failures) = await runBounded(assignment.data.map(operation), limit: limit, environment: environment)
@@ -113,12 +130,36 @@ struct OperationRunner {
             outcomes += schema.outcomes
             failures += schema.failures
         }
-        return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt)
+        return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
+                                extra: chainMetadata)
+    }
+
+    /// Full or incremental, and on which base: from the catalog of this CHI's backups.
+    private func chooseBase(_ resolved: ResolvedSecrets) async throws -> BackupChains.Choice {
+        let type = plan.parameters.backupType
+        if type == .full { return .full(reason: "parameters[\"type\"] = full") }
+        guard let catalog = catalogReader(resolved) else {
+            if type == .incremental {
+                throw RPCError(.failedPrecondition, "incremental backups need the CHB's S3 credentials: the plugin reads the catalog of earlier backups with them")
+            }
+            return .full(reason: "auto: the plugin holds no S3 credentials for this destination, so it cannot find a base")
+        }
+        let records = try await catalog.records().filter { $0.name != plan.backupName }
+        return try BackupChains.choose(type, records: records, shards: plan.shardCount, now: startedAt,
+                                       fullInterval: plan.parameters.fullInterval ?? environment.fullInterval)
+    }
+
+    /// Reads this CHI's backups when the plugin has the destination's S3 credentials.
+    func catalogReader(_ secrets: ResolvedSecrets) -> CatalogReader? {
+        guard plan.parameters.disk == nil, let s3 = plan.definition.s3, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
+        let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
+        return CatalogReader(client: S3Client(http: environment.http, signing: signing), s3: s3, catalogKey: plan.catalogKey)
     }
 
     /// Records the end in the manifest and turns the outcomes into the result or the error.
     func finish(_ outcomes: [HostOperation.Outcome], _ failures: [RPCError], manifest: Manifest, store: ManifestStore?,
-                skipped: [HostAssignment.Skipped], startedAt: Int64, reused: Bool = false) async throws -> RunResult {
+                skipped: [HostAssignment.Skipped], startedAt: Int64, reused: Bool = false,
+                extra: [String: String] = [:]) async throws -> RunResult {
         try Task.checkCancellation()
         var outcomes = outcomes, failures = failures
         outcomes.sort { ($0.planned.host.shardIndex, $0.planned.host.replicaIndex) < ($1.planned.host.shardIndex, $1.planned.host.replicaIndex) }
@@ -141,6 +182,7 @@ struct OperationRunner {
         }
         var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
         if reused { metadata["reused"] = "true" }
+        metadata.merge(extra) { _, new in new }
         return RunResult(metadata: metadata, startedAt: startedAt, stoppedAt: stoppedAt)
     }
 
