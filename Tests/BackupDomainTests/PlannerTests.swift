@@ -11,7 +11,7 @@ import Testing
 
     @Test func backupPlanChoosesOneReplicaPerShardAndBuildsExactSQL() throws {
         let plan = try plan()
-        #expect(plan.id == "chb-" + SHA256.hex("backup\nuid:1111-2222").prefix(24))
+        #expect(plan.id == "chb-" + SHA256.hex("backup\nuid:1111-2222\ns3://backups/ch/analytics/repl/nightly/").prefix(24))
         #expect(plan.name == "nightly")
         #expect(plan.location == "s3://backups/ch/analytics/repl/nightly/")
         #expect(plan.hosts.map(\.host.fqdn) == ["chi-repl-main-0-0.analytics.svc.cluster.local", "chi-repl-main-1-0.analytics.svc.cluster.local"])

@@ -48,7 +48,8 @@ public enum Planner {
 
         let sourceCHI = operation == .backup ? (chi.namespace, chi.name) : (definition.namespace, definition.chiName ?? chi.name)
         let rootKey = "\(sourceCHI.0)/\(sourceCHI.1)/\(backupName)/"
-        let id = operationID(operation, definition, chi: chi, backupName: backupName, now: now, nonce: request.nonce)
+        let rootURI = destination(definition.s3, disk: parameters.disk, key: rootKey).1
+        let id = operationID(operation, definition, chi: chi, backupName: backupName, location: rootURI, now: now, nonce: request.nonce)
         let elements = statementElements(operation, definition.filter, parameters)
         if let elements, elements.isEmpty {
             backupRoot["spec"]["backup"]["dbTable"].issue("selects no table: the black list removes everything the white list takes")
@@ -134,15 +135,17 @@ public enum Planner {
     }
 
     /// Deterministic for the same backup: the CHB's uid when it has one, else namespace/name
-    /// (and, for a schedule, the run's name). Restores are unique per call.
+    /// (and, for a schedule, the run's name), with where it goes: the same CHB pointed at
+    /// another bucket or prefix is another backup, and must not find the first one's id in
+    /// ClickHouse. Restores are unique per call.
     private static func operationID(_ operation: OperationParameters.Operation, _ definition: BackupDefinition,
-                                    chi: ClickHouseInstallation, backupName: String, now: Int64, nonce: String) -> String {
+                                    chi: ClickHouseInstallation, backupName: String, location: String, now: Int64, nonce: String) -> String {
         switch operation {
         case .backup:
             let identity = definition.uid.map { "uid:\($0)" } ?? "name:\(definition.namespace)/\(definition.name)"
             let scheduled: String
             if case .scheduled = definition.kind { scheduled = "@" + backupName } else { scheduled = "" }
-            return "chb-" + SHA256.hex("backup\n\(identity)\(scheduled)").prefix(24)
+            return "chb-" + SHA256.hex("backup\n\(identity)\(scheduled)\n\(location)").prefix(24)
         case .restore:
             return "chr-" + SHA256.hex("restore\n\(chi.namespace)/\(chi.name)\n\(definition.namespace)/\(backupName)\n\(now)\n\(nonce)").prefix(24)
         }

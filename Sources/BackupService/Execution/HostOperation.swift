@@ -63,6 +63,7 @@ struct HostOperation: Sendable {
             _ = try await client.execute(try statement.executable(), timeout: .seconds(60))
         } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
             reused = true  // a retried call: the operation with this id exists; follow it
+            try await checkSameDestination(statement.destination)
         }
         var outcome = try await follow()
         outcome.tables = tables
@@ -77,6 +78,20 @@ struct HostOperation: Sendable {
         outcome.tables = tables
         outcome.reused = true
         return outcome
+    }
+
+    /// An id ClickHouse already knows must be this backup's, written where this one writes:
+    /// following another operation would report its result as ours.
+    private func checkSameDestination(_ destination: BackupDestination) async throws {
+        let expected: String
+        switch destination {
+        case .s3(let url, _, _): expected = SQLQuoting.string(url)
+        case .disk(let name, let path): expected = "\(SQLQuoting.string(name)), \(SQLQuoting.string(path))"
+        }
+        let rows = try await client.rows("SELECT name FROM system.backups WHERE id = \(SQLQuoting.string(planned.operationID))", timeout: .seconds(30))
+        guard case .string(let name)? = rows.first?["name"], !name.contains(expected) else { return }
+        throw RPCError(.alreadyExists, "\(client.endpoint): ClickHouse id \(planned.operationID) belongs to another operation (\(name)), "
+                       + "not to \(planned.location)")
     }
 
     /// `RESTORE TABLE db.t` needs `db` to exist (only `RESTORE DATABASE` creates one), so the
