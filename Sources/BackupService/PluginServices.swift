@@ -6,14 +6,18 @@ public struct PluginServices: Sendable {
     public let health: HealthStatus
     public let definitions: [ServiceDefinition]
 
-    /// - Parameter backup: the Backup service (tests may pass one with a fixed clock).
-    public init(backup: BackupServiceProvider) {
-        let served = [BackupServiceProvider.serviceName, IdentityServiceProvider.serviceName, HealthServiceProvider.serviceName]
+    /// - Parameters:
+    ///   - backup: the Backup service (tests may pass one with a fixed clock).
+    ///   - catalog: the BackupCatalog service.
+    public init(backup: BackupServiceProvider, catalog: CatalogServiceProvider = CatalogServiceProvider(environment: nil)) {
+        let served = [BackupServiceProvider.serviceName, CatalogServiceProvider.serviceName, IdentityServiceProvider.serviceName,
+                      HealthServiceProvider.serviceName]
             + ReflectionServiceProvider.serviceNames
         let health = HealthStatus(services: served)
         self.health = health
         self.definitions = [
             backup.definition,
+            catalog.definition,
             IdentityServiceProvider(health: health).definition,
             HealthServiceProvider(health: health).definition,
         ] + ReflectionServiceProvider(services: served).definitions

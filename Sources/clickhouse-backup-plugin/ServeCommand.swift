@@ -89,7 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
             parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400,
             log: { isError, message, fields in isError ? Log.error(message, fields) : Log.info(message, fields) })
-        let services = PluginServices(backup: BackupServiceProvider(environment: environment))
+        let services = PluginServices(backup: BackupServiceProvider(environment: environment),
+                                      catalog: CatalogServiceProvider(environment: environment))
         let server = Server(
             configuration: ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes),
             services: services.definitions)

@@ -19,6 +19,16 @@ import Testing
         #expect(try RestoreResult(serializedBytes: result.serializedBytes()) == result)
     }
 
+    @Test func catalogRequestAndResponse() throws {
+        let request = CatalogRequest(chiDefinition: [1], backupDefinition: [2, 3], parameters: ["backup_name": "b", "force": "true"])
+        #expect(try CatalogRequest(serializedBytes: request.serializedBytes()) == request)
+        let info = BackupInfo(backupID: "chb-1", backupName: "i1", state: "Completed", type: "incremental", baseBackup: "f1",
+                              totalSize: 1 << 40, startedAt: 5, stoppedAt: 9, location: "s3://b/ns/chi/i1/")
+        let response = CatalogResponse(backups: [info, BackupInfo(backupName: "f1")], deleted: [info], metadata: ["dry_run": "false"])
+        #expect(try CatalogResponse(serializedBytes: response.serializedBytes()) == response)
+        #expect(try CatalogResponse(serializedBytes: []) == CatalogResponse())
+    }
+
     /// The operator's contract fixes the field numbers; check the bytes, not just a round trip.
     @Test func wireNumbersMatchTheOperatorContract() {
         let request = BackupRequest(chiDefinition: [0x41], backupDefinition: [0x42], parameters: ["k": "v"])
@@ -86,7 +96,7 @@ import Testing
     @Test func embeddedSetIndexesEveryService() throws {
         let set = DescriptorSet.embedded
         #expect(set.serviceNames == [
-            "altinity.backup.v1.Backup", "altinity.identity.v1.Identity", "grpc.health.v1.Health",
+            "altinity.backup.v1.Backup", "altinity.backup.v1.BackupCatalog", "altinity.identity.v1.Identity", "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
         ])
         let backup = try #require(set.file(containing: "altinity.backup.v1.Backup"))

@@ -98,7 +98,7 @@ public enum Planner {
             definition: definition, rootDestination: rootDestination, catalogKey: "\(sourceCHI.0)/\(sourceCHI.1)/")
     }
 
-    private static func parseDocument(_ bytes: [UInt8], name: String, log: IssueLog) -> JSONNode {
+    static func parseDocument(_ bytes: [UInt8], name: String, log: IssueLog) -> JSONNode {
         if bytes.isEmpty { return JSONNode(nil, document: name, log: log) }
         do {
             return JSONNode(try JSONParser.parse(bytes), document: name, log: log)

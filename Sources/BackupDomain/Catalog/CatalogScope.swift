@@ -1,0 +1,79 @@
+/// What a BackupCatalog call is about: whose backups (the CHI's namespace and name), where
+/// they live (the CHB's S3 destination), and the call's parameters, validated.
+public struct CatalogScope: Sendable {
+    public enum Operation: String, Sendable { case list, get, delete, retention, cleanBroken }
+
+    public let s3: S3Destination
+    /// `NAMESPACE/CHI/` below the destination's prefix.
+    public let catalogKey: String
+    public let backupName: String?
+    public let force: Bool
+    public let keepFullChains: Int?
+    /// Seconds.
+    public let maxAge: Int64?
+    /// CleanBroken: an in-progress backup older than this (seconds) counts as abandoned.
+    public let olderThan: Int64
+    public let dryRun: Bool
+
+    static let known: [Operation: [String]] = [
+        .list: [], .get: ["backup_name"], .delete: ["backup_name", "force", "dry_run"],
+        .retention: ["keep_full_chains", "max_age", "dry_run"], .cleanBroken: ["older_than", "dry_run"],
+    ]
+
+    /// - Throws: ``DomainError`` `.invalidArgument` with every problem and its path.
+    public static func decode(_ operation: Operation, chiDefinition: [UInt8], backupDefinition: [UInt8],
+                              parameters raw: [String: String]) throws(DomainError) -> CatalogScope {
+        let log = IssueLog()
+        let backupRoot = Planner.parseDocument(backupDefinition, name: "backup_definition", log: log)
+        let definition = BackupDefinition.decode(backupRoot)
+        if backupRoot.object != nil, backupRoot["spec"]["backup"]["s3"].isMissing {
+            backupRoot["spec"]["backup"]["s3"].issue("is required: the catalog lives in the S3 destination")
+        }
+        // The CHI's namespace and name: from chi_definition when given, else the CHB's target.
+        var namespace = definition?.namespace, chiName = definition?.chiName
+        if !chiDefinition.isEmpty {
+            let chiRoot = Planner.parseDocument(chiDefinition, name: "chi_definition", log: log)
+            chiName = chiRoot["metadata"]["name"].requiredString
+            namespace = chiRoot["metadata"]["namespace"].string ?? "default"
+        } else if definition != nil, chiName == nil {
+            backupRoot["spec"]["ClickhouseInstallation"]["name"].issue("is required when chi_definition is empty")
+        }
+
+        var backupName: String?, force = false, dryRun = false, keep: Int?, maxAge: Int64?, olderThan: Int64 = 86400
+        let known = Self.known[operation] ?? []
+        for key in raw.keys.sorted() {
+            let value = raw[key]!
+            let path = "parameters[\(JSONWriter.quoted(key))]"
+            func flag() -> Bool {
+                switch value.lowercased() {
+                case "true", "1", "yes": return true
+                case "false", "0", "no", "": return false
+                default: log.add(path, "must be true or false, not \(JSONWriter.quoted(value))"); return false
+                }
+            }
+            switch key {
+            case "backup_name" where known.contains(key):
+                if KubernetesNames.isSubdomain(value) { backupName = value } else { log.add(path, "must be a backup name, not \(JSONWriter.quoted(value))") }
+            case "force" where known.contains(key): force = flag()
+            case "dry_run" where known.contains(key): dryRun = flag()
+            case "keep_full_chains" where known.contains(key):
+                if let count = Int(value), count >= 1 { keep = count } else { log.add(path, "must be 1 or more, not \(JSONWriter.quoted(value))") }
+            case "max_age" where known.contains(key):
+                if let seconds = OperationParameters.parseDuration(value), seconds > 0 { maxAge = seconds } else { log.add(path, "must be a duration such as 30d or 12h, not \(JSONWriter.quoted(value))") }
+            case "older_than" where known.contains(key):
+                if let seconds = OperationParameters.parseDuration(value) { olderThan = seconds } else { log.add(path, "must be a duration such as 1d or 6h, not \(JSONWriter.quoted(value))") }
+            default:
+                log.add(path, "is not a parameter of this call; known: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+            }
+        }
+        if [.get, .delete].contains(operation), backupName == nil, raw["backup_name"] == nil {
+            log.add("parameters[\"backup_name\"]", "is required: name the backup")
+        }
+        if operation == .retention, keep == nil, maxAge == nil, raw["keep_full_chains"] == nil, raw["max_age"] == nil {
+            log.add("parameters[\"keep_full_chains\"]", "or parameters[\"max_age\"] is required: say what to keep")
+        }
+        guard log.issues.isEmpty, let s3 = definition?.s3, let namespace, let chiName else { throw .invalid(log.issues) }
+        return CatalogScope(s3: s3, catalogKey: "\(namespace)/\(chiName)/", backupName: backupName, force: force,
+                            keepFullChains: keep, maxAge: maxAge, olderThan: olderThan, dryRun: dryRun)
+    }
+}

@@ -1,0 +1,103 @@
+import BackupClients
+import BackupDomain
+import BackupProtocol
+import HTTPTransport
+import RPCRuntime
+
+/// `altinity.backup.v1.BackupCatalog`: lists and prunes a CHI's backups from their manifests.
+public struct CatalogServiceProvider: Sendable {
+    public static let serviceName = "altinity.backup.v1.BackupCatalog"
+    private let environment: ExecutionEnvironment?
+    private let now: @Sendable () -> Int64
+
+    /// - Parameter environment: how to reach S3 and resolve secrets; nil answers UNIMPLEMENTED.
+    public init(environment: ExecutionEnvironment?, now: @escaping @Sendable () -> Int64 = WallClock.unixSeconds) {
+        self.environment = environment
+        self.now = now
+    }
+
+    public var definition: ServiceDefinition {
+        func method(_ operation: CatalogScope.Operation) -> MethodHandler {
+            .unary(CatalogRequest.self, CatalogResponse.self) { request, _ in try await handle(operation, request) }
+        }
+        return ServiceDefinition(name: Self.serviceName, methods: [
+            "ListBackups": method(.list), "GetBackup": method(.get), "DeleteBackup": method(.delete),
+            "ApplyRetention": method(.retention), "CleanBroken": method(.cleanBroken),
+        ])
+    }
+
+    func handle(_ operation: CatalogScope.Operation, _ request: CatalogRequest) async throws -> CatalogResponse {
+        let scope = try CatalogScope.decode(operation, chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
+                                            parameters: request.parameters)
+        guard let environment else { throw BackupServiceProvider.notExecutable }
+        let store = try store(scope, environment)
+        let records = try await store.records()
+        var metadata = ["location": scope.s3.s3URI(forKey: store.root), "dry_run": String(scope.dryRun)]
+        func named(_ name: String) throws -> BackupRecord {
+            guard let record = records.first(where: { $0.name == name }) else {
+                throw RPCError(.notFound, "no backup \(name) in \(scope.s3.s3URI(forKey: store.root))")
+            }
+            return record
+        }
+        switch operation {
+        case .list:
+            return CatalogResponse(backups: records.map(Self.info), metadata: metadata)
+        case .get:
+            return CatalogResponse(backups: [Self.info(try named(scope.backupName!))], metadata: metadata)
+        case .delete:
+            let record = try named(scope.backupName!)
+            let dependents = Retention.dependents(of: record.name, in: records)
+            if !dependents.isEmpty {
+                guard scope.force else {
+                    throw RPCError(.failedPrecondition, "\(record.name) is the base of \(dependents.map(\.name).joined(separator: ", ")): "
+                                   + "delete those first, or set parameters[\"force\"] = \"true\" and leave them broken")
+                }
+                metadata["broken"] = dependents.map(\.name).joined(separator: ",")
+            }
+            if !scope.dryRun { metadata["objects_deleted"] = String(try await store.delete(record.name)) }
+            return CatalogResponse(backups: records.filter { $0.name != record.name }.map(Self.info), deleted: [Self.info(record)], metadata: metadata)
+        case .retention:
+            let decision = Retention.apply(records, keepFullChains: scope.keepFullChains, maxAge: scope.maxAge, now: now())
+            if !scope.dryRun { metadata["objects_deleted"] = String(try await deleteAll(decision.delete.map(\.name), store)) }
+            return CatalogResponse(backups: decision.keep.map(Self.info), deleted: decision.delete.map(Self.info), metadata: metadata)
+        case .cleanBroken:
+            var broken = Retention.broken(records, now: now(), olderThan: scope.olderThan).map { ($0.record.name, Self.info($0.record), $0.reason) }
+            for record in records where record.isCompleted && !broken.contains(where: { $0.0 == record.name }) {
+                // Data missing: ClickHouse writes each shard's `.backup` last.
+                let finished = try await store.keys(of: record.name).filter { $0.hasSuffix("/.backup") }.count
+                if finished < record.shards { broken.append((record.name, Self.info(record), "\(finished) of \(record.shards) shards' data found")) }
+            }
+            // Some stores keep a deleted backup's empty folder: only folders with objects count.
+            for folder in try await store.folders() where !records.contains(where: { $0.name == folder }) {
+                guard !(try await store.keys(of: folder)).isEmpty else { continue }
+                broken.append((folder, BackupInfo(backupName: folder, state: "Broken", location: scope.s3.s3URI(forKey: "\(store.root)\(folder)/")),
+                               "no manifest"))
+            }
+            for (name, _, reason) in broken { metadata["reason.\(name)"] = reason }
+            if !scope.dryRun { metadata["objects_deleted"] = String(try await deleteAll(broken.map(\.0), store)) }
+            let gone = Set(broken.map(\.0))
+            return CatalogResponse(backups: records.filter { !gone.contains($0.name) }.map(Self.info), deleted: broken.map(\.1), metadata: metadata)
+        }
+    }
+
+    /// Deletes backups one after another, in the order given (dependents before their bases).
+    private func deleteAll(_ names: [String], _ store: CatalogStore) async throws -> Int {
+        var count = 0
+        for name in names { count += try await store.delete(name) }
+        return count
+    }
+
+    private func store(_ scope: CatalogScope, _ environment: ExecutionEnvironment) throws -> CatalogStore {
+        guard let credentials = scope.s3.credentials else {
+            throw RPCError(.failedPrecondition, "the catalog needs the CHB's S3 credential references: the plugin lists and deletes with them")
+        }
+        let signing = AWSSigning(region: environment.s3Region, accessKeyID: try environment.secrets.value(credentials.accessKeyID),
+                                 secretAccessKey: try environment.secrets.value(credentials.secretAccessKey))
+        return CatalogStore(client: S3Client(http: environment.http, signing: signing), scope: scope)
+    }
+
+    static func info(_ record: BackupRecord) -> BackupInfo {
+        BackupInfo(backupID: record.id, backupName: record.name, state: record.state, type: record.kind.rawValue, baseBackup: record.base ?? "",
+                   totalSize: record.totalSize, startedAt: record.startedAt, stoppedAt: record.stoppedAt ?? 0, location: record.location)
+    }
+}

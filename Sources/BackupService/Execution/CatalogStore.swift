@@ -1,0 +1,48 @@
+import BackupClients
+import BackupDomain
+import RPCRuntime
+
+/// A CHI's backups in their bucket: the records, and deleting one whole.
+struct CatalogStore {
+    let client: S3Client
+    let scope: CatalogScope
+
+    var root: String { scope.s3.prefix + scope.catalogKey }
+
+    func records() async throws -> [BackupRecord] {
+        try await CatalogReader(client: client, s3: scope.s3, catalogKey: scope.catalogKey).records()
+    }
+
+    /// Backup folders (names) under the CHI, with or without a manifest.
+    func folders() async throws -> [String] {
+        try await client.list(bucketURL: scope.s3.bucketURL, prefix: root, delimiter: "/").prefixes
+            .map { String($0.dropFirst(root.count).dropLast()) }
+    }
+
+    /// Every object key of one backup.
+    func keys(of name: String) async throws -> [String] {
+        try await client.list(bucketURL: scope.s3.bucketURL, prefix: "\(root)\(name)/").keys
+    }
+
+    /// Deletes a backup: its manifest first (from then on it is no longer listed as a
+    /// backup, only as a folder CleanBroken removes if this stops halfway), then its data.
+    /// - Returns: how many objects went.
+    @discardableResult
+    func delete(_ name: String) async throws -> Int {
+        let keys = try await keys(of: name)
+        let manifest = "\(root)\(name)/manifest.json"
+        if keys.contains(manifest) { try await client.delete(scope.s3.url(forKey: manifest)) }
+        let data = keys.filter { $0 != manifest }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = data[...]
+            func add() {
+                guard let key = next.popFirst() else { return }
+                let url = scope.s3.url(forKey: key)
+                group.addTask { [client] in try await client.delete(url) }
+            }
+            for _ in 0..<16 { add() }
+            for try await _ in group { add() }
+        }
+        return keys.count
+    }
+}
