@@ -10,6 +10,7 @@ X-ClickHouse-* headers. It never makes an answer up.
                                [--user default --password secret]
 """
 import argparse
+import json
 import base64
 import re
 import threading
@@ -131,6 +132,7 @@ class Handler(BaseHTTPRequestHandler):
         if read_only and not re.match(r"^\s*(SELECT|SHOW|DESCRIBE|DESC|EXISTS|WITH)\b", statement, re.IGNORECASE):
             return self.fail(164, "READONLY", "Cannot execute query in readonly mode. "
                              "For queries over HTTP, method GET implies readonly", query_id)
+        self.server.log_query(statement)
         settings = {k: v for k, v in params.items() if k not in HTTP_PARAMETERS and not k.startswith("param_")}
         for name in settings:
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
@@ -162,6 +164,20 @@ class Handler(BaseHTTPRequestHandler):
         return params.get("user", "default"), params.get("password", "")
 
 
+class QueryLog:
+    """Statements as ClickHouse's query_log shows them: S3/Disk credentials replaced by '[HIDDEN]'."""
+    SECRETS = re.compile(r"(S3\(\s*'(?:[^'\\]|\\.)*'\s*,\s*)'(?:[^'\\]|\\.)*'(\s*,\s*)'(?:[^'\\]|\\.)*'")
+
+    def __init__(self, path):
+        self.file = open(path, "a", buffering=1) if path else None
+        self.lock = threading.Lock()
+
+    def __call__(self, statement):
+        if self.file:
+            with self.lock:
+                self.file.write(json.dumps(self.SECRETS.sub(r"\1'[HIDDEN]'\2'[HIDDEN]'", statement)) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--listen", required=True)
@@ -169,12 +185,15 @@ def main():
     parser.add_argument("--config")
     parser.add_argument("--user", default="default")
     parser.add_argument("--password", default="")
+    parser.add_argument("--query-log", help="append every accepted statement here, one per line, credentials masked "
+                                            "(ClickHouse's system.query_log, which chdb lacks)")
     args = parser.parse_args()
     host, port = args.listen.rsplit(":", 1)
     server = ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True
     server.engine = Engine(args.data, args.config)
     server.user, server.password = args.user, args.password
+    server.log_query = QueryLog(args.query_log)
     print(f"listening {args.listen}", flush=True)
     server.serve_forever()
 

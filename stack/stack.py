@@ -94,8 +94,10 @@ def up(args):
                 raise SystemExit(f"stack: {address}:8123 is taken")
             start(f"clickhouse-{shard}-{replica}", [sys.executable, str(ROOT / "stack/clickhouse_http.py"),
                   "--listen", f"{address}:8123", "--data", str(base / f"data-{shard}-{replica}"),
-                  "--config", str(config), "--password", password])
-            hosts.append({"shard": shard, "replica": replica, "fqdn": fqdn, "address": address, "port": 8123})
+                  "--config", str(config), "--password", password,
+                  "--query-log", str(base / f"queries-{shard}-{replica}.log")])
+            hosts.append({"shard": shard, "replica": replica, "fqdn": fqdn, "address": address, "port": 8123,
+                          "query_log": str(base / f"queries-{shard}-{replica}.log")})
 
     wait_for("S3", lambda: port_open("127.0.0.1", S3_PORT))
     # The bucket, created with a signed request (seaweedfs checks SigV4).

@@ -9,13 +9,18 @@ public struct BackupServiceProvider: Sendable {
     private let now: @Sendable () -> Int64
     private let environment: ExecutionEnvironment?
     private let running = RunningOperations()
+    /// Every run of this process, for the Operations service.
+    public let registry: OperationRegistry
 
     /// - Parameters:
     ///   - environment: what execution needs; nil serves plans only (real runs UNIMPLEMENTED).
     ///   - now: the wall clock (tests pass a fixed one).
-    public init(environment: ExecutionEnvironment?, now: @escaping @Sendable () -> Int64 = WallClock.unixSeconds) {
+    ///   - registry: where runs are recorded (shared with the Operations service).
+    public init(environment: ExecutionEnvironment?, now: @escaping @Sendable () -> Int64 = WallClock.unixSeconds,
+                registry: OperationRegistry = OperationRegistry()) {
         self.environment = environment
         self.now = now
+        self.registry = registry
     }
 
     public var definition: ServiceDefinition {
@@ -54,9 +59,16 @@ public struct BackupServiceProvider: Sendable {
     private func outcome(of plan: OperationPlan, startedAt: Int64) async throws -> OperationRunner.RunResult {
         if plan.parameters.dryRun { return .init(metadata: plan.metadata(), startedAt: startedAt, stoppedAt: now()) }
         guard let environment else { throw Self.notExecutable }
-        let runner = OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now)
-        guard plan.operation == .backup else { return try await runner.run() }
-        return try await running.run(id: plan.id, cancelOnAbort: plan.parameters.cancelOnAbort) { try await runner.run() }
+        let (registry, now) = (self.registry, self.now)
+        let run: @Sendable () async throws -> OperationRunner.RunResult = {
+            try await registry.track(plan, startedAt: startedAt, now: now) { tracker in
+                var runner = OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now)
+                runner.tracker = tracker
+                return try await runner.run()
+            }
+        }
+        guard plan.operation == .backup else { return try await run() }
+        return try await running.run(id: plan.id, cancelOnAbort: plan.parameters.cancelOnAbort, run)
     }
 
     static let notExecutable = RPCError(

@@ -10,14 +10,15 @@ public struct PluginServices: Sendable {
     ///   - backup: the Backup service (tests may pass one with a fixed clock).
     ///   - catalog: the BackupCatalog service.
     public init(backup: BackupServiceProvider, catalog: CatalogServiceProvider = CatalogServiceProvider(environment: nil)) {
-        let served = [BackupServiceProvider.serviceName, CatalogServiceProvider.serviceName, IdentityServiceProvider.serviceName,
-                      HealthServiceProvider.serviceName]
+        let served = [BackupServiceProvider.serviceName, CatalogServiceProvider.serviceName, OperationsServiceProvider.serviceName,
+                      IdentityServiceProvider.serviceName, HealthServiceProvider.serviceName]
             + ReflectionServiceProvider.serviceNames
         let health = HealthStatus(services: served)
         self.health = health
         self.definitions = [
             backup.definition,
             catalog.definition,
+            OperationsServiceProvider(registry: backup.registry).definition,
             IdentityServiceProvider(health: health).definition,
             HealthServiceProvider(health: health).definition,
         ] + ReflectionServiceProvider(services: served).definitions

@@ -96,7 +96,7 @@ import Testing
     @Test func embeddedSetIndexesEveryService() throws {
         let set = DescriptorSet.embedded
         #expect(set.serviceNames == [
-            "altinity.backup.v1.Backup", "altinity.backup.v1.BackupCatalog", "altinity.identity.v1.Identity", "grpc.health.v1.Health",
+            "altinity.backup.v1.Backup", "altinity.backup.v1.BackupCatalog", "altinity.backup.v1.Operations", "altinity.identity.v1.Identity", "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
         ])
         let backup = try #require(set.file(containing: "altinity.backup.v1.Backup"))

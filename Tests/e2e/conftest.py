@@ -94,6 +94,8 @@ def stubs():
     ns.backup_grpc = importlib.import_module("altinity.backup.v1.backup_pb2_grpc")
     ns.catalog = importlib.import_module("altinity.backup.v1.catalog_pb2")
     ns.catalog_grpc = importlib.import_module("altinity.backup.v1.catalog_pb2_grpc")
+    ns.operations = importlib.import_module("altinity.backup.v1.operations_pb2")
+    ns.operations_grpc = importlib.import_module("altinity.backup.v1.operations_pb2_grpc")
     ns.identity = importlib.import_module("altinity.identity.v1.identity_pb2")
     ns.identity_grpc = importlib.import_module("altinity.identity.v1.identity_pb2_grpc")
     return ns

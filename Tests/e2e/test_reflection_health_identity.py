@@ -8,7 +8,7 @@ import pytest
 
 from conftest import Plugin, grpcurl
 
-SERVICES = ["altinity.backup.v1.Backup", "altinity.backup.v1.BackupCatalog", "altinity.identity.v1.Identity", "grpc.health.v1.Health",
+SERVICES = ["altinity.backup.v1.Backup", "altinity.backup.v1.BackupCatalog", "altinity.backup.v1.Operations", "altinity.identity.v1.Identity", "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]
 
 

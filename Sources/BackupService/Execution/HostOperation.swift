@@ -23,6 +23,7 @@ struct HostOperation: Sendable {
     let tablesFromManifest: [TableName]?
     /// An incremental backup's base, with secrets resolved.
     var baseBackup: BackupDestination? = nil
+    var tracker: OperationTracker? = nil
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -132,16 +133,21 @@ struct HostOperation: Sendable {
             do {
                 try Task.checkCancellation()
                 let row = try await client.rows(query, timeout: .seconds(30)).first
-                if let row, case .string(let status)? = row["status"], Self.terminal.contains(status) {
-                    return outcome(row, status: status)
+                if let row, case .string(let status)? = row["status"] {
+                    let seen = outcome(row, status: status)
+                    tracker?.progress(planned, status: status, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
+                    if Self.terminal.contains(status) { return seen }
                 }
                 if row == nil, mustExist {
                     throw RPCError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(planned.operationID) "
                                    + "(the server restarted?); the backup is marked failed and its files can be cleaned")
                 }
                 try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started))
-            } catch is CancellationError {
-                if cancelOnAbort { await cancelOperation() }
+            } catch {
+                // Cancellation surfaces as CancellationError from a sleep, or as a cancelled
+                // HTTP request from a poll: either way the task is cancelled.
+                guard Task.isCancelled || error is CancellationError else { throw error }
+                if cancelOnAbort || tracker?.cancelRequested == true { await cancelOperation() }
                 throw CancellationError()
             }
         }

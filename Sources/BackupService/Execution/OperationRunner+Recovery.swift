@@ -57,6 +57,7 @@ extension OperationRunner {
         let skipped = recordedSkipped(recorded)
         let started = Self.integer(recorded["started_at"]) ?? startedAt
         let assignment = HostAssignment(data: hosts.map(\.planned), skipped: skipped)
+        tracker?.hosts(assignment.data)
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: started)
         if let record = BackupRecord(manifest: recorded) {  // keep what the first call chose
             manifest.kind = record.kind
@@ -73,7 +74,7 @@ extension OperationRunner {
                                              endpoint: ClickHouseEndpoint(host: planned.host.fqdn, port: planned.host.clickHousePort, secure: planned.host.secure),
                                              credentials: environment.clickHouse, secrets: resolved.values),
                     filter: plan.filter, renames: [:], destination: resolved.destination(planned.destination),
-                    environment: environment, cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: nil)
+                    environment: environment, cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: nil, tracker: tracker)
                 let shardTables = tables[String(planned.host.shardIndex)] ?? []
                 group.addTask { await Result { try await operation.attach(tables: shardTables) } }
             }

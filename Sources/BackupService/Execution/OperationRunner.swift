@@ -15,6 +15,8 @@ struct OperationRunner {
     let environment: ExecutionEnvironment
     let startedAt: Int64
     let now: @Sendable () -> Int64
+    /// Where progress goes (GetOperation, WatchOperation); nil in tests that need none.
+    var tracker: OperationTracker? = nil
 
     /// What a run answers: metadata and the backup's own times (a backup found completed in
     /// its manifest answers with the times it was made).
@@ -97,6 +99,7 @@ struct OperationRunner {
         guard assignment.unavailable.isEmpty else {
             throw RPCError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
         }
+        tracker?.hosts(assignment.data + assignment.schema)
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
         var chainMetadata: [String: String] = [:]
         if plan.operation == .backup {
@@ -119,7 +122,8 @@ struct OperationRunner {
                           destination: resolved.destination(planned.destination), environment: environment,
                           cancelOnAbort: plan.parameters.cancelOnAbort,
                           tablesFromManifest: manifestTables.map { $0[String(planned.sourceShard)] ?? [] },
-                          baseBackup: manifest.base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
+                          baseBackup: manifest.base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) },
+                          tracker: tracker)
         }
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var (outcomes, failures) = await runBounded(assignment.data.map(operation), limit: limit, environment: environment)
@@ -160,7 +164,15 @@ struct OperationRunner {
     func finish(_ outcomes: [HostOperation.Outcome], _ failures: [RPCError], manifest: Manifest, store: ManifestStore?,
                 skipped: [HostAssignment.Skipped], startedAt: Int64, reused: Bool = false,
                 extra: [String: String] = [:]) async throws -> RunResult {
-        try Task.checkCancellation()
+        if Task.isCancelled {
+            // Cancelled (CancelOperation, or cancel_on_abort): the queries were killed; say so
+            // in the manifest, from a task of its own since this one's requests are cancelled.
+            if plan.operation == .backup, let store {
+                let json = manifest.json(state: "Cancelled", stoppedAt: now(), outcomes: outcomes, error: "cancelled")
+                try? await Task.detached { try await store.write(json) }.value
+            }
+            throw CancellationError()
+        }
         var outcomes = outcomes, failures = failures
         outcomes.sort { ($0.planned.host.shardIndex, $0.planned.host.replicaIndex) < ($1.planned.host.shardIndex, $1.planned.host.replicaIndex) }
         for outcome in outcomes where !HostOperation.succeeded.contains(outcome.status) {
