@@ -6,7 +6,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN := .build/debug/clickhouse-backup-plugin
 RELEASE_BIN := .build/release/clickhouse-backup-plugin
 
-.PHONY: all deps build release test unit e2e sanitize fuzz fuzz-regression bench bench-runtime bench-backup demo gen-proto clean
+.PHONY: all deps build release test unit e2e sanitize fuzz fuzz-regression bench bench-runtime bench-backup bench-cluster demo gen-proto clean
 
 all: build
 
@@ -46,7 +46,7 @@ fuzz: deps            ## libFuzzer on the decoders for FUZZ_SECONDS (default 60)
 fuzz-regression: deps ## the committed corpus and every past crash, once each
 	bash scripts/fuzz regress
 
-bench: bench-runtime bench-backup  ## both benchmarks below
+bench: bench-runtime bench-backup bench-cluster  ## the benchmarks below
 
 bench-runtime:        ## gRPC runtime against gRPC C++ and Python grpcio (prints ratios)
 	WITH_BENCH=1 bash scripts/install-deps
@@ -56,6 +56,10 @@ bench-runtime:        ## gRPC runtime against gRPC C++ and Python grpcio (prints
 bench-backup: deps    ## Backup/Restore RPCs against raw BACKUP/RESTORE SQL on the stack (prints ratios)
 	$(SWIFT) build $(RELEASE_FLAGS)
 	$(PYTHON) bench/backup.py
+
+bench-cluster: deps   ## 4-shard cluster Backup against 4 concurrent raw BACKUPs; incremental after a 1% change
+	$(SWIFT) build $(RELEASE_FLAGS)
+	$(PYTHON) bench/cluster.py
 
 demo: build           ## start the plugin and show a dry-run backup and restore through grpcurl
 	bash scripts/demo
