@@ -84,6 +84,12 @@ def test_a_backup_whose_plugin_was_killed_is_finished_by_the_next_call(stack, st
         while time.time() < deadline and (manifest(stack, chb) or {}).get("state") != "InProgress":
             time.sleep(0.02)
         assert manifest(stack, chb)["state"] == "InProgress"
+        # Kill once every host runs its BACKUP (a kill before that leaves operations no host
+        # knows: the next call marks those failed, see the test below).
+        ids = [h["clickhouse_id"] for h in manifest(stack, chb)["hosts"]]
+        while time.time() < deadline and any(
+                stack.sql(i, f"SELECT count() FROM system.backups WHERE id = '{op}'").strip() != "1" for i, op in enumerate(ids)):
+            time.sleep(0.01)
         plugin.process.send_signal(signal.SIGKILL)
         plugin.process.wait(timeout=10)
         with pytest.raises(grpc.RpcError):
@@ -126,3 +132,25 @@ def test_an_operation_clickhouse_lost_is_marked_failed_never_complete(stack, sta
     assert "no longer knows operation" in error.value.details()
     recorded = manifest(stack, chb)
     assert recorded["state"] == "Failed" and "no longer knows" in recorded["error"]
+
+
+def test_two_plugin_processes_never_write_the_same_backup_twice(stack, stubs):
+    seed(stack, rows=3_000_000)
+    chb = stack.chb(f"idem-two-{time.time_ns()}", whitelist=["e2e_idem.*"], prefix="idem/")
+    first, second = Plugin(env=plugin_env(stack)), Plugin(env=plugin_env(stack))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(call, plugin, stubs, "Backup", stack.chi, chb) for plugin in (first, second)]
+            results = [future.result(timeout=120) for future in futures]
+    finally:
+        first.stop()
+        second.stop()
+    assert results[0].backup_id == results[1].backup_id
+    assert all(r.metadata["state"] == "Completed" for r in results)
+    assert sum("reused" not in r.metadata for r in results) == 1, "one process ran it, the other followed"
+    for host in range(len(stack.hosts)):
+        with open(stack.hosts[host]["query_log"]) as log:
+            started = [line for line in log if line.startswith('"BACKUP ') and f"{results[0].backup_id}-s{host}-r0" in line]
+        assert len(started) == 1, started  # one BACKUP statement per host, from one process
+    assert manifest(stack, chb)["state"] == "Completed"
+    assert stack.s3_get(f"idem/stack/demo/{chb['metadata']['name']}/lock") is None  # released

@@ -73,9 +73,10 @@ struct HostOperation: Sendable {
     }
 
     /// Follows an operation started by an earlier call (or an earlier plugin process) without
-    /// starting anything. A host that no longer knows the id (ClickHouse restarted) fails it.
-    func attach(tables: [TableName]) async throws -> Outcome {
-        var outcome = try await follow(mustExist: true)
+    /// starting anything. A host that no longer knows the id (ClickHouse restarted) fails it,
+    /// after `grace` when the operation may still be starting (its manifest is fresh).
+    func attach(tables: [TableName], grace: Duration = .zero) async throws -> Outcome {
+        var outcome = try await follow(mustExist: true, grace: grace)
         outcome.tables = tables
         outcome.reused = true
         return outcome
@@ -124,7 +125,7 @@ struct HostOperation: Sendable {
 
     /// Polls system.backups until the operation ends; on cancellation, leaves it running
     /// unless `cancel_on_abort`.
-    private func follow(mustExist: Bool = false) async throws -> Outcome {
+    private func follow(mustExist: Bool = false, grace: Duration = .zero) async throws -> Outcome {
         let id = SQLQuoting.string(planned.operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
         let clock = ContinuousClock()
@@ -138,7 +139,7 @@ struct HostOperation: Sendable {
                     tracker?.progress(planned, status: status, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
                     if Self.terminal.contains(status) { return seen }
                 }
-                if row == nil, mustExist {
+                if row == nil, mustExist, clock.now - started >= grace {
                     throw RPCError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(planned.operationID) "
                                    + "(the server restarted?); the backup is marked failed and its files can be cleaned")
                 }

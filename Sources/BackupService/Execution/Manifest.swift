@@ -89,10 +89,22 @@ struct Manifest {
     }
 }
 
-/// Where a backup's manifest is read and written: one object in the backup's bucket.
+/// Where a backup's manifest is read and written: one object in the backup's bucket, with a
+/// `lock` object next to it that only one plugin process can create (S3 conditional PUT).
 struct ManifestStore {
     let client: S3Client
     let url: String
+
+    private var lockURL: String { String(url.dropLast(Manifest.fileName.count)) + "lock" }
+
+    /// Creates the lock; false when another process holds it. On a store that ignores
+    /// `If-None-Match` every create succeeds, and ClickHouse's refusal of a second operation
+    /// with the same id is what keeps a backup from being written twice.
+    func lock(owner: String) async throws -> Bool {
+        try await client.put(lockURL, body: Array(owner.utf8), contentType: "text/plain", ifNoneMatch: true)
+    }
+
+    func unlock() async { try? await client.delete(lockURL) }
 
     func write(_ manifest: JSONValue) async throws {
         try await client.put(url, body: Array(JSONWriter.string(manifest).utf8))

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import BackupClients
 import BackupDomain
 import RPCRuntime
@@ -51,6 +56,31 @@ extension OperationRunner {
         return RunResult(metadata: metadata, startedAt: started, stoppedAt: Self.integer(recorded["stopped_at"]) ?? started)
     }
 
+    /// Takes the backup's lock before its manifest is written. When another plugin process
+    /// holds it, that process is running this backup: the answer is its run, followed through
+    /// the manifest it writes (nil means this process took the lock and goes on).
+    func takeLock(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult? {
+        let owner = "pid \(ProcessInfo.processInfo.processIdentifier) at \(now())"
+        if try await store.lock(owner: owner) { return nil }
+        // The holder writes its manifest right after taking the lock; give it a moment.
+        for _ in 0..<30 {
+            if let recorded = try await store.read().map({ try JSONParser.parse($0) }), case .string(plan.id)? = recorded["backup_id"] {
+                switch recorded["state"] {
+                case .string("Completed")?: return completedResult(recorded)
+                case .string("InProgress")?: return try await attach(recorded, store: store, resolved: resolved)
+                default: break
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // A lock with no manifest behind it for 3 s: its holder died before writing one.
+        await store.unlock()
+        guard try await store.lock(owner: owner) else {
+            throw RPCError(.unavailable, "another plugin process is starting backup \(plan.backupName); try again")
+        }
+        return nil
+    }
+
     /// Follows the operations an in-progress manifest records, then records their end.
     func attach(_ recorded: JSONValue, store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult {
         let hosts = recordedHosts(recorded)
@@ -76,7 +106,9 @@ extension OperationRunner {
                     filter: plan.filter, renames: [:], destination: resolved.destination(planned.destination),
                     environment: environment, cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: nil, tracker: tracker)
                 let shardTables = tables[String(planned.host.shardIndex)] ?? []
-                group.addTask { await Result { try await operation.attach(tables: shardTables) } }
+                // A manifest written moments ago may belong to a run still starting its BACKUPs.
+                let grace: Duration = now() - started < 30 ? .seconds(15) : .zero
+                group.addTask { await Result { try await operation.attach(tables: shardTables, grace: grace) } }
             }
             for await result in group {
                 switch result {

@@ -112,6 +112,7 @@ struct OperationRunner {
             }
         }
         if plan.operation == .backup, let store {
+            if let answer = try await takeLock(store, resolved: resolved) { return answer }
             try await store.write(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil))
         }
 
@@ -169,7 +170,7 @@ struct OperationRunner {
             // in the manifest, from a task of its own since this one's requests are cancelled.
             if plan.operation == .backup, let store {
                 let json = manifest.json(state: "Cancelled", stoppedAt: now(), outcomes: outcomes, error: "cancelled")
-                try? await Task.detached { try await store.write(json) }.value
+                try? await Task.detached { try await store.write(json); await store.unlock() }.value
             }
             throw CancellationError()
         }
@@ -186,11 +187,13 @@ struct OperationRunner {
             let message = failures.count == 1 ? failure.message : "\(failures.count) hosts failed; first: \(failure.message)"
             if plan.operation == .backup, let store {
                 try? await store.write(manifest.json(state: "Failed", stoppedAt: stoppedAt, outcomes: outcomes, error: message))
+                await store.unlock()
             }
             throw RPCError(failure.code, message)
         }
         if plan.operation == .backup, let store {
             try await store.write(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil))
+            await store.unlock()
         }
         var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
         if reused { metadata["reused"] = "true" }
