@@ -80,3 +80,32 @@ import Testing
         }
     }
 }
+
+/// A new CHI born from a backup: `spec.bootstrap.recovery.backupRef`.
+@Suite struct BootstrapRecoveryTests {
+    func restore(_ reference: String, parameters: [String: String] = [:]) throws(DomainError) -> OperationPlan {
+        let chi = #"{"metadata":{"name":"fresh","namespace":"ns"},"spec":{"bootstrap":{"recovery":{"backupRef":\#(reference)}},"# +
+            #""configuration":{"clusters":[{"name":"main","layout":{"shardsCount":1,"replicasCount":1}}]}}}"#
+        let chb = #"{"metadata":{"name":"nightly","namespace":"ns"},"spec":{"ClickhouseInstallation":{"name":"old"},"# +
+            #""backup":{"s3":{"destinationPath":"s3://bucket/p/"}}}}"#
+        return try Planner.plan(.restore, Planner.Request(chiDefinition: Array(chi.utf8), backupDefinition: Array(chb.utf8), parameters: parameters),
+                                now: 1_795_356_987)
+    }
+
+    @Test func theReferenceNamesTheBackupToRestoreFromTheOldCHI() throws {
+        let plan = try restore(#"{"name":"nightly-20261101-030000"}"#)
+        #expect(plan.backupName == "nightly-20261101-030000")
+        #expect(plan.location == "s3://bucket/p/ns/old/nightly-20261101-030000/")
+        #expect(try restore(#""nightly-x""#).backupName == "nightly-x")
+        #expect(try restore(#"{"name":"a"}"#, parameters: ["backup_name": "b"]).backupName == "b")  // the parameter wins
+    }
+
+    @Test func aBadReferenceIsRefusedWithItsPath() {
+        do {
+            _ = try restore(#"{"name":"Bad_Name"}"#)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.issues.map(\.path) == ["chi_definition: spec.bootstrap.recovery.backupRef.name"])
+        }
+    }
+}

@@ -239,3 +239,20 @@ def test_a_scheduled_backup_makes_a_new_backup_per_call_named_by_utc_time(stack,
     restored = call(stack_plugin, stubs, "Restore", stack.chi, schedule, {"backup_name": first.backup_name})
     assert restored.metadata["backup_name"] == first.backup_name
     assert checksums(stack, ["e2e_logs.events"]) == before
+
+
+def test_a_new_chi_is_restored_from_its_recovery_reference(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack, ["e2e_logs.events"])
+    chb = stack.chb(f"rec-{time.time_ns()}", whitelist=["e2e_logs.events"])
+    made = call(stack_plugin, stubs, "Backup", stack.chi, chb)
+    drop(stack, "e2e_logs")
+    # The new CHI (same hosts here) names the backup it is born from.
+    fresh = copy.deepcopy(stack.chi)
+    fresh["metadata"]["name"] = "fresh"
+    fresh["spec"]["bootstrap"] = {"recovery": {"backupRef": {"name": made.backup_name}}}
+    other = copy.deepcopy(chb)
+    other["metadata"]["name"] = "some-other-chb"  # the operator passes the CHB that says where backups live
+    restored = call(stack_plugin, stubs, "Restore", fresh, other)
+    assert restored.metadata["backup_name"] == made.backup_name and restored.metadata["chi"] == "stack/fresh"
+    assert checksums(stack, ["e2e_logs.events"]) == before

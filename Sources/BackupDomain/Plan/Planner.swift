@@ -43,7 +43,8 @@ public enum Planner {
             target["name"].issue("names ClickHouseInstallation \(JSONWriter.quoted(named)), but chi_definition is \(JSONWriter.quoted(chi.name))")
         }
         let cluster = chooseCluster(chi, named: definition.clusterName, at: target["cluster"]["name"])
-        let backupName = chooseBackupName(operation, definition, parameters, now: now, log: log)
+        let recovery = operation == .restore && parameters.backupName == nil ? recoveryReference(chiRoot) : nil
+        let backupName = recovery ?? chooseBackupName(operation, definition, parameters, now: now, log: log)
         guard let cluster, let backupName, log.issues.isEmpty else { throw .invalid(log.issues) }
 
         let sourceCHI = operation == .backup ? (chi.namespace, chi.name) : (definition.namespace, definition.chiName ?? chi.name)
@@ -118,6 +119,21 @@ public enum Planner {
         if chi.clusters.count == 1 { return chi.clusters[0] }
         node.issue("is required: the CHI has \(chi.clusters.count) clusters (\(names))")
         return nil
+    }
+
+    /// A new CHI restored from a backup at birth: `spec.bootstrap.recovery.backupRef` names the
+    /// backup (`{"name": ...}` or a plain string) unless `parameters["backup_name"]` does.
+    private static func recoveryReference(_ chiRoot: JSONNode) -> String? {
+        let reference = chiRoot["spec"]["bootstrap"]["recovery"]["backupRef"]
+        guard !reference.isMissing else { return nil }
+        var node = reference["name"]
+        if case .string? = reference.value { node = reference }  // the short form: a plain string
+        guard let name = node.requiredString else { return nil }
+        guard KubernetesNames.isSubdomain(name) else {
+            node.issue("must be a backup name, not \(JSONWriter.quoted(name))")
+            return nil
+        }
+        return name
     }
 
     private static func chooseBackupName(_ operation: OperationParameters.Operation, _ definition: BackupDefinition,
