@@ -85,7 +85,7 @@ def test_list_get_delete_retention_and_clean_broken(stack, stack_plugin, stubs):
     for gone in ("c0-full", "c0-inc", "c1-full", "c1-inc"):
         assert s3_keys(stack, f"{prefix}stack/demo/{gone}/") == []
     assert [b.backup_name for b in catalog(stack_plugin, stubs, "ListBackups", stack, any_chb).backups] == ["c2-full", "c2-inc", "c3-full", "c3-inc"]
-    for kept in ("c2-inc", "c3-full"):  # every kept backup still restores
+    for kept in ("c2-full", "c2-inc", "c3-full", "c3-inc"):  # every kept backup still restores
         for host in range(len(stack.hosts)):
             stack.sql(host, "DROP DATABASE IF EXISTS e2e_cat SYNC")
         call(stack_plugin, stubs, "Restore", stack.chi, stack.chb(kept, whitelist=["e2e_cat.*"], prefix=prefix))
