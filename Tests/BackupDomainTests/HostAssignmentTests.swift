@@ -67,14 +67,27 @@ import Testing
         #expect(try plan(.restore, ["shard_mapping": "3:0"]).shardMismatch(backupShards: 2)?.contains("names backup shard 3") == true)
     }
 
+    @Test func twoBackupShardsMergeIntoOneClusterShardOneAfterTheOther() throws {
+        let plan = try plan(.restore, ["shard_mapping": "0:1,1:1"])
+        #expect(plan.hosts.map(\.host.fqdn) == [r10, r10])
+        #expect(plan.hosts.map(\.sourceShard) == [0, 1])
+        #expect(plan.hosts[0].operationID == "\(plan.id)-s1-r0-from0")
+        #expect(plan.hosts[0].statement?.redacted.hasSuffix("SETTINGS id = '\(plan.id)-s1-r0-from0' ASYNC") == true)
+        #expect(plan.hosts[1].statement?.redacted.hasSuffix("SETTINGS id = '\(plan.id)-s1-r0-from1', allow_non_empty_tables = 1 ASYNC") == true)
+        #expect(plan.shardMismatch(backupShards: 2) == nil)
+        let assignment = plan.assign(unreachable: [:])
+        #expect(assignment.data.map(\.operationID) == ["\(plan.id)-s1-r0-from0", "\(plan.id)-s1-r0-from1"])
+        #expect(assignment.schema.map(\.host.fqdn) == [r11])  // the other replica: structure once
+    }
+
     @Test func badShardMappingsAreRefusedWithTheirPath() {
-        #expect(throws: DomainError.self) { try plan(.restore, ["shard_mapping": "0:0,1:0"]) }
+        #expect(throws: DomainError.self) { try plan(.restore, ["shard_mapping": "0:0,0:1"]) }
         #expect(throws: DomainError.self) { try plan(.restore, ["shard_mapping": "0:5"]) }
         #expect(throws: DomainError.self) { try plan(.restore, ["shard_mapping": "a:b"]) }
         #expect(throws: DomainError.self) { try plan(.backup, ["shard_mapping": "0:0"]) }
         #expect(throws: DomainError.self) { try plan(.backup, ["parallel_shards": "0"]) }
         do {
-            _ = try plan(.restore, ["shard_mapping": "0:0,1:0"])
+            _ = try plan(.restore, ["shard_mapping": "0:0,0:1"])
         } catch {
             #expect(error.issues.map(\.path) == ["parameters[\"shard_mapping\"]"])
         }

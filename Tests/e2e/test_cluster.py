@@ -130,7 +130,7 @@ def test_shard_counts_must_match_unless_mapped(stack, stack_plugin, stubs):
     assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "the backup has 1 shards and cluster \"main\" has 2" in error.value.details()
     with pytest.raises(grpc.RpcError) as error:
-        call(stack_plugin, stubs, "Restore", stack.cluster_chi, chb, {"shard_mapping": "0:0,1:0"})
+        call(stack_plugin, stubs, "Restore", stack.cluster_chi, chb, {"shard_mapping": "0:0,0:1"})
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "parameters[\"shard_mapping\"]" in error.value.details()
 
     restored = call(stack_plugin, stubs, "Restore", stack.cluster_chi, chb, {"shard_mapping": "0:1"})
@@ -151,3 +151,21 @@ def test_parallel_shards_bounds_how_many_run_at_once(stack, stack_plugin, stubs)
         spans.append((int(row[0]), int(row[1])))
     spans.sort()
     assert spans[0][1] <= spans[1][0], f"shards overlapped with parallel_shards=1: {spans}"
+
+
+def test_two_backup_shards_merge_into_one_cluster_shard(stack, stack_plugin, stubs):
+    seed(stack)
+    counts = [int(stack.sql(stack.host(s, 0), "SELECT count() FROM e2e_cluster.orders").strip()) for s in (0, 1)]
+    sums = [int(stack.sql(stack.host(s, 0), "SELECT sum(cityHash64(*)) FROM e2e_cluster.orders").strip()) for s in (0, 1)]
+    chb = stack.chb(f"cl-merge-{time.time_ns()}", whitelist=["e2e_cluster.orders"], prefix="cluster/")
+    call(stack_plugin, stubs, "Backup", stack.chi, chb)  # 2 shards
+    drop_everywhere(stack)
+    with pytest.raises(grpc.RpcError) as error:
+        call(stack_plugin, stubs, "Restore", one_shard_chi(stack), chb)
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "\"0:0,1:0\" to merge" in error.value.details()
+    restored = call(stack_plugin, stubs, "Restore", one_shard_chi(stack), chb, {"shard_mapping": "0:0,1:0"})
+    assert restored.metadata["host.0.0.from0.status"] == restored.metadata["host.0.0.from1.status"] == "RESTORED"
+    host = stack.host(0, 0)
+    assert int(stack.sql(host, "SELECT count() FROM e2e_cluster.orders").strip()) == sum(counts)
+    # sum(cityHash64) adds up over rows: the merged table holds exactly both shards' rows.
+    assert int(stack.sql(host, "SELECT sum(cityHash64(*)) FROM e2e_cluster.orders").strip()) == (sums[0] + sums[1]) % 2**64

@@ -40,6 +40,15 @@ extension OperationPlan {
             let replicas = candidates.filter { $0.host.shardIndex == shard }
             let down = replicas.filter { unreachable[$0.host.fqdn] != nil }
             let up = replicas.filter { unreachable[$0.host.fqdn] == nil }
+            /// The first candidate of each host (a host has several when shards merge onto it).
+            func unique(_ hosts: [PlannedHost]) -> [PlannedHost] {
+                var seen: [Host] = []
+                return hosts.filter { candidate in
+                    guard !seen.contains(candidate.host) else { return false }
+                    seen.append(candidate.host)
+                    return true
+                }
+            }
             func described(_ hosts: [PlannedHost]) -> String {
                 hosts.map { "\($0.host.fqdn) (\(unreachable[$0.host.fqdn]!))" }.joined(separator: ", ")
             }
@@ -50,13 +59,14 @@ extension OperationPlan {
                 continue
             }
             guard let first = up.first else {
-                assignment.unavailable.append("shard \(shard): no replica answers: \(described(down))")
+                assignment.unavailable.append("shard \(shard): no replica answers: \(unique(down).map { "\($0.host.fqdn) (\(unreachable[$0.host.fqdn]!))" }.joined(separator: ", "))")
                 continue
             }
-            assignment.data.append(first)
-            assignment.skipped += down.map { HostAssignment.Skipped(host: $0.host, reason: unreachable[$0.host.fqdn]!) }
+            // Every candidate of the chosen replica: one per backup shard it restores.
+            assignment.data += up.filter { $0.host == first.host }
+            assignment.skipped += unique(down).map { HostAssignment.Skipped(host: $0.host, reason: unreachable[$0.host.fqdn]!) }
             if operation == .restore {
-                assignment.schema += up.dropFirst().map {
+                assignment.schema += unique(up.filter { $0.host != first.host }).map {
                     $0.schemaOnly(reason: "replica \($0.host.replicaIndex) of shard \(shard): structure only; "
                                   + "replicated tables fetch the data from \(first.host.fqdn)")
                 }
@@ -71,7 +81,7 @@ extension OperationPlan {
         if parameters.shardMapping.isEmpty {
             guard backupShards != shardCount else { return nil }
             return "the backup has \(backupShards) shards and cluster \(JSONWriter.quoted(cluster)) has \(shardCount); "
-                + "say which backup shard goes to which cluster shard with parameters[\"shard_mapping\"] (e.g. \"0:0,1:1\")"
+                + "say which backup shard goes to which cluster shard with parameters[\"shard_mapping\"] (e.g. \"0:0,1:1\", or \"0:0,1:0\" to merge two backup shards into one)"
         }
         let sources = Set(parameters.shardMapping.map(\.source))
         if let outside = sources.sorted().first(where: { $0 >= backupShards }) {

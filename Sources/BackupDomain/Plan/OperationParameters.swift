@@ -117,8 +117,8 @@ public struct OperationParameters: Equatable, Sendable {
         return pairs
     }
 
-    /// `0:0,1:0` → (backup shard, target shard) pairs; a target at most once (ClickHouse
-    /// cannot merge two shards' data in one restore).
+    /// `0:0,1:0` → (backup shard, target shard) pairs; each backup shard once. Two backup
+    /// shards onto one cluster shard merge there (restored one after the other).
     private static func parseShardMapping(_ value: String, problem: (String) -> Void) -> [(source: Int, target: Int)] {
         var pairs: [(source: Int, target: Int)] = []
         for item in value.split(separator: ",", omittingEmptySubsequences: false) {
@@ -129,8 +129,8 @@ public struct OperationParameters: Equatable, Sendable {
             }
             pairs.append((source, target))
         }
-        if Set(pairs.map(\.target)).count != pairs.count {
-            problem("maps two backup shards onto one target shard; each target shard takes at most one")
+        if Set(pairs.map(\.source)).count != pairs.count {
+            problem("maps a backup shard twice; each goes to one cluster shard (several may go to the same one)")
             return []
         }
         return pairs

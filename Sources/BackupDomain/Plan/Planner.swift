@@ -62,24 +62,30 @@ public enum Planner {
             throw .invalid(log.issues)
         }
         let sources = sourceShards(cluster, parameters)
+        // Per host, one candidate per backup shard it restores (several when shard_mapping
+        // merges shards: the later ones with allow_non_empty_tables, run one after another).
         let candidates = cluster.shards.flatMap { shard in
-            shard.replicas.compactMap { host -> PlannedHost? in
-                guard let source = sources[shard.index] else { return nil }
-                let shardKey = parameters.replicas == .all ? "shard-\(source)-replica-\(host.replicaIndex)/" : "shard-\(source)/"
-                let (destination, location) = Self.destination(definition.s3, disk: parameters.disk, key: rootKey + shardKey)
-                let operationID = "\(id)-s\(host.shardIndex)-r\(host.replicaIndex)"
-                let hostSettings = settings(operation, parameters, id: operationID)
-                let statement = elements.map {
-                    BackupStatement(verb: operation == .backup ? .backup : .restore, elements: $0, destination: destination,
-                                    settings: hostSettings)
+            shard.replicas.flatMap { host -> [PlannedHost] in
+                let merged = sources[shard.index] ?? []
+                return merged.enumerated().map { position, source -> PlannedHost in
+                    let shardKey = parameters.replicas == .all ? "shard-\(source)-replica-\(host.replicaIndex)/" : "shard-\(source)/"
+                    let (destination, location) = Self.destination(definition.s3, disk: parameters.disk, key: rootKey + shardKey)
+                    let operationID = "\(id)-s\(host.shardIndex)-r\(host.replicaIndex)" + (merged.count > 1 ? "-from\(source)" : "")
+                    var hostSettings = settings(operation, parameters, id: operationID)
+                    if position > 0, !parameters.allowNonEmptyTables { hostSettings.append(("allow_non_empty_tables", .bool(true))) }
+                    let statement = elements.map {
+                        BackupStatement(verb: operation == .backup ? .backup : .restore, elements: $0, destination: destination,
+                                        settings: hostSettings)
+                    }
+                    return PlannedHost(host: host, reason: reason(host, in: shard, parameters.replicas), role: .data, sourceShard: source,
+                                       shardKey: shardKey, operationID: operationID, location: location, statement: statement,
+                                       destination: destination, settings: hostSettings)
                 }
-                return PlannedHost(host: host, reason: reason(host, in: shard, parameters.replicas), role: .data, sourceShard: source,
-                                   shardKey: shardKey, operationID: operationID, location: location, statement: statement,
-                                   destination: destination, settings: hostSettings)
             }
         }
-        let hosts = parameters.replicas == .all ? candidates : cluster.shards.compactMap { shard in
-            candidates.first { $0.host.shardIndex == shard.index }
+        let hosts = parameters.replicas == .all ? candidates : cluster.shards.flatMap { shard in
+            let first = candidates.first { $0.host.shardIndex == shard.index }?.host
+            return candidates.filter { $0.host == first }
         }
         let (rootDestination, rootLocation) = destination(definition.s3, disk: parameters.disk, key: rootKey)
         let credentials: String
@@ -176,13 +182,13 @@ public enum Planner {
         }
     }
 
-    /// The backup shard each target shard reads: itself, or what `shard_mapping` says (a
-    /// restore; target shards no source maps to are left out).
-    private static func sourceShards(_ cluster: Cluster, _ parameters: OperationParameters) -> [Int: Int] {
+    /// The backup shards each target shard reads, in order: itself, or what `shard_mapping`
+    /// says (a restore; target shards no source maps to are left out).
+    private static func sourceShards(_ cluster: Cluster, _ parameters: OperationParameters) -> [Int: [Int]] {
         guard !parameters.shardMapping.isEmpty else {
-            return Dictionary(uniqueKeysWithValues: cluster.shards.map { ($0.index, $0.index) })
+            return Dictionary(uniqueKeysWithValues: cluster.shards.map { ($0.index, [$0.index]) })
         }
-        return Dictionary(parameters.shardMapping.map { ($0.target, $0.source) }, uniquingKeysWith: { a, _ in a })
+        return Dictionary(grouping: parameters.shardMapping, by: \.target).mapValues { $0.map(\.source) }
     }
 
     static func destination(_ s3: S3Destination?, disk: String?, key: String) -> (BackupDestination, String) {

@@ -32,28 +32,54 @@ struct ReplicaProbe {
     }
 }
 
-/// Runs host operations with at most `limit` at once; every outcome and failure is kept.
-func runBounded(_ operations: [HostOperation], limit: Int, environment: ExecutionEnvironment) async
+/// Runs groups of host operations, at most `limit` groups at once; the operations of a group
+/// (one host restoring several backup shards) run one after another and stop at the first
+/// failure. Every outcome and failure is kept.
+func runBounded(_ groups: [[HostOperation]], limit: Int, environment: ExecutionEnvironment) async
     -> (outcomes: [HostOperation.Outcome], failures: [RPCError])
 {
     var outcomes: [HostOperation.Outcome] = []
     var failures: [RPCError] = []
-    await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
-        var pending = operations[...]
+    await withTaskGroup(of: [Result<HostOperation.Outcome, Error>].self) { group in
+        var pending = groups[...]
         func startNext() {
-            guard let operation = pending.popFirst() else { return }
-            group.addTask { await logged(operation, environment: environment) }
+            guard let operations = pending.popFirst() else { return }
+            group.addTask {
+                var results: [Result<HostOperation.Outcome, Error>] = []
+                for operation in operations {
+                    let result = await logged(operation, environment: environment)
+                    results.append(result)
+                    if case .failure = result { break }
+                    if case .success(let outcome) = result, !HostOperation.succeeded.contains(outcome.status) { break }
+                }
+                return results
+            }
         }
         for _ in 0..<max(1, limit) { startNext() }
-        for await result in group {
-            switch result {
-            case .success(let outcome): outcomes.append(outcome)
-            case .failure(let error): failures.append(RPCError.from(error))
+        for await results in group {
+            for result in results {
+                switch result {
+                case .success(let outcome): outcomes.append(outcome)
+                case .failure(let error): failures.append(RPCError.from(error))
+                }
             }
             startNext()
         }
     }
     return (outcomes, failures)
+}
+
+/// Operations grouped by host, in first-seen order.
+func groupedByHost(_ operations: [HostOperation]) -> [[HostOperation]] {
+    var groups: [[HostOperation]] = []
+    for operation in operations {
+        if let index = groups.firstIndex(where: { $0[0].planned.host == operation.planned.host }) {
+            groups[index].append(operation)
+        } else {
+            groups.append([operation])
+        }
+    }
+    return groups
 }
 
 /// One host's run with its `host finished` log line.

@@ -127,11 +127,11 @@ struct OperationRunner {
                           tracker: tracker)
         }
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
-        var (outcomes, failures) = await runBounded(assignment.data.map(operation), limit: limit, environment: environment)
+        var (outcomes, failures) = await runBounded(groupedByHost(assignment.data.map(operation)), limit: limit, environment: environment)
         // The other replicas get the structure once the data is in, so replicated tables
         // find a replica to fetch from.
         if failures.isEmpty, !assignment.schema.isEmpty {
-            let schema = await runBounded(assignment.schema.map(operation), limit: limit, environment: environment)
+            let schema = await runBounded(groupedByHost(assignment.schema.map(operation)), limit: limit, environment: environment)
             outcomes += schema.outcomes
             failures += schema.failures
         }
@@ -211,7 +211,8 @@ struct OperationRunner {
             "chi": "\(plan.chi.namespace)/\(plan.chi.name)",
             "cluster": plan.cluster,
             "location": plan.location,
-            "hosts": outcomes.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }.joined(separator: ","),
+            "hosts": outcomes.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }
+                .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ","),
             "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
             "num_files": String(outcomes.reduce(0) { $0 + $1.numFiles }),
             "total_size": String(outcomes.reduce(0) { $0 + $1.totalSize }),
@@ -225,7 +226,9 @@ struct OperationRunner {
         if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
         if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
         for outcome in allOutcomes {
-            let key = "host.\(outcome.planned.host.shardIndex).\(outcome.planned.host.replicaIndex)"
+            var key = "host.\(outcome.planned.host.shardIndex).\(outcome.planned.host.replicaIndex)"
+            // A host restoring several backup shards (merged by shard_mapping): one key set each.
+            if outcome.planned.operationID.hasSuffix("-from\(outcome.planned.sourceShard)") { key += ".from\(outcome.planned.sourceShard)" }
             metadata["\(key).fqdn"] = outcome.planned.host.fqdn
             metadata["\(key).id"] = outcome.planned.operationID
             metadata["\(key).status"] = outcome.status
