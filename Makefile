@@ -6,7 +6,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN := .build/debug/clickhouse-backup-plugin
 RELEASE_BIN := .build/release/clickhouse-backup-plugin
 
-.PHONY: all deps build release test unit e2e sanitize fuzz fuzz-regression bench bench-runtime bench-backup bench-cluster demo gen-proto clean
+.PHONY: all deps build release test unit e2e packaging sanitize fuzz fuzz-regression bench bench-runtime bench-backup bench-cluster demo gen-proto clean
 
 all: build
 
@@ -20,17 +20,21 @@ release: deps         ## release build, Swift runtime linked statically
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # Every step is bounded so a hang fails CI quickly instead of eating its whole budget.
-test: build           ## every test: unit, end-to-end, sanitizers, fuzz corpus
+test: build           ## every test: unit, end-to-end, sanitizers, fuzz corpus, packaging
 	SWIFT_BACKTRACE=enable=no timeout 900 $(SWIFT) test
 	$(MAKE) e2e
 	$(MAKE) sanitize
 	$(MAKE) fuzz-regression
+	$(MAKE) packaging
 
 unit: build
 	SWIFT_BACKTRACE=enable=no timeout 900 $(SWIFT) test
 
 e2e: build            ## the real binary through grpcurl and grpcio
 	PLUGIN_BIN=$(BIN) timeout 900 $(PYTHON) -m pytest -q Tests/e2e
+
+packaging: release     ## the Dockerfile without a Docker engine: hadolint, runtime libraries cover the release binary
+	RELEASE_BIN=$(RELEASE_BIN) timeout 600 $(PYTHON) -m pytest -q Tests/packaging
 
 # The Swift backtracer is switched off under sanitizers: on a failure it would inspect the
 # process from a helper thread, trip ASan itself and hang instead of exiting.
