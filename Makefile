@@ -33,7 +33,7 @@ unit: build
 e2e: build            ## the real binary through grpcurl and grpcio
 	PLUGIN_BIN=$(BIN) timeout 900 $(PYTHON) -m pytest -q Tests/e2e
 
-packaging: release     ## the Dockerfile without a Docker engine: hadolint, runtime libraries cover the release binary
+packaging: release     ## Dockerfile (hadolint, runtime libraries) and Helm chart (render, kubernetes-validate, lint, checkov)
 	RELEASE_BIN=$(RELEASE_BIN) timeout 600 $(PYTHON) -m pytest -q Tests/packaging
 
 # The Swift backtracer is switched off under sanitizers: on a failure it would inspect the
