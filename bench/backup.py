@@ -69,6 +69,14 @@ class Host:
                 f"'{self.info['access_key']}', '{self.info['secret_key']}')")
 
 
+def plugin_for(info):
+    """The release plugin wired to a stack (its --resolve list, ClickHouse password, secrets)."""
+    return Plugin(env={"CLICKHOUSE_BACKUP_PLUGIN_RESOLVE": info["resolve"],
+                       "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER": info["clickhouse_user"],
+                       "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD": info["clickhouse_password"],
+                       "CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR": info["secrets_dir"]})
+
+
 def timed(action):
     start = time.perf_counter()
     action()
@@ -131,10 +139,7 @@ def run(args, info):
     host.sql("INSERT INTO bench.tiny SELECT number, toString(number) FROM numbers(10)")
     sums = {table: host.checksum(f"bench.{table}") for table in ("big", "tiny")}
 
-    plugin = Plugin(env={"CLICKHOUSE_BACKUP_PLUGIN_RESOLVE": info["resolve"],
-                         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER": info["clickhouse_user"],
-                         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD": info["clickhouse_password"],
-                         "CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR": info["secrets_dir"]})
+    plugin = plugin_for(info)
     channel = grpc.insecure_channel(plugin.address)
     stub = backup_grpc.BackupStub(channel)
     rss = PeakRSS(plugin.process.pid)

@@ -22,8 +22,7 @@ import urllib.parse
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests/e2e"))
 sys.path.insert(0, str(ROOT / "bench"))
-from backup import Host, stubs, timed  # noqa: E402  (the single-host benchmark's helpers)
-from conftest import Plugin  # noqa: E402
+from backup import Host, plugin_for, stubs, timed  # noqa: E402  (the single-host benchmark's helpers)
 
 import grpc  # noqa: E402
 
@@ -80,10 +79,7 @@ def run(args, info, stack_dir):
         host.sql(f"INSERT INTO bench.big SELECT number + {shard * per_shard}, concat('n', toString(number % 1000)), rand() / 3 "
                  f"FROM numbers({per_shard})")
 
-    plugin = Plugin(env={"CLICKHOUSE_BACKUP_PLUGIN_RESOLVE": info["resolve"],
-                         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER": info["clickhouse_user"],
-                         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD": info["clickhouse_password"],
-                         "CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR": info["secrets_dir"]})
+    plugin = plugin_for(info)
     channel = grpc.insecure_channel(plugin.address)
     stub = backup_grpc.BackupStub(channel)
 
