@@ -26,7 +26,8 @@ public struct CatalogServiceProvider: Sendable {
         ])
     }
 
-    func handle(_ operation: CatalogScope.Operation, _ request: CatalogRequest) async throws -> CatalogResponse {
+    /// Answers one catalog call (the gRPC methods and the `list`/`retention` commands).
+    public func handle(_ operation: CatalogScope.Operation, _ request: CatalogRequest) async throws -> CatalogResponse {
         let scope = try CatalogScope.decode(operation, chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
                                             parameters: request.parameters)
         guard let environment else { throw BackupServiceProvider.notExecutable }

@@ -1,0 +1,83 @@
+import ArgumentParser
+import BackupClients
+import BackupDomain
+import BackupService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import HTTPTransport
+
+/// How the plugin reaches ClickHouse and S3: shared by `serve` and the one-shot commands.
+struct ExecutionOptions: ParsableArguments {
+    @Option(name: .customLong("clickhouse-user"), help: "ClickHouse user for every host (env: CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER).")
+    var clickHouseUser: String = Environment.string("CLICKHOUSE_USER", default: "default")
+
+    @Option(name: .customLong("clickhouse-password-file"),
+            help: "File holding the ClickHouse password (env: CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD_FILE; or the password itself in CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD). Never a flag value: command lines are visible to every user.")
+    var clickHousePasswordFile: String? = Environment.optionalString("CLICKHOUSE_PASSWORD_FILE")
+
+    @Option(name: .customLong("secrets-dir"),
+            help: "Directory of mounted Kubernetes Secrets, DIR/<secret>/<key> (env: CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR).")
+    var secretsDir: String? = Environment.optionalString("SECRETS_DIR")
+
+    @Option(name: .customLong("resolve"),
+            help: "NAME:PORT:ADDRESS, curl-style: connect to ADDRESS for NAME:PORT; repeatable (env: CLICKHOUSE_BACKUP_PLUGIN_RESOLVE, comma-separated).")
+    var resolve: [String] = Environment.list("RESOLVE")
+
+    @Option(name: .customLong("ca-file"), help: "PEM bundle of CAs for HTTPS to ClickHouse and S3 (env: CLICKHOUSE_BACKUP_PLUGIN_CA_FILE).")
+    var caFile: String? = Environment.optionalString("CA_FILE")
+
+    @Flag(name: .customLong("insecure-skip-verify"),
+          help: "Do not verify TLS certificates (test clusters only; env: CLICKHOUSE_BACKUP_PLUGIN_INSECURE_SKIP_VERIFY=true).")
+    var insecureSkipVerify: Bool = Environment.flag("INSECURE_SKIP_VERIFY")
+
+    @Option(name: .customLong("s3-region"), help: "SigV4 region for the plugin's own S3 requests (env: CLICKHOUSE_BACKUP_PLUGIN_S3_REGION).")
+    var s3Region: String = Environment.string("S3_REGION", default: "us-east-1")
+
+    @Option(name: .customLong("s3-retry-attempts"),
+            help: "backup_restore_s3_retry_attempts for every BACKUP/RESTORE (env: CLICKHOUSE_BACKUP_PLUGIN_S3_RETRY_ATTEMPTS).")
+    var s3RetryAttempts: Int = Environment.integer("S3_RETRY_ATTEMPTS", default: 3)
+
+    @Option(name: .customLong("parallel-shards"),
+            help: "Shards backed up or restored at once when a request does not say (env: CLICKHOUSE_BACKUP_PLUGIN_PARALLEL_SHARDS).")
+    var parallelShards: Int = Environment.integer("PARALLEL_SHARDS", default: 8)
+
+    @Option(name: .customLong("full-interval"),
+            help: "With type=auto, take a full backup when the last full one is older than this: 7d, 12h, 30m, 90s (env: CLICKHOUSE_BACKUP_PLUGIN_FULL_INTERVAL).")
+    var fullInterval: String = Environment.string("FULL_INTERVAL", default: "7d")
+
+    func validate() throws {
+        guard OperationParameters.parseDuration(fullInterval) != nil else { throw ValidationError("--full-interval must be a duration such as 7d, 12h, 30m or 90s, not '\(fullInterval)'") }
+        guard (1...1024).contains(parallelShards) else { throw ValidationError("--parallel-shards must be between 1 and 1024") }
+        let badResolve = HTTPConfiguration.invalidResolveEntries(resolve)
+        guard badResolve.isEmpty else {
+            throw ValidationError("--resolve must be NAME:PORT:ADDRESS, not '\(badResolve.joined(separator: "', '"))'")
+        }
+        guard (0...100).contains(s3RetryAttempts) else { throw ValidationError("--s3-retry-attempts must be between 0 and 100") }
+    }
+
+    /// The execution environment these options describe.
+    func environment(log: @escaping @Sendable (Bool, String, [String: String]) -> Void) throws -> ExecutionEnvironment {
+        ExecutionEnvironment(
+            http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
+            clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword()),
+            secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
+            parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, log: log)
+    }
+
+    /// The password from its file (one trailing newline dropped), else the environment.
+    func clickHousePassword() throws -> String {
+        if let path = clickHousePasswordFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                Log.error("cannot read the ClickHouse password file", ["path": path])
+                throw ExitCode(1)
+            }
+            var text = String(decoding: data, as: UTF8.self)
+            if text.hasSuffix("\n") { text.removeLast() }
+            return text
+        }
+        return Environment.string("CLICKHOUSE_PASSWORD", default: "")
+    }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import BackupDomain
+import BackupProtocol
+import BackupService
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import RPCRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every one-shot command reads: the CHI and CHB files and `--param key=value` overrides,
+/// exactly what a gRPC request carries.
+struct OneShotRequest: ParsableArguments {
+    @Option(help: "File with the ClickHouseInstallation JSON.")
+    var chi: String
+
+    @Option(help: "File with the ClickHouseBackup (or ClickHouseScheduledBackup) JSON.")
+    var backup: String
+
+    @Option(name: .customLong("param"), help: "A request parameter, key=value (repeatable), e.g. --param type=full.")
+    var parameters: [String] = []
+
+    func validate() throws {
+        for parameter in parameters where !parameter.contains("=") {
+            throw ValidationError("--param must be key=value, not '\(parameter)'")
+        }
+    }
+
+    func load() throws -> (chi: [UInt8], backup: [UInt8], parameters: [String: String]) {
+        func read(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+            return Array(data)
+        }
+        let pairs = parameters.map { item -> (String, String) in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        return (try read(chi), try read(backup), Dictionary(pairs, uniquingKeysWith: { _, last in last }))
+    }
+}
+
+/// Runs one call through the same providers `serve` answers with, prints its result as JSON on
+/// stdout, and exits with the gRPC status code of the outcome (0 when it succeeded).
+enum OneShot {
+    static func run(_ body: () async throws -> JSONValue) async throws {
+        do {
+            print(JSONWriter.string(try await body()))
+        } catch {
+            let failure = RPCError.from(error)
+            var line = Array(JSONWriter.string(.object(["code": .string("\(failure.code)"), "message": .string(failure.message)])).utf8)
+            line.append(10)
+            _ = Glibc.write(2, &line, line.count)
+            throw ExitCode(Int32(failure.code.rawValue))
+        }
+    }
+
+    static func environment(_ options: ExecutionOptions) throws -> ExecutionEnvironment {
+        try options.environment(log: { isError, message, fields in isError ? Log.error(message, fields) : Log.info(message, fields) })
+    }
+
+    static func json(_ metadata: [String: String]) -> JSONValue { .object(metadata.mapValues(JSONValue.string)) }
+
+    static func json(_ info: BackupInfo) -> JSONValue {
+        .object(["backup_id": .string(info.backupID), "backup_name": .string(info.backupName), "state": .string(info.state),
+                 "type": .string(info.type), "base_backup": .string(info.baseBackup), "total_size": .number(String(info.totalSize)),
+                 "started_at": .number(String(info.startedAt)), "stopped_at": .number(String(info.stoppedAt)),
+                 "location": .string(info.location)])
+    }
+
+    static func catalog(_ operation: CatalogScope.Operation, _ request: OneShotRequest, _ execution: ExecutionOptions) async throws {
+        try await run {
+            let (chi, backup, parameters) = try request.load()
+            let response = try await CatalogServiceProvider(environment: try environment(execution))
+                .handle(operation, CatalogRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            return .object(["backups": .array(response.backups.map(json)), "deleted": .array(response.deleted.map(json)),
+                            "metadata": json(response.metadata)])
+        }
+    }
+}
+
+/// `backup`: one Backup, as the operator would ask for it.
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Run one Backup and print the result as JSON.")
+    @OptionGroup var request: OneShotRequest
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws {
+        try await OneShot.run {
+            let (chi, backup, parameters) = try request.load()
+            let result = try await BackupServiceProvider(environment: try OneShot.environment(execution))
+                .backup(BackupRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            return .object(["backup_id": .string(result.backupID), "backup_name": .string(result.backupName),
+                            "started_at": .number(String(result.startedAt)), "stopped_at": .number(String(result.stoppedAt)),
+                            "metadata": OneShot.json(result.metadata)])
+        }
+    }
+}
+
+/// `restore`: one Restore.
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Run one Restore and print the result as JSON.")
+    @OptionGroup var request: OneShotRequest
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws {
+        try await OneShot.run {
+            let (chi, backup, parameters) = try request.load()
+            let result = try await BackupServiceProvider(environment: try OneShot.environment(execution))
+                .restore(RestoreRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            return .object(["restore_id": .string(result.restoreID), "restore_name": .string(result.restoreName),
+                            "started_at": .number(String(result.startedAt)), "stopped_at": .number(String(result.stoppedAt)),
+                            "metadata": OneShot.json(result.metadata)])
+        }
+    }
+}
+
+/// `list`: the CHI's backups (BackupCatalog.ListBackups).
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the CHI's backups as JSON.")
+    @OptionGroup var request: OneShotRequest
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws { try await OneShot.catalog(.list, request, execution) }
+}
+
+/// `retention`: BackupCatalog.ApplyRetention (`--param keep_full_chains=N`, `max_age`, `dry_run`).
+struct RetentionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retention", abstract: "Apply retention and print what went as JSON.")
+    @OptionGroup var request: OneShotRequest
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws { try await OneShot.catalog(.retention, request, execution) }
+}
