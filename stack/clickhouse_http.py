@@ -185,6 +185,9 @@ def main():
     parser.add_argument("--config")
     parser.add_argument("--user", default="default")
     parser.add_argument("--password", default="")
+    parser.add_argument("--tls-listen", help="also serve HTTPS here (ClickHouse's https_port, 8443)")
+    parser.add_argument("--tls-cert", help="PEM certificate chain for --tls-listen")
+    parser.add_argument("--tls-key", help="PEM private key for --tls-listen")
     parser.add_argument("--query-log", help="append every accepted statement here, one per line, credentials masked "
                                             "(ClickHouse's system.query_log, which chdb lacks)")
     args = parser.parse_args()
@@ -194,6 +197,17 @@ def main():
     server.engine = Engine(args.data, args.config)
     server.user, server.password = args.user, args.password
     server.log_query = QueryLog(args.query_log)
+    if args.tls_listen:
+        # The HTTPS interface: the same handler and engine behind TLS.
+        import ssl
+        tls_host, tls_port = args.tls_listen.rsplit(":", 1)
+        secure = ThreadingHTTPServer((tls_host, int(tls_port)), Handler)
+        secure.daemon_threads = True
+        secure.engine, secure.user, secure.password, secure.log_query = server.engine, server.user, server.password, server.log_query
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        secure.socket = context.wrap_socket(secure.socket, server_side=True)
+        threading.Thread(target=secure.serve_forever, daemon=True).start()
     print(f"listening {args.listen}", flush=True)
     server.serve_forever()
 

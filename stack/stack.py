@@ -71,6 +71,7 @@ def up(args):
                  "-s3.port.iceberg=0", "-s3.port.lance=0"])
 
     endpoint = f"http://127.0.0.1:{S3_PORT}"
+    ca_file, cert_file, key_file = certificates(base)
     config = base / "clickhouse-config.xml"
     config.write_text(f"""<clickhouse>
   <storage_configuration><disks><s3_backup>
@@ -95,7 +96,8 @@ def up(args):
             start(f"clickhouse-{shard}-{replica}", [sys.executable, str(ROOT / "stack/clickhouse_http.py"),
                   "--listen", f"{address}:8123", "--data", str(base / f"data-{shard}-{replica}"),
                   "--config", str(config), "--password", password,
-                  "--query-log", str(base / f"queries-{shard}-{replica}.log")])
+                  "--query-log", str(base / f"queries-{shard}-{replica}.log"),
+                  "--tls-listen", f"{address}:8443", "--tls-cert", str(cert_file), "--tls-key", str(key_file)])
             hosts.append({"shard": shard, "replica": replica, "fqdn": fqdn, "address": address, "port": 8123,
                           "query_log": str(base / f"queries-{shard}-{replica}.log")})
 
@@ -117,10 +119,10 @@ def up(args):
                "shardsCount": args.shards, "replicasCount": args.replicas}}]}},
            "status": {"fqdns": [h["fqdn"] for h in hosts]}}
     (base / "chi.json").write_text(json.dumps(chi, indent=2) + "\n")
-    resolve = ",".join(f"{h['fqdn']}:8123:{h['address']}" for h in hosts)
+    resolve = ",".join(f"{h['fqdn']}:{port}:{h['address']}" for h in hosts for port in (8123, 8443))
     info = {"s3_endpoint": endpoint, "bucket": BUCKET, "region": REGION, "access_key": access_key,
             "secret_key": secret_key, "clickhouse_user": "default", "clickhouse_password": password,
-            "resolve": resolve, "hosts": hosts, "secrets_dir": str(base / "secrets"), "chi": str(base / "chi.json")}
+            "resolve": resolve, "hosts": hosts, "ca_file": str(ca_file), "secrets_dir": str(base / "secrets"), "chi": str(base / "chi.json")}
     (base / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
     (base / "env").write_text("".join(f"{k}={v}\n" for k, v in {
         "STACK_S3_ENDPOINT": endpoint, "STACK_S3_BUCKET": BUCKET,
@@ -129,9 +131,28 @@ def up(args):
         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER": "default",
         "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD": password,
         "CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR": str(base / "secrets"),
+        "STACK_CA_FILE": str(ca_file),
     }.items()))
     print(f"stack up: {len(hosts)} ClickHouse hosts ({args.shards} shards x {args.replicas} replicas), "
           f"S3 at {endpoint}; details in {base}/env and {base}/stack.json")
+
+
+def certificates(base):
+    """A CA of the stack's own and a server certificate for every host name it serves
+    (*.stack.svc.cluster.local), for ClickHouse's HTTPS interface on 8443."""
+    tls = base / "tls"
+    tls.mkdir(exist_ok=True)
+    ca_key, ca, key, csr, cert = (tls / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
+        "-subj", "/CN=stack test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN=*.{NAMESPACE}.svc.cluster.local")
+    extensions = tls / "san.ext"
+    extensions.write_text(f"subjectAltName=DNS:*.{NAMESPACE}.svc.cluster.local\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
+        "-days", "2", "-extfile", str(extensions))
+    return ca, cert, key
 
 
 def ping(address):

@@ -71,8 +71,11 @@ class Stack:
 def stack():
     started = False
     if (STACK_DIR / "stack.json").exists():
-        layout = {(h["shard"], h["replica"]) for h in json.loads((STACK_DIR / "stack.json").read_text())["hosts"]}
-        if layout != {(s, r) for s in range(2) for r in range(2)}:  # another layout (an older demo): rebuild it
+        existing = json.loads((STACK_DIR / "stack.json").read_text())
+        layout = {(h["shard"], h["replica"]) for h in existing["hosts"]}
+        # Another layout, or a stack from an older checkout (no HTTPS, no query log): rebuild it.
+        if layout != {(s, r) for s in range(2) for r in range(2)} or "ca_file" not in existing \
+                or "query_log" not in existing["hosts"][0]:
             subprocess.run([str(ROOT / "scripts/stack"), "down"], check=True, timeout=120)
     if not (STACK_DIR / "stack.json").exists():
         subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "2", "--replicas", "2"], check=True, timeout=300)

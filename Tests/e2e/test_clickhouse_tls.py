@@ -1,0 +1,50 @@
+"""ClickHouse over HTTPS (8443): hosts marked secure in the CHI are reached with TLS, verified
+against the CA given with --ca-file; without it the certificate is refused."""
+import copy
+import time
+
+import grpc
+import pytest
+
+from conftest import Plugin
+from stack_fixtures import call, plugin_env, stack  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def clean(stack):
+    yield
+    for host in range(len(stack.hosts)):
+        stack.sql(host, "DROP DATABASE IF EXISTS e2e_tls SYNC")
+
+
+def test_secure_hosts_round_trip_over_https_and_an_unknown_ca_is_refused(stack, stubs):
+    for host in range(len(stack.hosts)):
+        stack.sql(host, "DROP DATABASE IF EXISTS e2e_tls SYNC")
+        stack.sql(host, "CREATE DATABASE e2e_tls")
+        stack.sql(host, "CREATE TABLE e2e_tls.t (id UInt64) ENGINE = MergeTree ORDER BY id")
+        stack.sql(host, f"INSERT INTO e2e_tls.t SELECT number + {host} FROM numbers(3000)")
+    before = [stack.checksum(h, "e2e_tls.t") for h in range(len(stack.hosts))]
+    chi = copy.deepcopy(stack.chi)
+    chi["spec"]["configuration"]["clusters"][0]["secure"] = True
+    chb = stack.chb(f"tls-{time.time_ns()}", whitelist=["e2e_tls.t"])
+
+    untrusting = Plugin(env=plugin_env(stack))
+    try:
+        with pytest.raises(grpc.RpcError) as error:
+            call(untrusting, stubs, "Backup", chi, chb, timeout=60)
+    finally:
+        untrusting.stop()
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "https://chi-demo-main-0-0.stack.svc.cluster.local:8443" in error.value.details()
+    assert "certificate" in error.value.details().lower()
+
+    plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_CA_FILE=stack.info["ca_file"]))
+    try:
+        result = call(plugin, stubs, "Backup", chi, chb)
+        assert result.metadata["hosts"].endswith(".stack.svc.cluster.local:8443")
+        for host in range(len(stack.hosts)):
+            stack.sql(host, "DROP DATABASE e2e_tls SYNC")
+        call(plugin, stubs, "Restore", chi, chb)
+    finally:
+        plugin.stop()
+    assert [stack.checksum(h, "e2e_tls.t") for h in range(len(stack.hosts))] == before
