@@ -19,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CGRPC", path: "Sources/CGRPC"),
@@ -35,6 +36,7 @@ let package = Package(
             dependencies: [
                 "BackupService", "BackupDomain", "BackupClients", "HTTPTransport", "RPCRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

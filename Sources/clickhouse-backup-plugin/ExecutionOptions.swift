@@ -8,6 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPTransport
+import Logging
 
 /// How the plugin reaches ClickHouse and S3: shared by `serve` and the one-shot commands.
 struct ExecutionOptions: ParsableArguments {
@@ -48,7 +49,23 @@ struct ExecutionOptions: ParsableArguments {
             help: "With type=auto, take a full backup when the last full one is older than this: 7d, 12h, 30m, 90s (env: CLICKHOUSE_BACKUP_PLUGIN_FULL_INTERVAL).")
     var fullInterval: String = Environment.string("FULL_INTERVAL", default: "7d")
 
+    @Option(name: .customLong("log-format"), help: "Log lines as logfmt or json, on stderr (env: CLICKHOUSE_BACKUP_PLUGIN_LOG_FORMAT).")
+    var logFormat: String = Environment.string("LOG_FORMAT", default: "logfmt")
+
+    @Option(name: .customLong("log-level"),
+            help: "Least level logged: trace, debug, info, notice, warning, error, critical (env: CLICKHOUSE_BACKUP_PLUGIN_LOG_LEVEL).")
+    var logLevel: String = Environment.string("LOG_LEVEL", default: "info")
+
+    /// Applies `--log-format` and `--log-level` (validated).
+    func configureLogging() {
+        Log.configure(format: Log.Format(rawValue: logFormat) ?? .logfmt, level: Logger.Level(rawValue: logLevel) ?? .info)
+    }
+
     func validate() throws {
+        guard Log.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be logfmt or json, not '\(logFormat)'") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(logLevel)'")
+        }
         guard OperationParameters.parseDuration(fullInterval) != nil else { throw ValidationError("--full-interval must be a duration such as 7d, 12h, 30m or 90s, not '\(fullInterval)'") }
         guard (1...1024).contains(parallelShards) else { throw ValidationError("--parallel-shards must be between 1 and 1024") }
         let badResolve = HTTPConfiguration.invalidResolveEntries(resolve)
@@ -58,9 +75,10 @@ struct ExecutionOptions: ParsableArguments {
         guard (0...100).contains(s3RetryAttempts) else { throw ValidationError("--s3-retry-attempts must be between 0 and 100") }
     }
 
-    /// The execution environment these options describe.
+    /// The execution environment these options describe (logging configured first).
     func environment(log: @escaping @Sendable (Bool, String, [String: String]) -> Void) throws -> ExecutionEnvironment {
-        ExecutionEnvironment(
+        configureLogging()
+        return ExecutionEnvironment(
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
             clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword()),
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,

@@ -3,21 +3,64 @@ import Glibc
 #endif
 import BackupDomain
 import BackupService
+import Logging
 
-/// logfmt lines on stderr: `ts=... level=info msg=listening address=...`.
+/// The process's log: swift-log with one handler that writes one line per event to stderr,
+/// as logfmt (`ts=... level=info msg=listening address=...`) or JSON. Values reaching it never
+/// hold secrets (they are masked where they arise).
 enum Log {
-    static func info(_ message: String, _ fields: [String: String]) { write("info", message, fields) }
-    static func error(_ message: String, _ fields: [String: String]) { write("error", message, fields) }
+    enum Format: String, CaseIterable, Sendable { case logfmt, json }
 
-    private static func write(_ level: String, _ message: String, _ fields: [String: String]) {
-        var line = "ts=\(UTCTime(unixSeconds: WallClock.unixSeconds()).iso8601) level=\(level) msg=\(quote(message))"
-        for key in fields.keys.sorted() { line += " \(key)=\(quote(fields[key]!))" }
-        line += "\n"
-        var bytes = Array(line.utf8)
-        _ = Glibc.write(2, &bytes, bytes.count)  // one write per line: lines never interleave
+    nonisolated(unsafe) private static var logger = Logger(label: "clickhouse-backup-plugin") { _ in LineLogHandler(format: .logfmt) }
+
+    /// Chooses the format and the least level written; called once, before anything logs.
+    static func configure(format: Format, level: Logger.Level) {
+        var configured = Logger(label: "clickhouse-backup-plugin") { _ in LineLogHandler(format: format) }
+        configured.logLevel = level
+        logger = configured
     }
 
-    private static func quote(_ value: String) -> String {
+    static func info(_ message: String, _ fields: [String: String]) { log(.info, message, fields) }
+    static func error(_ message: String, _ fields: [String: String]) { log(.error, message, fields) }
+
+    private static func log(_ level: Logger.Level, _ message: String, _ fields: [String: String]) {
+        logger.log(level: level, "\(message)", metadata: fields.mapValues { .string($0) })
+    }
+}
+
+/// Writes each event as one line (one `write(2)`: lines from different threads never interleave).
+struct LineLogHandler: LogHandler {
+    let format: Log.Format
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields: [String: String] = [:]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) { fields[key] = "\(value)" }
+        let time = UTCTime(unixSeconds: WallClock.unixSeconds()).iso8601
+        var line: String
+        switch format {
+        case .json:
+            var object: [String: JSONValue] = fields.mapValues(JSONValue.string)
+            object["ts"] = .string(time)
+            object["level"] = .string(event.level.rawValue)
+            object["msg"] = .string("\(event.message)")
+            line = JSONWriter.string(.object(object))
+        case .logfmt:
+            line = "ts=\(time) level=\(event.level.rawValue) msg=\(Self.quote("\(event.message)"))"
+            for key in fields.keys.sorted() { line += " \(key)=\(Self.quote(fields[key]!))" }
+        }
+        line += "\n"
+        var bytes = Array(line.utf8)
+        _ = Glibc.write(2, &bytes, bytes.count)
+    }
+
+    static func quote(_ value: String) -> String {
         let plain = !value.isEmpty && value.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "=" && $0 != "\\" }
         return plain ? value : JSONWriter.quoted(value)
     }

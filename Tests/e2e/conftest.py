@@ -47,6 +47,9 @@ class Plugin:
             match = re.search(r"msg=listening address=(\S+)", text)
             if match:
                 return match.group(1)
+            for line in text.splitlines():  # --log-format json
+                if line.startswith("{") and json.loads(line).get("msg") == "listening":
+                    return json.loads(line)["address"]
             if self.process.poll() is not None:
                 raise RuntimeError(f"plugin exited early: {text}")
             time.sleep(0.02)

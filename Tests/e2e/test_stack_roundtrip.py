@@ -256,3 +256,20 @@ def test_a_new_chi_is_restored_from_its_recovery_reference(stack, stack_plugin, 
     restored = call(stack_plugin, stubs, "Restore", fresh, other)
     assert restored.metadata["backup_name"] == made.backup_name and restored.metadata["chi"] == "stack/fresh"
     assert checksums(stack, ["e2e_logs.events"]) == before
+
+
+def test_json_logs_carry_the_operation_and_no_secret(stack, stubs):
+    from conftest import Plugin
+    from stack_fixtures import plugin_env
+    seed(stack)
+    plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_LOG_FORMAT="json"))
+    try:
+        result = call(plugin, stubs, "Backup", stack.chi, stack.chb(f"jsonlog-{time.time_ns()}", whitelist=["e2e_logs.*"]))
+    finally:
+        plugin.stop()
+    lines = [json.loads(line) for line in plugin.log_text.splitlines() if line.strip()]  # every line is JSON
+    assert all({"ts", "level", "msg"} <= set(line) for line in lines)
+    started = next(line for line in lines if line["msg"] == "backup started")
+    assert started["id"] == result.backup_id and started["chi"] == "stack/demo" and started["name"] == result.backup_name
+    assert [line["msg"] for line in lines][-1] == "stopped"
+    assert stack.info["secret_key"] not in plugin.log_text and stack.info["clickhouse_password"] not in plugin.log_text
