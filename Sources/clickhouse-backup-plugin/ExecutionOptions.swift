@@ -30,7 +30,7 @@ struct ExecutionOptions: ParsableArguments {
     @Option(name: .customLong("ca-file"), help: "PEM bundle of CAs for HTTPS to ClickHouse and S3 (env: CLICKHOUSE_BACKUP_PLUGIN_CA_FILE).")
     var caFile: String? = Environment.optionalString("CA_FILE")
 
-    @Flag(name: .customLong("insecure-skip-verify"),
+    @Flag(name: .customLong("insecure-skip-verify"), inversion: .prefixedNo,
           help: "Do not verify TLS certificates (test clusters only; env: CLICKHOUSE_BACKUP_PLUGIN_INSECURE_SKIP_VERIFY=true).")
     var insecureSkipVerify: Bool = Environment.flag("INSECURE_SKIP_VERIFY")
 
@@ -48,6 +48,11 @@ struct ExecutionOptions: ParsableArguments {
     @Option(name: .customLong("full-interval"),
             help: "With type=auto, take a full backup when the last full one is older than this: 7d, 12h, 30m, 90s (env: CLICKHOUSE_BACKUP_PLUGIN_FULL_INTERVAL).")
     var fullInterval: String = Environment.string("FULL_INTERVAL", default: "7d")
+
+    // `inversion`: a default taken from the environment may be true (--no-clickhouse-tls undoes it).
+    @Flag(name: .customLong("clickhouse-tls"), inversion: .prefixedNo,
+          help: "Reach every ClickHouse host over HTTPS (its httpsPort, 8443) with certificate verification, whatever the CHI says (env: CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_TLS=true).")
+    var clickHouseTLS: Bool = Environment.flag("CLICKHOUSE_TLS")
 
     @Option(name: .customLong("log-format"), help: "Log lines as logfmt or json, on stderr (env: CLICKHOUSE_BACKUP_PLUGIN_LOG_FORMAT).")
     var logFormat: String = Environment.string("LOG_FORMAT", default: "logfmt")
@@ -78,11 +83,13 @@ struct ExecutionOptions: ParsableArguments {
     /// The execution environment these options describe (logging configured first).
     func environment(log: @escaping @Sendable (Bool, String, [String: String]) -> Void) throws -> ExecutionEnvironment {
         configureLogging()
-        return ExecutionEnvironment(
+        var environment = ExecutionEnvironment(
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
             clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword()),
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
             parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, log: log)
+        environment.clickHouseTLS = clickHouseTLS
+        return environment
     }
 
     /// The password from its file (one trailing newline dropped), else the environment.

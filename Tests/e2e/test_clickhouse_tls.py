@@ -48,3 +48,20 @@ def test_secure_hosts_round_trip_over_https_and_an_unknown_ca_is_refused(stack, 
     finally:
         plugin.stop()
     assert [stack.checksum(h, "e2e_tls.t") for h in range(len(stack.hosts))] == before
+
+
+def test_clickhouse_tls_flag_reaches_every_host_over_https(stack, stubs):
+    for host in range(len(stack.hosts)):
+        stack.sql(host, "DROP DATABASE IF EXISTS e2e_tls SYNC")
+        stack.sql(host, "CREATE DATABASE e2e_tls")
+        stack.sql(host, "CREATE TABLE e2e_tls.t (id UInt64) ENGINE = MergeTree ORDER BY id")
+        stack.sql(host, "INSERT INTO e2e_tls.t SELECT number FROM numbers(100)")
+    chb = stack.chb(f"tls-flag-{time.time_ns()}", whitelist=["e2e_tls.t"])
+    plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_CA_FILE=stack.info["ca_file"],
+                                   CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_TLS="true"))
+    try:
+        result = call(plugin, stubs, "Backup", stack.chi, chb)  # the CHI does not ask for TLS; the flag does
+    finally:
+        plugin.stop()
+    assert [h.rsplit(":", 1)[1] for h in result.metadata["hosts"].split(",")] == ["8443", "8443"]
+    assert result.metadata["state"] == "Completed"

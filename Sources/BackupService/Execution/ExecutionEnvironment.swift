@@ -1,4 +1,5 @@
 import BackupClients
+import BackupDomain
 import HTTPTransport
 
 /// What execution needs from the process: the HTTP client, ClickHouse credentials, where
@@ -19,6 +20,8 @@ public struct ExecutionEnvironment: Sendable {
     public var probeTimeout: Duration
     /// Seconds after which `type=auto` takes a full backup again.
     public var fullInterval: Int64
+    /// `--clickhouse-tls`: every host over HTTPS (its `httpsPort`), whatever the CHI says.
+    public var clickHouseTLS = false
     /// Where operation events go (start, per-host end, end): failures as errors, the rest
     /// as info, with logfmt-style fields. Fields never hold secrets: values are masked before
     /// they get here.
@@ -39,6 +42,17 @@ public struct ExecutionEnvironment: Sendable {
         self.fullInterval = fullInterval
         self.log = log
     }
+}
+
+extension ExecutionEnvironment {
+    /// How a host is reached: HTTPS when the CHI marks it secure or `--clickhouse-tls` is set.
+    func endpoint(for host: Host) -> ClickHouseEndpoint {
+        let secure = host.secure || clickHouseTLS
+        return ClickHouseEndpoint(host: host.fqdn, port: secure ? host.httpsPort : host.httpPort, secure: secure)
+    }
+
+    /// `fqdn:port` as messages and metadata name a host.
+    func address(of host: Host) -> String { "\(host.fqdn):\(endpoint(for: host).port)" }
 }
 
 /// Adaptive polling of system.backups: the wait before the next poll is a `fraction` of the

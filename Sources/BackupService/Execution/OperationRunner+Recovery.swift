@@ -101,7 +101,7 @@ extension OperationRunner {
                 let operation = HostOperation(
                     planned: planned, verb: .backup,
                     client: ClickHouseClient(http: environment.http,
-                                             endpoint: ClickHouseEndpoint(host: planned.host.fqdn, port: planned.host.clickHousePort, secure: planned.host.secure),
+                                             endpoint: environment.endpoint(for: planned.host),
                                              credentials: environment.clickHouse, secrets: resolved.values),
                     filter: plan.filter, renames: [:], destination: resolved.destination(planned.destination),
                     environment: environment, cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: nil, tracker: tracker)

@@ -91,7 +91,7 @@ struct OperationRunner {
 
         let client = { @Sendable (host: Host) in
             ClickHouseClient(http: environment.http,
-                             endpoint: ClickHouseEndpoint(host: host.fqdn, port: host.clickHousePort, secure: host.secure),
+                             endpoint: environment.endpoint(for: host),
                              credentials: environment.clickHouse, secrets: resolved.values)
         }
         let unreachable = try await ReplicaProbe(environment: environment, client: client).unreachable(plan.candidates.map(\.host))
@@ -177,7 +177,7 @@ struct OperationRunner {
         var outcomes = outcomes, failures = failures
         outcomes.sort { ($0.planned.host.shardIndex, $0.planned.host.replicaIndex) < ($1.planned.host.shardIndex, $1.planned.host.replicaIndex) }
         for outcome in outcomes where !HostOperation.succeeded.contains(outcome.status) {
-            let host = "\(outcome.planned.host.fqdn):\(outcome.planned.host.clickHousePort)"
+            let host = environment.address(of: outcome.planned.host)
             let error = outcome.error.flatMap { ClickHouseError.parse($0, host: host) }
             failures.append(error.map { RPCError($0.statusCode, "\(outcome.status): \($0)") }
                             ?? RPCError(.aborted, "\(host): \(outcome.status)"))
@@ -211,7 +211,7 @@ struct OperationRunner {
             "chi": "\(plan.chi.namespace)/\(plan.chi.name)",
             "cluster": plan.cluster,
             "location": plan.location,
-            "hosts": outcomes.map { "\($0.planned.host.fqdn):\($0.planned.host.clickHousePort)" }
+            "hosts": outcomes.map { environment.address(of: $0.planned.host) }
                 .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ","),
             "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
             "num_files": String(outcomes.reduce(0) { $0 + $1.numFiles }),
