@@ -98,13 +98,7 @@ extension OperationRunner {
         var failures: [RPCError] = []
         await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
             for (planned, _) in hosts {
-                let operation = HostOperation(
-                    planned: planned, verb: .backup,
-                    client: ClickHouseClient(http: environment.http,
-                                             endpoint: environment.endpoint(for: planned.host),
-                                             credentials: environment.clickHouse, secrets: resolved.values),
-                    filter: plan.filter, renames: [:], destination: resolved.destination(planned.destination),
-                    environment: environment, cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: nil, tracker: tracker)
+                let operation = hostOperation(planned, verb: .backup, resolved: resolved)
                 let shardTables = tables[String(planned.host.shardIndex)] ?? []
                 // A manifest written moments ago may belong to a run still starting its BACKUPs.
                 let grace: Duration = now() - started < 30 ? .seconds(15) : .zero

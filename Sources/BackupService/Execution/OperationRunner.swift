@@ -89,12 +89,8 @@ struct OperationRunner {
             }
         }
 
-        let client = { @Sendable (host: Host) in
-            ClickHouseClient(http: environment.http,
-                             endpoint: environment.endpoint(for: host),
-                             credentials: environment.clickHouse, secrets: resolved.values)
-        }
-        let unreachable = try await ReplicaProbe(environment: environment, client: client).unreachable(plan.candidates.map(\.host))
+        let unreachable = try await ReplicaProbe(environment: environment, client: { [self] in client($0, resolved) })
+            .unreachable(plan.candidates.map(\.host))
         let assignment = plan.assign(unreachable: unreachable)
         guard assignment.unavailable.isEmpty else {
             throw RPCError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
@@ -118,13 +114,9 @@ struct OperationRunner {
 
         let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
         func operation(_ planned: PlannedHost) -> HostOperation {
-            HostOperation(planned: planned, verb: verb, client: client(planned.host),
-                          filter: plan.filter, renames: plan.operation == .restore ? renames : [:],
-                          destination: resolved.destination(planned.destination), environment: environment,
-                          cancelOnAbort: plan.parameters.cancelOnAbort,
+            hostOperation(planned, verb: verb, resolved: resolved, renames: plan.operation == .restore ? renames : [:],
                           tablesFromManifest: manifestTables.map { $0[String(planned.sourceShard)] ?? [] },
-                          baseBackup: manifest.base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) },
-                          tracker: tracker)
+                          baseBackup: manifest.base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
         }
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var (outcomes, failures) = await runBounded(groupedByHost(assignment.data.map(operation)), limit: limit, environment: environment)
@@ -137,6 +129,21 @@ struct OperationRunner {
         }
         return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
                                 extra: chainMetadata)
+    }
+
+    /// A client for `host`, masking the CHB's secrets in its errors.
+    func client(_ host: Host, _ resolved: ResolvedSecrets) -> ClickHouseClient {
+        ClickHouseClient(http: environment.http, endpoint: environment.endpoint(for: host), credentials: environment.clickHouse,
+                         secrets: resolved.values)
+    }
+
+    /// One host's part of this run (starting, or following what an earlier run started).
+    func hostOperation(_ planned: PlannedHost, verb: BackupStatement.Verb, resolved: ResolvedSecrets, renames: [String: String] = [:],
+                       tablesFromManifest: [TableName]? = nil, baseBackup: BackupDestination? = nil) -> HostOperation {
+        HostOperation(planned: planned, verb: verb, client: client(planned.host, resolved), filter: plan.filter, renames: renames,
+                      destination: resolved.destination(planned.destination), environment: environment,
+                      cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: tablesFromManifest, baseBackup: baseBackup,
+                      tracker: tracker)
     }
 
     /// Full or incremental, and on which base: from the catalog of this CHI's backups.
