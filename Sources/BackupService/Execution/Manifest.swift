@@ -63,16 +63,6 @@ struct Manifest {
         ])
     }
 
-    /// How many shards the backup has: recorded since format 1's `shards`, else counted.
-    static func shardCount(in manifest: JSONValue) -> Int {
-        if case .number(let text)? = manifest["shards"], let count = Int(text) { return count }
-        guard case .array(let hosts)? = manifest["hosts"] else { return 0 }
-        return Set(hosts.compactMap { host -> String? in
-            if case .number(let shard)? = host["shard"] { return shard }
-            return nil
-        }).count
-    }
-
     /// Each shard's table list in a manifest, keyed by shard index.
     static func tables(in manifest: JSONValue) -> [String: [TableName]] {
         guard case .array(let hosts)? = manifest["hosts"] else { return [:] }

@@ -48,12 +48,13 @@ extension OperationRunner {
         }
         var metadata = metadata(outcomes, skipped: recordedSkipped(recorded), manifest: "\(plan.location)\(Manifest.fileName)")
         metadata["reused"] = "true"
-        if let record = BackupRecord(manifest: recorded) {
-            metadata["type"] = record.kind.rawValue
-            if let base = record.base { metadata["base_backup"] = base }
+        // The backup's own record: its type, base and times, as the first call wrote them.
+        guard let record = BackupRecord(manifest: recorded) else {
+            return RunResult(metadata: metadata, startedAt: startedAt, stoppedAt: startedAt)
         }
-        let started = Self.integer(recorded["started_at"]) ?? startedAt
-        return RunResult(metadata: metadata, startedAt: started, stoppedAt: Self.integer(recorded["stopped_at"]) ?? started)
+        metadata["type"] = record.kind.rawValue
+        if let base = record.base { metadata["base_backup"] = base }
+        return RunResult(metadata: metadata, startedAt: record.startedAt, stoppedAt: record.stoppedAt ?? record.startedAt)
     }
 
     /// Takes the backup's lock before its manifest is written. When another plugin process
@@ -85,11 +86,12 @@ extension OperationRunner {
     func attach(_ recorded: JSONValue, store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult {
         let hosts = recordedHosts(recorded)
         let skipped = recordedSkipped(recorded)
-        let started = Self.integer(recorded["started_at"]) ?? startedAt
+        let record = BackupRecord(manifest: recorded)
+        let started = record?.startedAt ?? startedAt
         let assignment = HostAssignment(data: hosts.map(\.planned), skipped: skipped)
         tracker?.hosts(assignment.data)
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: started)
-        if let record = BackupRecord(manifest: recorded) {  // keep what the first call chose
+        if let record {  // keep what the first call chose
             manifest.kind = record.kind
             if let base = record.base, case .string(let baseID)? = recorded["base_backup_id"] { manifest.base = (base, baseID) }
         }

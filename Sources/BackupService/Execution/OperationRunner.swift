@@ -72,7 +72,7 @@ struct OperationRunner {
         var manifestTables: [String: [TableName]]?
         if plan.operation == .restore {
             let recorded = try await store?.read().map { try JSONParser.parse($0) }
-            if let recorded, let mismatch = plan.shardMismatch(backupShards: Manifest.shardCount(in: recorded)) {
+            if let record = recorded.flatMap(BackupRecord.init(manifest:)), let mismatch = plan.shardMismatch(backupShards: record.shards) {
                 throw RPCError(.failedPrecondition, mismatch)
             }
             if let recorded, let record = BackupRecord(manifest: recorded), record.base != nil, let catalog = catalogReader(resolved) {
