@@ -7,7 +7,8 @@
 //   BackupClients            ClickHouse HTTP client, S3 client, secret store
 //   BackupProtocol           the wire messages, mapped by hand to Swift types
 //   BackupDomain             pure: JSON, CHI/CHB models, validation, filters, SQL, plans
-//   BackupService            the gRPC services: Backup, Identity, Health, Reflection
+//   BackupService            the gRPC services: Backup, Catalog, Operations, Identity, Health, Reflection
+//   Observability            Prometheus metrics and the metrics HTTP port
 //   clickhouse-backup-plugin the thin executable
 import PackageDescription
 
@@ -20,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CGRPC", path: "Sources/CGRPC"),
@@ -31,10 +33,13 @@ let package = Package(
         .target(name: "BackupProtocol", dependencies: ["CProtobuf", "RPCRuntime"]),
         .target(name: "BackupDomain"),
         .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport"]),
+        .target(name: "Observability", dependencies: [
+            "BackupService", "BackupClients", "BackupDomain", "RPCRuntime", .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .executableTarget(
             name: "clickhouse-backup-plugin",
             dependencies: [
-                "BackupService", "BackupDomain", "BackupClients", "HTTPTransport", "RPCRuntime",
+                "BackupService", "Observability", "BackupDomain", "BackupClients", "HTTPTransport", "RPCRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +54,7 @@ let package = Package(
         .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
         .testTarget(name: "BackupClientsTests", dependencies: ["BackupClients", "HTTPTransport"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "BackupService", "RPCRuntime"]),
         .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "BackupDomain", "RPCRuntime", "BackupProtocol"]),
     ],
     swiftLanguageModes: [.v6]

@@ -25,33 +25,50 @@ public struct BackupServiceProvider: Sendable {
 
     public var definition: ServiceDefinition {
         ServiceDefinition(name: Self.serviceName, methods: [
-            "Backup": .unary(BackupRequest.self, BackupResult.self) { request, _ in try await backup(request) },
-            "Restore": .unary(RestoreRequest.self, RestoreResult.self) { request, _ in try await restore(request) },
+            "Backup": .unary(BackupRequest.self, BackupResult.self) { request, context in
+                try await backup(request, annotations: context.annotations)
+            },
+            "Restore": .unary(RestoreRequest.self, RestoreResult.self) { request, context in
+                try await restore(request, annotations: context.annotations)
+            },
         ])
     }
 
     /// Handles `Backup`.
-    public func backup(_ request: BackupRequest) async throws -> BackupResult {
+    /// - Parameter annotations: where the call's CHI, backup name and operation id are noted
+    ///   for its log line.
+    public func backup(_ request: BackupRequest, annotations: CallAnnotations = CallAnnotations()) async throws -> BackupResult {
         let startedAt = now()
         let plan = try Planner.plan(.backup, Planner.Request(chiDefinition: request.chiDefinition,
                                                              backupDefinition: request.backupDefinition,
                                                              parameters: request.parameters), now: startedAt)
+        Self.annotate(annotations, with: plan)
         let result = try await outcome(of: plan, startedAt: startedAt)
         return BackupResult(backupID: plan.id, backupName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
                             metadata: result.metadata)
     }
 
     /// Handles `Restore`.
-    public func restore(_ request: RestoreRequest) async throws -> RestoreResult {
+    /// - Parameter annotations: as for ``backup(_:annotations:)``.
+    public func restore(_ request: RestoreRequest, annotations: CallAnnotations = CallAnnotations()) async throws -> RestoreResult {
         let startedAt = now()
         let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition,
                                                               backupDefinition: request.backupDefinition,
                                                               parameters: request.parameters,
                                                               nonce: String(UInt64.random(in: 0...UInt64.max), radix: 16)),
                                   now: startedAt)
+        Self.annotate(annotations, with: plan)
         let result = try await outcome(of: plan, startedAt: startedAt)
         return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
                              metadata: result.metadata)
+    }
+
+    private static func annotate(_ annotations: CallAnnotations, with plan: OperationPlan) {
+        annotations["chi"] = "\(plan.chi.namespace)/\(plan.chi.name)"
+        annotations["cluster"] = plan.cluster
+        annotations["backup"] = plan.backupName
+        annotations["operation_id"] = plan.id
+        if plan.parameters.dryRun { annotations["dry_run"] = "true" }
     }
 
     /// The plan itself for a dry run, else what running it produced. Backups go through the

@@ -20,6 +20,9 @@ public final class Server: Sendable {
     private let routes: [String: MethodHandler]
     private let tracker = CallTracker()
     private let state = LockedState<State>(.created)
+    /// The TLS fetcher's target: the core holds a bare pointer to it, so it lives as long as
+    /// the server object, not just while running.
+    private let certificates = LockedState<CertificateReloader?>(nil)
 
     private enum State {
         case created
@@ -54,18 +57,20 @@ public final class Server: Sendable {
     /// Binds the address and starts serving.
     /// - Returns: the bound port (useful with port 0).
     /// - Throws: ``RPCError`` `.unavailable` when the address cannot be bound;
-    ///   `.failedPrecondition` when the server was already started.
+    ///   `.failedPrecondition` when the server was already started or a TLS file is unusable.
     @discardableResult
     public func start() throws -> Int {
         try state.withLock { state in
             guard case .created = state else {
                 throw RPCError(.failedPrecondition, "the server was already started")
             }
+            let reloader = try configuration.tls.map { try CertificateReloader($0, onEvent: configuration.onEvent) }
+            certificates.withLock { $0 = reloader }
             grpc_init()  // balanced by grpc_shutdown in shutdown(grace:) or below
             let queue = CompletionQueue()
             let raw = makeServer()
             grpc_server_register_completion_queue(raw, queue.raw, nil)
-            let credentials = grpc_insecure_server_credentials_create()
+            let credentials = reloader?.makeCredentials() ?? grpc_insecure_server_credentials_create()
             let port = grpc_server_add_http2_port(raw, configuration.address, credentials)
             grpc_server_credentials_release(credentials)
             guard port > 0 else {
@@ -119,9 +124,13 @@ public final class Server: Sendable {
         if success, let raw = request.call.pointee {
             let context = ServerContext(
                 method: request.method, metadata: request.requestMetadata,
-                deadline: request.deadline, peer: Self.peer(of: raw))
-            let call = ServerCall(raw: raw, context: context, tracker: tracker)
-            call.serve(routes[context.method])
+                deadline: request.deadline, peer: Self.peer(of: raw), peerIdentity: Self.peerIdentity(of: raw))
+            let call = ServerCall(raw: raw, context: context, tracker: tracker, onEvent: configuration.onEvent)
+            if let refusal = configuration.authenticate?(context) {
+                call.refuse(refusal)
+            } else {
+                call.serve(routes[context.method])
+            }
         }
         state.withLock { state in
             if case .running(let running) = state { requestCall(running) }
@@ -132,6 +141,15 @@ public final class Server: Sendable {
         guard let peer = grpc_call_get_peer(call) else { return "" }
         defer { gpr_free(peer) }  // the core allocates it with gpr_malloc
         return String(cString: peer)
+    }
+
+    /// The first identity property of the call's TLS peer (SAN, else CN), or nil without mTLS.
+    private static func peerIdentity(of call: OpaquePointer) -> String? {
+        guard let context = grpc_call_auth_context(call) else { return nil }
+        defer { grpc_auth_context_release(context) }
+        var iterator = grpc_auth_context_peer_identity(context)
+        guard let property = grpc_auth_property_iterator_next(&iterator), let value = property.pointee.value else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: value, count: property.pointee.value_length), as: UTF8.self)
     }
 
     /// Stops the server in the order documented on the type. Safe to call more than once;

@@ -8,6 +8,13 @@ public struct ServerConfiguration: Sendable {
     public var maxSendMessageBytes: Int
     /// How many `request_call`s are kept outstanding: calls accepted without waiting.
     public var pendingCallRequests: Int
+    /// TLS (and mutual TLS) on the port; nil serves plaintext.
+    public var tls: ServerTLS?
+    /// Runs before every call's handler: a non-nil error is the call's answer and the handler
+    /// never runs (e.g. ``BearerTokenAuthenticator/check(_:)``).
+    public var authenticate: (@Sendable (ServerContext) -> RPCError?)?
+    /// Receives calls' ends and certificate reloads, on whichever thread saw them: keep it short.
+    public var onEvent: (@Sendable (ServerEvent) -> Void)?
 
     /// Creates a configuration.
     /// - Parameters:
@@ -15,11 +22,19 @@ public struct ServerConfiguration: Sendable {
     ///   - maxReceiveMessageBytes: request size limit (default 16 MiB: CHI JSON can be large).
     ///   - maxSendMessageBytes: response size limit (default 16 MiB).
     ///   - pendingCallRequests: outstanding call requests (default 16).
+    ///   - tls: TLS files, or nil for plaintext.
+    ///   - authenticate: a check every call passes before its handler runs.
+    ///   - onEvent: where call ends and certificate reloads are reported.
     public init(address: String, maxReceiveMessageBytes: Int = 16 << 20,
-                maxSendMessageBytes: Int = 16 << 20, pendingCallRequests: Int = 16) {
+                maxSendMessageBytes: Int = 16 << 20, pendingCallRequests: Int = 16,
+                tls: ServerTLS? = nil, authenticate: (@Sendable (ServerContext) -> RPCError?)? = nil,
+                onEvent: (@Sendable (ServerEvent) -> Void)? = nil) {
         self.address = address
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
         self.maxSendMessageBytes = maxSendMessageBytes
         self.pendingCallRequests = pendingCallRequests
+        self.tls = tls
+        self.authenticate = authenticate
+        self.onEvent = onEvent
     }
 }

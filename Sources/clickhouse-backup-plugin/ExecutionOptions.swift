@@ -9,6 +9,7 @@ import Foundation
 #endif
 import HTTPTransport
 import Logging
+import Observability
 
 /// How the plugin reaches ClickHouse and S3: shared by `serve` and the one-shot commands.
 struct ExecutionOptions: ParsableArguments {
@@ -54,6 +55,8 @@ struct ExecutionOptions: ParsableArguments {
           help: "Reach every ClickHouse host over HTTPS (its httpsPort, 8443) with certificate verification, whatever the CHI says (env: CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_TLS=true).")
     var clickHouseTLS: Bool = Environment.flag("CLICKHOUSE_TLS")
 
+    @OptionGroup var notifications: NotificationOptions
+
     @Option(name: .customLong("log-format"), help: "Log lines as logfmt or json, on stderr (env: CLICKHOUSE_BACKUP_PLUGIN_LOG_FORMAT).")
     var logFormat: String = Environment.string("LOG_FORMAT", default: "logfmt")
 
@@ -80,8 +83,11 @@ struct ExecutionOptions: ParsableArguments {
         guard (0...100).contains(s3RetryAttempts) else { throw ValidationError("--s3-retry-attempts must be between 0 and 100") }
     }
 
-    /// The execution environment these options describe (logging configured first).
-    func environment(log: @escaping @Sendable (Bool, String, [String: String]) -> Void) throws -> ExecutionEnvironment {
+    /// The execution environment these options describe (logging configured first), and the
+    /// notifier its runs' outcomes go to (nil without receivers).
+    /// - Parameter observe: also told every outcome (metrics).
+    func environment(log: @escaping @Sendable (Bool, String, [String: String]) -> Void,
+                     observe: @escaping @Sendable (OperationOutcome) -> Void = { _ in }) throws -> (ExecutionEnvironment, Notifier?) {
         configureLogging()
         var environment = ExecutionEnvironment(
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
@@ -89,7 +95,12 @@ struct ExecutionOptions: ParsableArguments {
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
             parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, log: log)
         environment.clickHouseTLS = clickHouseTLS
-        return environment
+        let notifier = try notifications.notifier(http: environment.http, version: PluginInfo.version, log: log)
+        environment.onOutcome = { outcome in
+            observe(outcome)
+            notifier?.notify(outcome)
+        }
+        return (environment, notifier)
     }
 
     /// The password from its file (one trailing newline dropped), else the environment.

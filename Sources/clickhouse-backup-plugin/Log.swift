@@ -20,6 +20,7 @@ enum Log {
         logger = configured
     }
 
+    static func debug(_ message: String, _ fields: [String: String]) { log(.debug, message, fields) }
     static func info(_ message: String, _ fields: [String: String]) { log(.info, message, fields) }
     static func error(_ message: String, _ fields: [String: String]) { log(.error, message, fields) }
 

@@ -7,6 +7,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Observability
 import RPCRuntime
 #if canImport(Glibc)
 import Glibc
@@ -46,20 +47,29 @@ struct OneShotRequest: ParsableArguments {
 /// Runs one call through the same providers `serve` answers with, prints its result as JSON on
 /// stdout, and exits with the gRPC status code of the outcome (0 when it succeeded).
 enum OneShot {
-    static func run(_ body: () async throws -> JSONValue) async throws {
+    /// - Parameters:
+    ///   - execution: the options; their notifier (if any) is waited for before returning.
+    ///   - body: the call, given the execution environment.
+    static func run(_ execution: ExecutionOptions, _ body: (ExecutionEnvironment) async throws -> JSONValue) async throws {
+        var notifier: Notifier?
         do {
-            print(JSONWriter.string(try await body()))
+            let (environment, configured) = try execution.environment(log: { isError, message, fields in
+                isError ? Log.error(message, fields) : Log.info(message, fields)
+            })
+            notifier = configured
+            let result = try await body(environment)
+            await configured?.drain(timeout: execution.notifications.drainTimeout)
+            print(JSONWriter.string(result))
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
+            await notifier?.drain(timeout: execution.notifications.drainTimeout)
             let failure = RPCError.from(error)
             var line = Array(JSONWriter.string(.object(["code": .string("\(failure.code)"), "message": .string(failure.message)])).utf8)
             line.append(10)
             _ = Glibc.write(2, &line, line.count)
             throw ExitCode(Int32(failure.code.rawValue))
         }
-    }
-
-    static func environment(_ options: ExecutionOptions) throws -> ExecutionEnvironment {
-        try options.environment(log: { isError, message, fields in isError ? Log.error(message, fields) : Log.info(message, fields) })
     }
 
     static func json(_ metadata: [String: String]) -> JSONValue { .object(metadata.mapValues(JSONValue.string)) }
@@ -72,9 +82,9 @@ enum OneShot {
     }
 
     static func catalog(_ operation: CatalogScope.Operation, _ request: OneShotRequest, _ execution: ExecutionOptions) async throws {
-        try await run {
+        try await run(execution) { environment in
             let (chi, backup, parameters) = try request.load()
-            let response = try await CatalogServiceProvider(environment: try environment(execution))
+            let response = try await CatalogServiceProvider(environment: environment)
                 .handle(operation, CatalogRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
             return .object(["backups": .array(response.backups.map(json)), "deleted": .array(response.deleted.map(json)),
                             "metadata": json(response.metadata)])
@@ -89,9 +99,9 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func run() async throws {
-        try await OneShot.run {
+        try await OneShot.run(execution) { environment in
             let (chi, backup, parameters) = try request.load()
-            let result = try await BackupServiceProvider(environment: try OneShot.environment(execution))
+            let result = try await BackupServiceProvider(environment: environment)
                 .backup(BackupRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
             return .object(["backup_id": .string(result.backupID), "backup_name": .string(result.backupName),
                             "started_at": .number(String(result.startedAt)), "stopped_at": .number(String(result.stoppedAt)),
@@ -107,9 +117,9 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func run() async throws {
-        try await OneShot.run {
+        try await OneShot.run(execution) { environment in
             let (chi, backup, parameters) = try request.load()
-            let result = try await BackupServiceProvider(environment: try OneShot.environment(execution))
+            let result = try await BackupServiceProvider(environment: environment)
                 .restore(RestoreRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
             return .object(["restore_id": .string(result.restoreID), "restore_name": .string(result.restoreName),
                             "started_at": .number(String(result.startedAt)), "stopped_at": .number(String(result.stoppedAt)),

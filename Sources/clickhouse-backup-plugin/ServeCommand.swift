@@ -8,6 +8,7 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 import Foundation
 #endif
 import HTTPTransport
+import Observability
 import RPCRuntime
 
 /// `serve`: runs the gRPC server until SIGTERM or SIGINT.
@@ -28,11 +29,20 @@ struct ServeCommand: AsyncParsableCommand {
             help: "Largest request or response message in bytes (env: CLICKHOUSE_BACKUP_PLUGIN_MAX_MESSAGE_BYTES).")
     var maxMessageBytes: Int = Environment.integer("MAX_MESSAGE_BYTES", default: 16 << 20)
 
+    @OptionGroup var security: ServerSecurityOptions
+
+    @Option(name: .customLong("metrics-listen"),
+            help: "HOST:PORT for Prometheus metrics at /metrics over plain HTTP; off when empty (env: CLICKHOUSE_BACKUP_PLUGIN_METRICS_LISTEN).")
+    var metricsListen: String = Environment.string("METRICS_LISTEN", default: "")
+
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT (e.g. 0.0.0.0:50051 or [::]:50051), not '\(listen)'")
+        }
+        guard metricsListen.isEmpty || ListenAddress(metricsListen) != nil else {
+            throw ValidationError("--metrics-listen must be HOST:PORT (e.g. 0.0.0.0:9464), not '\(metricsListen)'")
         }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
         guard (1024...(1 << 30)).contains(maxMessageBytes) else {
@@ -41,29 +51,60 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = try execution.environment(log: { isError, message, fields in
+        let registry = OperationRegistry()
+        let metrics = PluginMetrics(version: PluginInfo.version, running: { registry.runningCounts() })
+        let (environment, _) = try execution.environment(log: { isError, message, fields in
             isError ? Log.error(message, fields) : Log.info(message, fields)
-        })
-        let services = PluginServices(backup: BackupServiceProvider(environment: environment),
+        }, observe: { metrics.record($0) })
+        let services = PluginServices(backup: BackupServiceProvider(environment: environment, registry: registry),
                                       catalog: CatalogServiceProvider(environment: environment))
-        let server = Server(
-            configuration: ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes),
-            services: services.definitions)
+        var configuration = ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes)
+        try security.apply(to: &configuration)
+        configuration.onEvent = { event in CallLog.record(event, metrics: metrics) }
+        CoreLog.redirect { severity, message in
+            switch severity {
+            case .error: Log.error("grpc core", ["detail": message])
+            case .info: Log.info("grpc core", ["detail": message])
+            case .debug: Log.debug("grpc core", ["detail": message])
+            }
+        }
+        let server = Server(configuration: configuration, services: services.definitions)
+        let metricsServer = try startMetrics(metrics)
         let port: Int
         do {
             port = try server.start()
         } catch let error as RPCError {
             Log.error("cannot start", ["address": listen, "error": error.message])
+            metricsServer?.stop()
             throw ExitCode(1)
         }
         let address = ListenAddress(listen)!.withPort(port)
-        Log.info("listening", ["address": address, "version": PluginInfo.version])
+        var fields = ["address": address, "version": PluginInfo.version, "tls": security.mode, "auth": security.authMode]
+        if let metricsServer { fields["metrics_address"] = ListenAddress(metricsListen)!.withPort(metricsServer.port) }
+        Log.info("listening", fields)
         let signal = await ProcessSignals.wait()
         Log.info("stopping", ["signal": "\(signal)", "grace_seconds": "\(shutdownGrace)"])
         services.health.setAll(.notServing)
         services.health.finishWatchers()
         await server.shutdown(grace: .seconds(shutdownGrace))
+        metricsServer?.stop()
         Log.info("stopped", [:])
+    }
+
+    /// The metrics port, when `--metrics-listen` asks for one.
+    private func startMetrics(_ metrics: PluginMetrics) throws -> MetricsHTTPServer? {
+        guard !metricsListen.isEmpty else { return nil }
+        do {
+            let server = try MetricsHTTPServer(address: metricsListen) { path in
+                path == "/metrics" ? (200, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
+                                   : (404, "text/plain", Array("not found; metrics are at /metrics\n".utf8))
+            }
+            try server.start()
+            return server
+        } catch let error as RPCError {
+            Log.error("cannot start the metrics port", ["address": metricsListen, "error": error.message])
+            throw ExitCode(1)
+        }
     }
 }
 

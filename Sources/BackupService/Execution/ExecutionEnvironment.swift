@@ -26,6 +26,9 @@ public struct ExecutionEnvironment: Sendable {
     /// as info, with logfmt-style fields. Fields never hold secrets: values are masked before
     /// they get here.
     public var log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
+    /// Told how every run ended (metrics, notifications). Called on the run's task: it must
+    /// not block (hand slow work to a task of its own).
+    public var onOutcome: @Sendable (OperationOutcome) -> Void = { _ in }
 
     public init(http: HTTPClient, clickHouse: ClickHouseCredentials, secrets: SecretStore, s3Region: String = "us-east-1",
                 s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule(), parallelShards: Int = 8,

@@ -84,6 +84,14 @@ public final class OperationRegistry: Sendable {
 
     public func get(_ id: String) -> Operation? { state.withLock { $0.entries[id]?.operation } }
 
+    /// Runs going on now, by kind (`backup`, `restore`): running runs are never evicted.
+    public func runningCounts() -> [String: Int] {
+        state.withLock { state in
+            state.entries.values.filter { !Self.isTerminal($0.operation.state) }
+                .reduce(into: [:]) { counts, entry in counts[entry.operation.kind, default: 0] += 1 }
+        }
+    }
+
     /// Newest first.
     public func list(limit: Int) -> [Operation] {
         state.withLock { state in state.order.reversed().prefix(limit).compactMap { state.entries[$0]?.operation } }

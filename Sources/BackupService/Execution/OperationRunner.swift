@@ -41,6 +41,7 @@ struct OperationRunner {
             fields["total_size"] = result.metadata["total_size"]
             fields["reused"] = result.metadata["reused"]
             environment.log(false, "\(plan.operation.rawValue) completed", fields)
+            report(failure: nil, duration: clock.now - started, metadata: result.metadata)
             return result
         } catch {
             let failure = RPCError.from(error)
@@ -48,8 +49,16 @@ struct OperationRunner {
             fields["code"] = "\(failure.code)"
             fields["error"] = failure.message
             environment.log(true, "\(plan.operation.rawValue) failed", fields)
+            report(failure: (failure.code.description, failure.message), duration: clock.now - started, metadata: [:])
             throw error
         }
+    }
+
+    private func report(failure: (code: String, message: String)?, duration: Duration, metadata: [String: String]) {
+        environment.onOutcome(OperationOutcome(
+            operation: plan.operation.rawValue, id: plan.id, backupName: plan.backupName,
+            chi: "\(plan.chi.namespace)/\(plan.chi.name)", cluster: plan.cluster, failure: failure, duration: duration,
+            bytes: metadata["total_size"].flatMap { Int64($0) }, finishedAt: now(), reused: metadata["reused"] == "true"))
     }
 
     private func execute() async throws -> RunResult {

@@ -8,6 +8,8 @@ final class ServerCall: @unchecked Sendable {
     private let raw: OpaquePointer
     let context: ServerContext
     private let tracker: CallTracker
+    private let onEvent: (@Sendable (ServerEvent) -> Void)?
+    private let arrived = ContinuousClock.now
     private let state = LockedState(State())
 
     private struct State {
@@ -16,10 +18,11 @@ final class ServerCall: @unchecked Sendable {
         var sentInitialMetadata = false
     }
 
-    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker) {
+    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, onEvent: (@Sendable (ServerEvent) -> Void)? = nil) {
         self.raw = raw
         self.context = context
         self.tracker = tracker
+        self.onEvent = onEvent
         tracker.callStarted()
     }
 
@@ -41,6 +44,12 @@ final class ServerCall: @unchecked Sendable {
             return state.cancelled
         }
         if cancelNow { task.cancel() }
+    }
+
+    /// Answers with `error` without running a handler (authentication refused the call).
+    func refuse(_ error: RPCError) {
+        watchClose()
+        finish(error)
     }
 
     private func run(_ handler: MethodHandler) async {
@@ -163,6 +172,9 @@ final class ServerCall: @unchecked Sendable {
         // The core copies the details during start_batch; our slice reference can go now.
         grpc_slice_unref(details.pointee)
         details.deallocate()
+        onEvent?(.callEnded(CallRecord(
+            method: context.method, code: code, message: error?.message ?? "", duration: ContinuousClock.now - arrived,
+            peer: context.peer, peerIdentity: context.peerIdentity, annotations: context.annotations.all)))
     }
 
     private func initialMetadataOps() -> [grpc_op] {

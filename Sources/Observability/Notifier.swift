@@ -1,0 +1,100 @@
+import BackupClients
+import BackupDomain
+import BackupService
+import RPCRuntime
+
+/// Tells webhooks how backup and restore runs ended. Deliveries run on tasks of their own:
+/// a slow or dead receiver never delays a run's answer. ``drain(timeout:)`` lets a one-shot
+/// command wait for them before the process exits.
+public final class Notifier: Sendable {
+    /// A receiver: a generic JSON webhook or a Slack incoming webhook.
+    public struct Target: Sendable {
+        public enum Kind: String, Sendable { case webhook, slack }
+        public let kind: Kind
+        /// The URL; it may hold a token, so it is never logged.
+        public let url: String
+        public init(kind: Kind, url: String) { (self.kind, self.url) = (kind, url) }
+    }
+
+    /// Which runs are told.
+    public enum Filter: String, Sendable, CaseIterable { case always, failure }
+
+    private let targets: [Target]
+    private let filter: Filter
+    private let client: WebhookClient
+    private let version: String
+    private let log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
+    private let inFlight = LockedState<[Int: Task<Void, Never>]>([:])
+    private let nextID = LockedState(0)
+
+    public init(targets: [Target], filter: Filter, client: WebhookClient, version: String,
+                log: @escaping @Sendable (Bool, String, [String: String]) -> Void) {
+        self.targets = targets
+        self.filter = filter
+        self.client = client
+        self.version = version
+        self.log = log
+    }
+
+    /// Starts the deliveries for `outcome` and returns at once.
+    public func notify(_ outcome: OperationOutcome) {
+        guard !targets.isEmpty, filter == .always || !outcome.succeeded, !outcome.reused else { return }
+        for target in targets {
+            let body = target.kind == .slack ? Self.slackBody(outcome) : Self.webhookBody(outcome, version: version)
+            let id = nextID.withLock { $0 += 1; return $0 }
+            let (client, log) = (client, log)
+            let task = Task { [weak self] in
+                let delivery = await client.post(target.url, json: body)
+                var fields = ["target": target.kind.rawValue, "operation_id": outcome.id, "attempts": String(delivery.attempts)]
+                if let status = delivery.status { fields["status"] = String(status) }
+                if let failure = delivery.failure { fields["error"] = failure }
+                log(!delivery.delivered, delivery.delivered ? "notification delivered" : "notification failed", fields)
+                _ = self?.inFlight.withLock { $0.removeValue(forKey: id) }
+            }
+            inFlight.withLock { $0[id] = task }
+        }
+    }
+
+    /// Waits for the deliveries under way, at most `timeout`; cancels what is left then.
+    public func drain(timeout: Duration) async {
+        let tasks = inFlight.withLock { Array($0.values) }
+        guard !tasks.isEmpty else { return }
+        let watchdog = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { tasks.forEach { $0.cancel() } }
+        }
+        for task in tasks { await task.value }
+        watchdog.cancel()
+    }
+
+    /// The generic webhook's JSON: one flat object, stable field names.
+    static func webhookBody(_ outcome: OperationOutcome, version: String) -> [UInt8] {
+        let state = outcome.succeeded ? "completed" : "failed"
+        var object: [String: JSONValue] = [
+            "event": .string("\(outcome.operation).\(state)"), "operation": .string(outcome.operation), "state": .string(state),
+            "id": .string(outcome.id), "backup_name": .string(outcome.backupName), "chi": .string(outcome.chi),
+            "cluster": .string(outcome.cluster), "code": .string(outcome.failure?.code ?? "OK"),
+            "duration_seconds": .number(Self.seconds(outcome.duration)),
+            "finished_at": .string(UTCTime(unixSeconds: outcome.finishedAt).iso8601), "plugin_version": .string(version),
+        ]
+        if let failure = outcome.failure { object["error"] = .string(failure.message) }
+        if let bytes = outcome.bytes { object["bytes"] = .number(String(bytes)) }
+        return Array(JSONWriter.string(.object(object)).utf8)
+    }
+
+    /// Slack's incoming-webhook JSON: one line of mrkdwn.
+    static func slackBody(_ outcome: OperationOutcome) -> [UInt8] {
+        var text = outcome.succeeded ? ":white_check_mark: " : ":x: "
+        text += "\(outcome.operation) of `\(outcome.backupName)` (CHI `\(outcome.chi)`, cluster `\(outcome.cluster)`) "
+        text += outcome.succeeded ? "completed" : "failed with \(outcome.failure!.code)"
+        text += " in \(Self.seconds(outcome.duration)) s"
+        if let bytes = outcome.bytes { text += ", \(bytes) bytes" }
+        if let failure = outcome.failure { text += "\n>\(failure.message)" }
+        return Array(JSONWriter.string(.object(["text": .string(text)])).utf8)
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"
+    }
+}

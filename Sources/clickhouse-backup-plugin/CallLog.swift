@@ -1,0 +1,33 @@
+import Observability
+import RPCRuntime
+
+/// What the server reports outside calls' answers, turned into log lines and metrics.
+enum CallLog {
+    static func record(_ event: ServerEvent, metrics: PluginMetrics) {
+        switch event {
+        case .callEnded(let call):
+            metrics.record(call)
+            var fields = call.annotations
+            fields["method"] = call.method
+            fields["code"] = call.code.description
+            fields["duration_ms"] = String(call.duration.components.seconds * 1000 + call.duration.components.attoseconds / 1_000_000_000_000_000)
+            fields["peer"] = call.peer
+            if let identity = call.peerIdentity { fields["peer_identity"] = identity }
+            if call.code != .ok { fields["error"] = call.message }
+            // Probes call health every few seconds: those lines only at debug level.
+            if call.service == "grpc.health.v1.Health" && call.code == .ok {
+                Log.debug("call", fields)
+            } else if [.internal, .unknown, .dataLoss].contains(call.code) {
+                Log.error("call", fields)
+            } else {
+                Log.info("call", fields)
+            }
+        case .certificatesReloaded:
+            metrics.recordCertificateReload(succeeded: true)
+            Log.info("tls certificate reloaded", [:])
+        case .certificateReloadFailed(let reason):
+            metrics.recordCertificateReload(succeeded: false)
+            Log.error("tls certificate reload failed; the previous certificate stays", ["error": reason])
+        }
+    }
+}
