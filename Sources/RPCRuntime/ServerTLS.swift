@@ -54,6 +54,13 @@ public struct CallRecord: Sendable {
     /// What the handler noted about the call (CHI, backup name, operation id).
     public let annotations: [String: String]
 
+    /// Creates a record (the runtime does; tests may too).
+    public init(method: String, code: StatusCode, message: String, duration: Duration, peer: String,
+                peerIdentity: String?, annotations: [String: String]) {
+        (self.method, self.code, self.message, self.duration) = (method, code, message, duration)
+        (self.peer, self.peerIdentity, self.annotations) = (peer, peerIdentity, annotations)
+    }
+
     /// The service part of ``method``, e.g. `altinity.backup.v1.Backup`.
     public var service: String { Self.split(method).service }
     /// The method part of ``method``, e.g. `Backup`.

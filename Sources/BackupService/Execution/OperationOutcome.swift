@@ -22,4 +22,10 @@ public struct OperationOutcome: Sendable {
     public let reused: Bool
 
     public var succeeded: Bool { failure == nil }
+
+    public init(operation: String, id: String, backupName: String, chi: String, cluster: String,
+                failure: (code: String, message: String)?, duration: Duration, bytes: Int64?, finishedAt: Int64, reused: Bool) {
+        (self.operation, self.id, self.backupName, self.chi, self.cluster) = (operation, id, backupName, chi, cluster)
+        (self.failure, self.duration, self.bytes, self.finishedAt, self.reused) = (failure, duration, bytes, finishedAt, reused)
+    }
 }
