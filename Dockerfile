@@ -33,5 +33,6 @@ RUN apt-get update \
 COPY --from=build /out/clickhouse-backup-plugin /usr/local/bin/clickhouse-backup-plugin
 # A numeric non-root user (the chart sets runAsNonRoot), no shell needed at run time.
 USER 65532:65532
-EXPOSE 50051
+# gRPC; the plaintext health-only port (--health-listen) and metrics (--metrics-listen) when enabled
+EXPOSE 50051 50052 9464
 ENTRYPOINT ["/usr/local/bin/clickhouse-backup-plugin", "serve"]

@@ -35,6 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
             help: "HOST:PORT for Prometheus metrics at /metrics over plain HTTP; off when empty (env: CLICKHOUSE_BACKUP_PLUGIN_METRICS_LISTEN).")
     var metricsListen: String = Environment.string("METRICS_LISTEN", default: "")
 
+    @Option(name: .customLong("health-listen"),
+            help: "HOST:PORT for a plaintext port serving only grpc.health.v1, for Kubernetes gRPC probes (which cannot speak TLS); off when empty (env: CLICKHOUSE_BACKUP_PLUGIN_HEALTH_LISTEN).")
+    var healthListen: String = Environment.string("HEALTH_LISTEN", default: "")
+
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
@@ -43,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard metricsListen.isEmpty || ListenAddress(metricsListen) != nil else {
             throw ValidationError("--metrics-listen must be HOST:PORT (e.g. 0.0.0.0:9464), not '\(metricsListen)'")
+        }
+        guard healthListen.isEmpty || ListenAddress(healthListen) != nil else {
+            throw ValidationError("--health-listen must be HOST:PORT (e.g. 0.0.0.0:50052), not '\(healthListen)'")
         }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
         guard (1024...(1 << 30)).contains(maxMessageBytes) else {
@@ -69,24 +76,32 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let server = Server(configuration: configuration, services: services.definitions)
+        // The probes' port: the same health status, plaintext, nothing else served on it.
+        let healthServer = healthListen.isEmpty ? nil : Server(
+            configuration: ServerConfiguration(address: healthListen, onEvent: configuration.onEvent),
+            services: [HealthServiceProvider(health: services.health).definition])
         let metricsServer = try startMetrics(metrics)
-        let port: Int
+        let port: Int, healthPort: Int?
         do {
             port = try server.start()
+            healthPort = try healthServer?.start()
         } catch let error as RPCError {
             Log.error("cannot start", ["address": listen, "error": error.message])
             metricsServer?.stop()
+            await server.shutdown(grace: .zero)
             throw ExitCode(1)
         }
         let address = ListenAddress(listen)!.withPort(port)
         var fields = ["address": address, "version": PluginInfo.version, "tls": security.mode, "auth": security.authMode]
         if let metricsServer { fields["metrics_address"] = ListenAddress(metricsListen)!.withPort(metricsServer.port) }
+        if let healthPort { fields["health_address"] = ListenAddress(healthListen)!.withPort(healthPort) }
         Log.info("listening", fields)
         let signal = await ProcessSignals.wait()
         Log.info("stopping", ["signal": "\(signal)", "grace_seconds": "\(shutdownGrace)"])
         services.health.setAll(.notServing)
         services.health.finishWatchers()
         await server.shutdown(grace: .seconds(shutdownGrace))
+        await healthServer?.shutdown(grace: .zero)
         metricsServer?.stop()
         Log.info("stopped", [:])
     }

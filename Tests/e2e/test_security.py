@@ -2,6 +2,7 @@
 certificates made by openssl for each test run."""
 import os
 import pathlib
+import re
 import shutil
 import socket
 import ssl
@@ -88,11 +89,14 @@ def der(pem_path):
     return ssl.PEM_cert_to_DER_cert(pathlib.Path(pem_path).read_text())
 
 
-def test_tls_serves_clients_that_trust_its_ca_only(certs):
+def test_tls_serves_clients_that_trust_its_ca_only_and_probes_use_the_plaintext_health_port(certs, stubs):
     server = certs.leaf("server-tls")
-    plugin = Plugin("--tls-cert", str(server[0]), "--tls-key", str(server[1]))
+    plugin = Plugin("--tls-cert", str(server[0]), "--tls-key", str(server[1]), "--health-listen", "127.0.0.1:0")
     try:
         assert "tls=tls" in plugin.log_text
+        health_address = re.search(r"health_address=(\S+)", plugin.log_text).group(1)
+        assert health(health_address, None) == "OK"  # what a Kubernetes gRPC probe does
+        assert identity(health_address, None, stubs)[0] == "UNIMPLEMENTED"  # nothing else on that port
         trusted = grpc.ssl_channel_credentials(root_certificates=certs.read(certs.dir / "ca.pem"))
         assert health(plugin.address, trusted) == "OK"
         wrong_ca = grpc.ssl_channel_credentials(root_certificates=certs.read(certs.dir / "other-ca.pem"))

@@ -21,7 +21,14 @@ FULL = {
     "networkPolicy": {"enabled": True},
     "imagePullSecrets": [{"name": "registry"}],
     "nodeSelector": {"kubernetes.io/os": "linux"},
+    "tls": {"enabled": True, "secretName": "plugin-tls", "clientCA": {"secretName": "operator-ca", "key": "ca.crt"}},
+    "auth": {"tokenSecret": {"name": "plugin-token", "key": "token"}},
+    "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}}},
+    "notifications": {"when": "failure", "webhookSecret": {"name": "hooks", "key": "webhook"},
+                      "slackSecret": {"name": "hooks", "key": "slack"}},
 }
+# Kinds from CRDs (the prometheus-operator's) that kubernetes-validate has no schema for.
+CRD_KINDS = {"ServiceMonitor"}
 
 
 def render(values, mode="deployment"):
@@ -43,7 +50,57 @@ def test_every_object_is_valid_kubernetes(values):
     objects, _ = render(values)
     assert {o["kind"] for o in objects} >= {"Deployment", "Service", "ServiceAccount"}
     for obj in objects:
-        kubernetes_validate.validate(obj, KUBERNETES, strict=True)
+        if obj["kind"] not in CRD_KINDS:
+            kubernetes_validate.validate(obj, KUBERNETES, strict=True)
+
+
+def test_the_service_monitor_scrapes_the_services_metrics_port():
+    objects, _ = render(FULL)
+    monitor, = by_kind(objects, "ServiceMonitor")
+    service, = by_kind(objects, "Service")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["ch"]}
+    assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
+    assert {"name": "metrics", "port": 9464, "targetPort": "metrics", "protocol": "TCP", "appProtocol": "http"} in service["spec"]["ports"]
+    assert not by_kind(render({})[0], "ServiceMonitor")  # off by default: it needs the CRDs
+
+
+def test_tls_auth_and_notification_secrets_become_flags_and_mounts():
+    objects, files = render(FULL)
+    pod = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    args = container["args"]
+    def flag(name):
+        return args[args.index(name) + 1]
+    assert flag("--tls-cert") == "/etc/clickhouse-backup-plugin/tls/tls.crt"
+    assert flag("--tls-key") == "/etc/clickhouse-backup-plugin/tls/tls.key"
+    assert flag("--tls-client-ca") == "/etc/clickhouse-backup-plugin/client-ca/ca.crt"
+    assert flag("--health-listen") == "0.0.0.0:50052" and flag("--metrics-listen") == "0.0.0.0:9464"
+    assert flag("--auth-token-file") == "/etc/clickhouse-backup-plugin/auth/token"
+    assert flag("--notify-webhook-file") == "/etc/clickhouse-backup-plugin/notify/webhook/url"
+    assert flag("--notify-slack-webhook-file") == "/etc/clickhouse-backup-plugin/notify/slack/url"
+    assert flag("--notify-on") == "failure" and flag("--log-format") == "json"
+    # Kubernetes gRPC probes cannot speak TLS: with TLS they use the plaintext health port.
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["grpc"] == {"port": 50052}
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for name, path in (("tls", "/etc/clickhouse-backup-plugin/tls"), ("client-ca", "/etc/clickhouse-backup-plugin/client-ca"),
+                       ("auth-token", "/etc/clickhouse-backup-plugin/auth"),
+                       ("notify-webhook", "/etc/clickhouse-backup-plugin/notify/webhook"),
+                       ("notify-slack", "/etc/clickhouse-backup-plugin/notify/slack")):
+        assert mounts[name]["mountPath"] == path and mounts[name]["readOnly"] and "subPath" not in mounts[name]
+    assert volumes["tls"]["secret"] == {"secretName": "plugin-tls", "items": [{"key": "tls.crt", "path": "tls.crt"},
+                                                                              {"key": "tls.key", "path": "tls.key"}]}
+    assert volumes["notify-slack"]["secret"] == {"secretName": "hooks", "items": [{"key": "slack", "path": "url"}]}
+    notes = files["clickhouse-backup-plugin/templates/NOTES.txt"]
+    assert "grpcurl -cacert ca.crt -cert client.crt -key client.key -H \"authorization: Bearer $TOKEN\" localhost:50051 list" in notes
+    # the defaults: plaintext, probes on the gRPC port, no secrets mounted beyond tmp
+    plain = by_kind(render({})[0], "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]
+    assert plain["readinessProbe"]["grpc"] == {"port": 50051} and "--tls-cert" not in plain["args"]
+    assert [m["name"] for m in plain["volumeMounts"]] == ["tmp"]
 
 
 def test_the_operator_finds_the_service_and_the_probes_speak_grpc_health():
@@ -54,8 +111,6 @@ def test_the_operator_finds_the_service_and_the_probes_speak_grpc_health():
     deployment = by_kind(objects, "Deployment")[0]
     assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert container[probe]["grpc"] == {"port": 50051}
     assert container["image"] == "ghcr.io/altinity/clickhouse-backup-plugin@sha256:" + "a" * 64
     assert container["args"][-2:] == ["--parallel-shards", "4"]
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
@@ -65,8 +120,9 @@ def test_the_operator_finds_the_service_and_the_probes_speak_grpc_health():
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] and security["runAsNonRoot"] and not security["allowPrivilegeEscalation"]
     assert security["capabilities"] == {"drop": ["ALL"]}
-    assert by_kind(objects, "NetworkPolicy")[0]["spec"]["ingress"][0]["ports"] == [{"port": 50051, "protocol": "TCP"}]
-    assert "grpcurl -plaintext localhost:50051 list" in files["clickhouse-backup-plugin/templates/NOTES.txt"]
+    ingress = by_kind(objects, "NetworkPolicy")[0]["spec"]["ingress"]
+    assert [rule["ports"] for rule in ingress] == [[{"port": 50051, "protocol": "TCP"}], [{"port": 9464, "protocol": "TCP"}]]
+    assert "grpcurl -plaintext localhost:50051 list" in render({})[1]["clickhouse-backup-plugin/templates/NOTES.txt"]
 
 
 def test_the_sidecar_form_patches_the_operator_deployment_with_the_same_container():
@@ -92,7 +148,8 @@ def test_the_values_schema_refuses_bad_values():
     import helm_python as helm
     with helm.Chart.load(str(CHART)) as chart:
         for bad in ({"mode": "daemonset"}, {"port": 0}, {"s3CredentialSecrets": ["Bad_Name"]}, {"replicas": 3},
-                    {"image": {"repository": "x", "digest": "latest"}}):
+                    {"image": {"repository": "x", "digest": "latest"}}, {"tls": {"enabled": True}},
+                    {"notifications": {"when": "sometimes"}}, {"metrics": {"port": 70000}}, {"log": {"format": "text"}}):
             with pytest.raises(Exception):
                 chart.validate_schema(bad)
 

@@ -44,6 +44,42 @@ args:
   - --clickhouse-password-file
   - /etc/clickhouse-backup-plugin/clickhouse/password
   {{- end }}
+  - --log-format
+  - {{ .Values.log.format | quote }}
+  - --log-level
+  - {{ .Values.log.level | quote }}
+  {{- if .Values.tls.enabled }}
+  - --tls-cert
+  - /etc/clickhouse-backup-plugin/tls/tls.crt
+  - --tls-key
+  - /etc/clickhouse-backup-plugin/tls/tls.key
+  - --health-listen
+  - {{ printf "0.0.0.0:%d" (int .Values.healthPort) | quote }}
+  {{- if .Values.tls.clientCA.secretName }}
+  - --tls-client-ca
+  - /etc/clickhouse-backup-plugin/client-ca/ca.crt
+  {{- end }}
+  {{- end }}
+  {{- if .Values.auth.tokenSecret.name }}
+  - --auth-token-file
+  - /etc/clickhouse-backup-plugin/auth/token
+  {{- end }}
+  {{- if .Values.metrics.enabled }}
+  - --metrics-listen
+  - {{ printf "0.0.0.0:%d" (int .Values.metrics.port) | quote }}
+  {{- end }}
+  {{- if or .Values.notifications.webhookSecret.name .Values.notifications.slackSecret.name }}
+  - --notify-on
+  - {{ .Values.notifications.when | quote }}
+  {{- end }}
+  {{- if .Values.notifications.webhookSecret.name }}
+  - --notify-webhook-file
+  - /etc/clickhouse-backup-plugin/notify/webhook/url
+  {{- end }}
+  {{- if .Values.notifications.slackSecret.name }}
+  - --notify-slack-webhook-file
+  - /etc/clickhouse-backup-plugin/notify/slack/url
+  {{- end }}
   {{- range .Values.extraArgs }}
   - {{ . | quote }}
   {{- end }}
@@ -51,15 +87,26 @@ ports:
   - name: grpc
     containerPort: {{ .Values.port }}
     protocol: TCP
+  {{- if .Values.tls.enabled }}
+  - name: health
+    containerPort: {{ .Values.healthPort }}
+    protocol: TCP
+  {{- end }}
+  {{- if .Values.metrics.enabled }}
+  - name: metrics
+    containerPort: {{ .Values.metrics.port }}
+    protocol: TCP
+  {{- end }}
+{{- $probePort := ternary .Values.healthPort .Values.port .Values.tls.enabled }}
 startupProbe:
-  grpc: {port: {{ .Values.port }}}
+  grpc: {port: {{ $probePort }}}
   periodSeconds: 2
   failureThreshold: 30
 livenessProbe:
-  grpc: {port: {{ .Values.port }}}
+  grpc: {port: {{ $probePort }}}
   periodSeconds: 10
 readinessProbe:
-  grpc: {port: {{ .Values.port }}}
+  grpc: {port: {{ $probePort }}}
   periodSeconds: 5
 resources: {{- toYaml .Values.resources | nindent 2 }}
 securityContext:
@@ -82,6 +129,32 @@ volumeMounts:
     mountPath: {{ printf "/var/run/secrets/clickhouse-backup-plugin/%s" . }}
     readOnly: true
   {{- end }}
+  {{- /* whole-Secret mounts (no subPath): Kubernetes updates them in place, the plugin reloads */}}
+  {{- if .Values.tls.enabled }}
+  - name: tls
+    mountPath: /etc/clickhouse-backup-plugin/tls
+    readOnly: true
+  {{- if .Values.tls.clientCA.secretName }}
+  - name: client-ca
+    mountPath: /etc/clickhouse-backup-plugin/client-ca
+    readOnly: true
+  {{- end }}
+  {{- end }}
+  {{- if .Values.auth.tokenSecret.name }}
+  - name: auth-token
+    mountPath: /etc/clickhouse-backup-plugin/auth
+    readOnly: true
+  {{- end }}
+  {{- if .Values.notifications.webhookSecret.name }}
+  - name: notify-webhook
+    mountPath: /etc/clickhouse-backup-plugin/notify/webhook
+    readOnly: true
+  {{- end }}
+  {{- if .Values.notifications.slackSecret.name }}
+  - name: notify-slack
+    mountPath: /etc/clickhouse-backup-plugin/notify/slack
+    readOnly: true
+  {{- end }}
   - name: tmp
     mountPath: /tmp
 {{- end -}}
@@ -96,6 +169,36 @@ volumeMounts:
 {{- range .Values.s3CredentialSecrets }}
 - name: {{ printf "s3-%s" . | trunc 63 | trimSuffix "-" }}
   secret: {secretName: {{ . }}}
+{{- end }}
+{{- if .Values.tls.enabled }}
+- name: tls
+  secret:
+    secretName: {{ required "tls.secretName is required with tls.enabled" .Values.tls.secretName }}
+    items: [{key: tls.crt, path: tls.crt}, {key: tls.key, path: tls.key}]
+{{- if .Values.tls.clientCA.secretName }}
+- name: client-ca
+  secret:
+    secretName: {{ .Values.tls.clientCA.secretName }}
+    items: [{key: {{ .Values.tls.clientCA.key }}, path: ca.crt}]
+{{- end }}
+{{- end }}
+{{- if .Values.auth.tokenSecret.name }}
+- name: auth-token
+  secret:
+    secretName: {{ .Values.auth.tokenSecret.name }}
+    items: [{key: {{ .Values.auth.tokenSecret.key }}, path: token}]
+{{- end }}
+{{- if .Values.notifications.webhookSecret.name }}
+- name: notify-webhook
+  secret:
+    secretName: {{ .Values.notifications.webhookSecret.name }}
+    items: [{key: {{ .Values.notifications.webhookSecret.key }}, path: url}]
+{{- end }}
+{{- if .Values.notifications.slackSecret.name }}
+- name: notify-slack
+  secret:
+    secretName: {{ .Values.notifications.slackSecret.name }}
+    items: [{key: {{ .Values.notifications.slackSecret.key }}, path: url}]
 {{- end }}
 - name: tmp
   emptyDir: {sizeLimit: 16Mi}
