@@ -18,7 +18,9 @@ public struct CatalogServiceProvider: Sendable {
 
     public var definition: ServiceDefinition {
         func method(_ operation: CatalogScope.Operation) -> MethodHandler {
-            .unary(CatalogRequest.self, CatalogResponse.self) { request, _ in try await handle(operation, request) }
+            .unary(CatalogRequest.self, CatalogResponse.self) { request, context in
+                try await handle(operation, request, annotations: context.annotations)
+            }
         }
         return ServiceDefinition(name: Self.serviceName, methods: [
             "ListBackups": method(.list), "GetBackup": method(.get), "DeleteBackup": method(.delete),
@@ -27,9 +29,14 @@ public struct CatalogServiceProvider: Sendable {
     }
 
     /// Answers one catalog call (the gRPC methods and the `list`/`retention` commands).
-    public func handle(_ operation: CatalogScope.Operation, _ request: CatalogRequest) async throws -> CatalogResponse {
+    /// - Parameter annotations: where the call's CHI and backup name are noted for its log line.
+    public func handle(_ operation: CatalogScope.Operation, _ request: CatalogRequest,
+                       annotations: CallAnnotations = CallAnnotations()) async throws -> CatalogResponse {
         let scope = try CatalogScope.decode(operation, chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
                                             parameters: request.parameters)
+        annotations["chi"] = String(scope.catalogKey.dropLast(scope.catalogKey.hasSuffix("/") ? 1 : 0))
+        annotations["backup"] = scope.backupName
+        if scope.dryRun { annotations["dry_run"] = "true" }
         guard let environment else { throw BackupServiceProvider.notExecutable }
         let store = try store(scope, environment)
         let records = try await store.records()

@@ -18,16 +18,21 @@ public struct OperationsServiceProvider: Sendable {
             return operation
         }
         return ServiceDefinition(name: Self.serviceName, methods: [
-            "GetOperation": .unary(OperationRequest.self, Operation.self) { request, _ in try known(request.operationID) },
+            "GetOperation": .unary(OperationRequest.self, Operation.self) { request, context in
+                context.annotations["operation_id"] = request.operationID
+                return try known(request.operationID)
+            },
             "ListOperations": .unary(ListOperationsRequest.self, ListOperationsResponse.self) { request, _ in
                 guard request.limit >= 0 else { throw RPCError(.invalidArgument, "limit: must be 0 (default 20) or more, not \(request.limit)") }
                 return ListOperationsResponse(operations: registry.list(limit: request.limit == 0 ? 20 : Int(request.limit)))
             },
-            "WatchOperation": .serverStreaming(OperationRequest.self, Operation.self) { request, _, writer in
+            "WatchOperation": .serverStreaming(OperationRequest.self, Operation.self) { request, context, writer in
+                context.annotations["operation_id"] = request.operationID
                 guard let updates = registry.watch(request.operationID) else { _ = try known(request.operationID); return }
                 for await operation in updates { try await writer.send(operation) }
             },
-            "CancelOperation": .unary(OperationRequest.self, Operation.self) { request, _ in
+            "CancelOperation": .unary(OperationRequest.self, Operation.self) { request, context in
+                context.annotations["operation_id"] = request.operationID
                 let operation = try known(request.operationID)
                 guard !OperationRegistry.isTerminal(operation.state) else {
                     throw RPCError(.failedPrecondition, "operation \(request.operationID) already ended: \(operation.state)")

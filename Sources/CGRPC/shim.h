@@ -58,6 +58,16 @@ static inline grpc_arg cgrpc_integer_arg(char *key, int value) {
   return arg;
 }
 
+/* The same for a string argument (e.g. grpc.ssl_target_name_override in tests). */
+static inline grpc_arg cgrpc_string_arg(char *key, char *value) {
+  grpc_arg arg;
+  memset(&arg, 0, sizeof arg);
+  arg.type = GRPC_ARG_STRING;
+  arg.key = key;
+  arg.value.string = value;
+  return arg;
+}
+
 /* sigset_t manipulation is macro-heavy on glibc; one call blocks the shutdown signals
  * in the calling thread (before any other thread exists, so every thread inherits it). */
 static inline int cgrpc_block_signals(const int *signals, int count, sigset_t *set) {

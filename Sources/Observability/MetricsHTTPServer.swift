@@ -55,17 +55,7 @@ public final class MetricsHTTPServer: Sendable {
 
     /// Starts the serving thread.
     public func start() throws {
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(self).toOpaque()  // released when the thread ends
-        let rc = pthread_create(&thread, nil, { arg in
-            let server = Unmanaged<MetricsHTTPServer>.fromOpaque(arg!).takeRetainedValue()
-            server.serve()
-            return nil
-        }, box)
-        guard rc == 0 else {
-            Unmanaged<MetricsHTTPServer>.fromOpaque(box).release()
-            throw RPCError(.internal, "cannot start the metrics thread (errno \(rc))")
-        }
+        let thread = try PosixThread.spawn("metrics") { self.serve() }
         state.withLock { $0.thread = thread }
     }
 

@@ -20,18 +20,7 @@ final class CompletionQueue: @unchecked Sendable {
 
     /// Starts the polling thread. Called once.
     func startPolling() throws {
-        var handle = pthread_t()
-        let box = Unmanaged.passRetained(self).toOpaque()  // balanced in the thread's entry
-        let rc = pthread_create(&handle, nil, { arg in
-            let queue = Unmanaged<CompletionQueue>.fromOpaque(arg!).takeRetainedValue()
-            queue.poll()
-            return nil
-        }, box)
-        guard rc == 0 else {
-            Unmanaged<CompletionQueue>.fromOpaque(box).release()
-            throw RPCError(.internal, "cannot start the completion queue thread (errno \(rc))")
-        }
-        thread = handle
+        thread = try PosixThread.spawn("completion queue") { self.poll() }
     }
 
     private func poll() {

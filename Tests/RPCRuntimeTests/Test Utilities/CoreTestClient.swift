@@ -21,6 +21,28 @@ final class CoreTestClient {
         queue = grpc_completion_queue_create_for_pluck(nil)
     }
 
+    /// A TLS client trusting `rootPEM`, presenting `clientPEM` (certificate, key) when given;
+    /// the server's certificate must name `localhost`.
+    init(port: Int, rootPEM: String, clientPEM: (certificate: String, key: String)? = nil) {
+        grpc_init()
+        let credentials: OpaquePointer = rootPEM.withCString { root in
+            guard let clientPEM else { return grpc_ssl_credentials_create(root, nil, nil, nil) }
+            return clientPEM.key.withCString { key in
+                clientPEM.certificate.withCString { certificate in
+                    var pair = grpc_ssl_pem_key_cert_pair(private_key: key, cert_chain: certificate)
+                    return grpc_ssl_credentials_create(root, &pair, nil, nil)
+                }
+            }
+        }
+        let key = strdup("grpc.ssl_target_name_override")!, value = strdup("localhost")!
+        defer { free(key); free(value) }
+        var arg = cgrpc_string_arg(key, value)
+        var args = grpc_channel_args(num_args: 1, args: &arg)
+        channel = grpc_channel_create("127.0.0.1:\(port)", credentials, &args)
+        grpc_channel_credentials_release(credentials)
+        queue = grpc_completion_queue_create_for_pluck(nil)
+    }
+
     deinit {
         grpc_channel_destroy(channel)
         grpc_completion_queue_shutdown(queue)
