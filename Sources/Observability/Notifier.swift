@@ -43,15 +43,17 @@ public final class Notifier: Sendable {
             let body = target.kind == .slack ? Self.slackBody(outcome) : Self.webhookBody(outcome, version: version)
             let id = nextID.withLock { $0 += 1; return $0 }
             let (client, log) = (client, log)
-            let task = Task { [weak self] in
-                let delivery = await client.post(target.url, json: body)
-                var fields = ["target": target.kind.rawValue, "operation_id": outcome.id, "attempts": String(delivery.attempts)]
-                if let status = delivery.status { fields["status"] = String(status) }
-                if let failure = delivery.failure { fields["error"] = failure }
-                log(!delivery.delivered, delivery.delivered ? "notification delivered" : "notification failed", fields)
-                _ = self?.inFlight.withLock { $0.removeValue(forKey: id) }
+            // Created under the lock, so the task's own removal (same lock) comes after its insertion.
+            inFlight.withLock { inFlight in
+                inFlight[id] = Task { [weak self] in
+                    let delivery = await client.post(target.url, json: body)
+                    var fields = ["target": target.kind.rawValue, "operation_id": outcome.id, "attempts": String(delivery.attempts)]
+                    if let status = delivery.status { fields["status"] = String(status) }
+                    if let failure = delivery.failure { fields["error"] = failure }
+                    log(!delivery.delivered, delivery.delivered ? "notification delivered" : "notification failed", fields)
+                    _ = self?.inFlight.withLock { $0.removeValue(forKey: id) }
+                }
             }
-            inFlight.withLock { $0[id] = task }
         }
     }
 
