@@ -24,11 +24,14 @@ public final class Notifier: Sendable {
     private let client: WebhookClient
     private let version: String
     private let log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
+    private let metrics: PluginMetrics?
     private let inFlight = LockedState<[Int: Task<Void, Never>]>([:])
     private let nextID = LockedState(0)
 
-    public init(targets: [Target], filter: Filter, client: WebhookClient, version: String,
+    /// - Parameter metrics: where deliveries are counted (`serve`); nil for one-shot commands.
+    public init(targets: [Target], filter: Filter, client: WebhookClient, version: String, metrics: PluginMetrics? = nil,
                 log: @escaping @Sendable (Bool, String, [String: String]) -> Void) {
+        self.metrics = metrics
         self.targets = targets
         self.filter = filter
         self.client = client
@@ -42,7 +45,7 @@ public final class Notifier: Sendable {
         for target in targets {
             let body = target.kind == .slack ? Self.slackBody(outcome) : Self.webhookBody(outcome, version: version)
             let id = nextID.withLock { $0 += 1; return $0 }
-            let (client, log) = (client, log)
+            let (client, log, metrics) = (client, log, metrics)
             // Created under the lock, so the task's own removal (same lock) comes after its insertion.
             inFlight.withLock { inFlight in
                 inFlight[id] = Task { [weak self] in
@@ -51,6 +54,7 @@ public final class Notifier: Sendable {
                     if let status = delivery.status { fields["status"] = String(status) }
                     if let failure = delivery.failure { fields["error"] = failure }
                     log(!delivery.delivered, delivery.delivered ? "notification delivered" : "notification failed", fields)
+                    metrics?.recordNotification(target: target.kind.rawValue, delivered: delivery.delivered)
                     _ = self?.inFlight.withLock { $0.removeValue(forKey: id) }
                 }
             }

@@ -61,6 +61,12 @@ public final class PluginMetrics: Sendable {
                              labels: [("result", succeeded ? "loaded" : "failed")]).increment()
     }
 
+    /// Counts a notification's end: delivered, or failed after its last try.
+    public func recordNotification(target: String, delivered: Bool) {
+        registry.makeCounter(descriptor: Self.name("notifications", "total", "Webhook and Slack notifications, by receiver kind and result."),
+                             labels: [("target", target), ("result", delivered ? "delivered" : "failed")]).increment()
+    }
+
     /// The metrics in the Prometheus text format (version 0.0.4).
     public func exposition() -> [UInt8] {
         let now = running()

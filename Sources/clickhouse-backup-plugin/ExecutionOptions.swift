@@ -85,9 +85,9 @@ struct ExecutionOptions: ParsableArguments {
 
     /// The execution environment these options describe (logging configured first), and the
     /// notifier its runs' outcomes go to (nil without receivers).
-    /// - Parameter observe: also told every outcome (metrics).
+    /// - Parameter metrics: told every outcome and notification (`serve`).
     func environment(log: @escaping @Sendable (Bool, String, [String: String]) -> Void,
-                     observe: @escaping @Sendable (OperationOutcome) -> Void = { _ in }) throws -> (ExecutionEnvironment, Notifier?) {
+                     metrics: PluginMetrics? = nil) throws -> (ExecutionEnvironment, Notifier?) {
         configureLogging()
         var environment = ExecutionEnvironment(
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
@@ -95,9 +95,9 @@ struct ExecutionOptions: ParsableArguments {
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
             parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, log: log)
         environment.clickHouseTLS = clickHouseTLS
-        let notifier = try notifications.notifier(http: environment.http, version: PluginInfo.version, log: log)
+        let notifier = try notifications.notifier(http: environment.http, version: PluginInfo.version, metrics: metrics, log: log)
         environment.onOutcome = { outcome in
-            observe(outcome)
+            metrics?.record(outcome)
             notifier?.notify(outcome)
         }
         return (environment, notifier)

@@ -39,7 +39,8 @@ struct NotificationOptions: ParsableArguments {
 
     /// The notifier these options describe, or nil when no receiver is configured.
     /// - Throws: `ExitCode(1)` (logged with the path) when a URL file cannot be read or holds no URL.
-    func notifier(http: HTTPClient, version: String, log: @escaping @Sendable (Bool, String, [String: String]) -> Void) throws -> Notifier? {
+    func notifier(http: HTTPClient, version: String, metrics: PluginMetrics?,
+                  log: @escaping @Sendable (Bool, String, [String: String]) -> Void) throws -> Notifier? {
         var targets = try webhookFiles.map { Notifier.Target(kind: .webhook, url: try Self.url(fromFile: $0)) }
             + slackFiles.map { Notifier.Target(kind: .slack, url: try Self.url(fromFile: $0)) }
         if let url = Environment.optionalString("NOTIFY_WEBHOOK_URL"), !url.isEmpty { targets.append(.init(kind: .webhook, url: url)) }
@@ -50,7 +51,7 @@ struct NotificationOptions: ParsableArguments {
             throw ExitCode(1)
         }
         let client = WebhookClient(http: http, attempts: attempts, timeout: .seconds(timeoutSeconds))
-        return Notifier(targets: targets, filter: Notifier.Filter(rawValue: notifyOn) ?? .always, client: client, version: version, log: log)
+        return Notifier(targets: targets, filter: Notifier.Filter(rawValue: notifyOn) ?? .always, client: client, version: version, metrics: metrics, log: log)
     }
 
     private static func url(fromFile path: String) throws -> String {

@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = PluginMetrics(version: PluginInfo.version, running: { registry.runningCounts() })
         let (environment, _) = try execution.environment(log: { isError, message, fields in
             isError ? Log.error(message, fields) : Log.info(message, fields)
-        }, observe: { metrics.record($0) })
+        }, metrics: metrics)
         let services = PluginServices(backup: BackupServiceProvider(environment: environment, registry: registry),
                                       catalog: CatalogServiceProvider(environment: environment))
         var configuration = ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes)

@@ -121,7 +121,15 @@ def test_metrics_and_notifications_after_real_runs(stack, stubs, tmp_path):
         assert texts[0].startswith(":white_check_mark: backup of `" + chb["metadata"]["name"] + "`")
         assert texts[1].startswith(":x: backup of `" + failing["metadata"]["name"] + "`") and "PERMISSION_DENIED" in texts[1]
 
-        samples = scrape(plugin)
+        # the receivers saw the bodies before the plugin saw their answers: wait for those to count
+        deadline = time.time() + 10
+        while True:
+            samples = scrape(plugin)
+            counted = [sample(samples, "clickhouse_backup_plugin_notifications_total", target=kind, result="delivered")
+                       for kind in ("webhook", "slack")]
+            if counted == [2, 2] or time.time() > deadline:
+                break
+            time.sleep(0.05)
         handled = "grpc_server_handled_total"
         assert sample(samples, handled, grpc_service="altinity.backup.v1.Backup", grpc_method="Backup", grpc_code="OK") == 1
         assert sample(samples, handled, grpc_service="altinity.backup.v1.Backup", grpc_method="Backup",
@@ -138,6 +146,8 @@ def test_metrics_and_notifications_after_real_runs(stack, stubs, tmp_path):
         last = sample(samples, "clickhouse_backup_plugin_last_success_timestamp_seconds", operation="backup", chi="stack/demo")
         assert before - 1 <= last <= time.time() + 1
         assert sample(samples, "clickhouse_backup_plugin_operations_running", operation="backup") == 0
+        assert sample(samples, "clickhouse_backup_plugin_notifications_total", target="webhook", result="delivered") == 2
+        assert sample(samples, "clickhouse_backup_plugin_notifications_total", target="slack", result="delivered") == 2
         assert sample(samples, "clickhouse_backup_plugin_build_info", version=re.search(r"version=(\S+)", plugin.log_text).group(1)) == 1
     finally:
         plugin.stop()
