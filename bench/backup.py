@@ -189,7 +189,11 @@ def run(args, info):
                 host.sql(f"BACKUP TABLE bench.{table} TO {host.s3(raw_path)} SETTINGS id = '{ids['raw backup']}'")
 
             def plugin_backup():
-                ids["plugin backup"] = rpc("Backup", chb(name, table)).metadata["host.0.0.id"]
+                # type=full: like the raw side. The default (auto) would make every run after the
+                # first an incremental of an unchanged table, which is not the same work.
+                result = rpc("Backup", chb(name, table), {"type": "full"})
+                assert result.metadata["type"] == "full", result.metadata
+                ids["plugin backup"] = result.metadata["host.0.0.id"]
 
             def raw_restore():
                 ids["raw restore"] = f"bench-{run_id}-{name}-restore"
