@@ -21,24 +21,14 @@ public enum ProcessSignals {
     /// - Returns: the signal number received.
     public static func wait() async -> Int32 {
         await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            let box = Unmanaged.passRetained(SignalBox(continuation)).toOpaque()
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { arg in
-                let box = Unmanaged<SignalBox>.fromOpaque(arg!).takeRetainedValue()
-                box.continuation.resume(returning: withUnsafePointer(to: &ProcessSignals.blocked) { cgrpc_wait_signal($0) })
-                return nil
-            }, box)
-            if rc == 0 {
+            do {
+                let thread = try PosixThread.spawn("signal") {
+                    continuation.resume(returning: withUnsafePointer(to: &ProcessSignals.blocked) { cgrpc_wait_signal($0) })
+                }
                 pthread_detach(thread)
-            } else {
-                Unmanaged<SignalBox>.fromOpaque(box).release()
+            } catch {
                 continuation.resume(returning: -1)
             }
         }
-    }
-
-    private final class SignalBox {
-        let continuation: CheckedContinuation<Int32, Never>
-        init(_ continuation: CheckedContinuation<Int32, Never>) { self.continuation = continuation }
     }
 }

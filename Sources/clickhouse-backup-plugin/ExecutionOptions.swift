@@ -18,18 +18,21 @@ struct ExecutionOptions: ParsableArguments {
 
     @Option(name: .customLong("clickhouse-password-file"),
             help: "File holding the ClickHouse password (env: CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD_FILE; or the password itself in CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD). Never a flag value: command lines are visible to every user.")
-    var clickHousePasswordFile: String? = Environment.optionalString("CLICKHOUSE_PASSWORD_FILE")
+    var clickHousePasswordFileValue: String = Environment.string("CLICKHOUSE_PASSWORD_FILE", default: "")
+    var clickHousePasswordFile: String? { clickHousePasswordFileValue.isEmpty ? nil : clickHousePasswordFileValue }
 
     @Option(name: .customLong("secrets-dir"),
             help: "Directory of mounted Kubernetes Secrets, DIR/<secret>/<key> (env: CLICKHOUSE_BACKUP_PLUGIN_SECRETS_DIR).")
-    var secretsDir: String? = Environment.optionalString("SECRETS_DIR")
+    var secretsDirValue: String = Environment.string("SECRETS_DIR", default: "")
+    var secretsDir: String? { secretsDirValue.isEmpty ? nil : secretsDirValue }
 
     @Option(name: .customLong("resolve"),
             help: "NAME:PORT:ADDRESS, curl-style: connect to ADDRESS for NAME:PORT; repeatable (env: CLICKHOUSE_BACKUP_PLUGIN_RESOLVE, comma-separated).")
     var resolve: [String] = Environment.list("RESOLVE")
 
     @Option(name: .customLong("ca-file"), help: "PEM bundle of CAs for HTTPS to ClickHouse and S3 (env: CLICKHOUSE_BACKUP_PLUGIN_CA_FILE).")
-    var caFile: String? = Environment.optionalString("CA_FILE")
+    var caFileValue: String = Environment.string("CA_FILE", default: "")
+    var caFile: String? { caFileValue.isEmpty ? nil : caFileValue }
 
     @Flag(name: .customLong("insecure-skip-verify"), inversion: .prefixedNo,
           help: "Do not verify TLS certificates (test clusters only; env: CLICKHOUSE_BACKUP_PLUGIN_INSECURE_SKIP_VERIFY=true).")

@@ -5,18 +5,22 @@ import RPCRuntime
 struct ServerSecurityOptions: ParsableArguments {
     @Option(name: .customLong("tls-cert"),
             help: "PEM certificate chain for TLS on the gRPC port; reloaded when the file changes (env: CLICKHOUSE_BACKUP_PLUGIN_TLS_CERT).")
-    var certificate: String? = Environment.optionalString("TLS_CERT")
+    var certificateValue: String = Environment.string("TLS_CERT", default: "")
+    var certificate: String? { certificateValue.isEmpty ? nil : certificateValue }
 
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env: CLICKHOUSE_BACKUP_PLUGIN_TLS_KEY).")
-    var key: String? = Environment.optionalString("TLS_KEY")
+    var keyValue: String = Environment.string("TLS_KEY", default: "")
+    var key: String? { keyValue.isEmpty ? nil : keyValue }
 
     @Option(name: .customLong("tls-client-ca"),
             help: "PEM CA bundle: require client certificates signed by it (mutual TLS) (env: CLICKHOUSE_BACKUP_PLUGIN_TLS_CLIENT_CA).")
-    var clientCA: String? = Environment.optionalString("TLS_CLIENT_CA")
+    var clientCAValue: String = Environment.string("TLS_CLIENT_CA", default: "")
+    var clientCA: String? { clientCAValue.isEmpty ? nil : clientCAValue }
 
     @Option(name: .customLong("auth-token-file"),
             help: "File holding a bearer token every call but health must send as 'authorization: Bearer <token>'; reloaded when it changes (env: CLICKHOUSE_BACKUP_PLUGIN_AUTH_TOKEN_FILE).")
-    var tokenFile: String? = Environment.optionalString("AUTH_TOKEN_FILE")
+    var tokenFileValue: String = Environment.string("AUTH_TOKEN_FILE", default: "")
+    var tokenFile: String? { tokenFileValue.isEmpty ? nil : tokenFileValue }
 
     func validate() throws {
         guard (certificate == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
