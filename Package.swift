@@ -8,7 +8,7 @@
 //   BackupProtocol           the wire messages, mapped by hand to Swift types
 //   BackupDomain             pure: JSON, CHI/CHB models, validation, filters, SQL, plans
 //   BackupService            the gRPC services: Backup, Catalog, Operations, Identity, Health, Reflection
-//   Observability            Prometheus metrics and the metrics HTTP port
+//   Observability            metrics (swift-metrics into a Prometheus registry), the metrics HTTP port, notifications
 //   clickhouse-backup-plugin the thin executable
 import PackageDescription
 
@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -34,7 +35,8 @@ let package = Package(
         .target(name: "BackupDomain"),
         .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport"]),
         .target(name: "Observability", dependencies: [
-            "BackupService", "BackupClients", "BackupDomain", "RPCRuntime", .product(name: "Prometheus", package: "swift-prometheus"),
+            "BackupService", "BackupClients", "BackupDomain", "RPCRuntime",
+            .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         .executableTarget(
             name: "clickhouse-backup-plugin",

@@ -1,79 +1,99 @@
 import BackupService
+import CoreMetrics
 import Prometheus
 import RPCRuntime
 
-/// The plugin's Prometheus metrics: gRPC calls (the names go-grpc-prometheus made the norm,
-/// so existing dashboards work), backup and restore runs, bytes, the last success per CHI,
-/// TLS reloads. Label values are method names, status names, operations and CHI names:
-/// bounded, and never a secret.
+/// The plugin's metrics, recorded through swift-metrics (so another backend, such as
+/// swift-otel, can take them) into a Prometheus registry that ``exposition()`` renders.
+///
+/// Calls use OpenTelemetry's RPC convention: one `rpc.server.duration` histogram whose
+/// dimensions are the service, the method and the gRPC status code, so its `_count` series is
+/// "calls by method and code". Names reach Prometheus with dots as underscores and the
+/// histogram's unit as a suffix (`rpc_server_duration_seconds`). Label values are service,
+/// method, status, operation and CHI names: bounded, and never a secret.
 public final class PluginMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
     private let running: @Sendable () -> [String: Int]
 
-    /// Seconds: health checks take microseconds, a restore can take hours.
-    private static let callBuckets: [Duration] = [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60, 300, 1800, 7200, 21600]
-        .map { .milliseconds(Int64($0 * 1000)) }
-    private static let runBuckets: [Duration] = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400].map { .seconds($0) }
+    static let rpcDuration = "rpc.server.duration"
+    static let operationDuration = "clickhouse_backup_plugin.operation.duration"
 
     /// - Parameters:
     ///   - version: the plugin's version, for `clickhouse_backup_plugin_build_info`.
     ///   - running: runs going on now by operation (read at every scrape).
     public init(version: String, running: @escaping @Sendable () -> [String: Int] = { [:] }) {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in
+            let durations = [Self.rpcDuration, Self.operationDuration]
+            let prometheusName = name.replacingDots + (durations.contains(name) ? "_seconds" : "")
+            return (prometheusName, labels.map { ($0.0.replacingDots, $0.1) })
+        }
+        // Health checks take microseconds, a restore can take hours.
+        factory.durationHistogramBuckets = [
+            "rpc_server_duration_seconds": [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60, 300, 1800, 7200, 21600]
+                .map { .milliseconds(Int64($0 * 1000)) },
+            "clickhouse_backup_plugin_operation_duration_seconds": [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400]
+                .map { .seconds($0) },
+        ]
+        self.factory = factory
         self.running = running
-        registry.makeGauge(descriptor: Self.name("build_info", "", "Always 1; the version is a label."),
-                           labels: [("version", version)]).set(Double(1))
+        Gauge(label: "clickhouse_backup_plugin.build_info", dimensions: [("version", version)], factory: factory).record(1)
     }
 
-    private static func name(_ metric: String, _ unit: String, _ help: String, plugin: Bool = true) -> MetricNameDescriptor {
-        MetricNameDescriptor(namespace: plugin ? "clickhouse_backup_plugin" : nil, metricName: metric, unitName: unit, helpText: help)
-    }
-
-    /// Counts a finished gRPC call and its duration.
+    /// Records a finished gRPC call: its duration, by service, method and status code.
     public func record(_ call: CallRecord) {
-        let labels = [("grpc_service", call.service), ("grpc_method", call.methodName)]
-        registry.makeCounter(descriptor: Self.name("grpc_server_handled", "total", "Calls finished, by method and status code.", plugin: false),
-                             labels: labels + [("grpc_code", call.code.description)]).increment()
-        registry.makeDurationHistogram(descriptor: Self.name("grpc_server_handling", "seconds", "Time from a call's arrival to its status.", plugin: false),
-                                       labels: labels, buckets: Self.callBuckets).record(call.duration)
+        Timer(label: Self.rpcDuration,
+              dimensions: [("rpc.system", "grpc"), ("rpc.service", call.routed ? call.service : "unknown"),
+                           ("rpc.method", call.routed ? call.methodName : "unknown"),
+                           ("rpc.grpc.status_code", String(call.code.rawValue))],
+              factory: factory).recordNanoseconds(call.duration.nanoseconds)
     }
 
-    /// Counts a finished backup or restore run: by result, its duration, bytes, last success.
+    /// Records a finished backup or restore run: by result, its duration, bytes, last success.
     public func record(_ outcome: OperationOutcome) {
         let operation = ("operation", outcome.operation)
         let result = outcome.succeeded ? "completed" : "failed"
-        registry.makeCounter(descriptor: Self.name("operations", "total", "Backup and restore runs finished, by result and status code."),
-                             labels: [operation, ("result", result), ("code", outcome.failure?.code ?? "OK")]).increment()
-        registry.makeDurationHistogram(descriptor: Self.name("operation_duration", "seconds", "Wall time of backup and restore runs."),
-                                       labels: [operation, ("result", result)], buckets: Self.runBuckets).record(outcome.duration)
+        Counter(label: "clickhouse_backup_plugin.operations_total",
+                dimensions: [operation, ("result", result), ("code", outcome.failure?.code ?? "OK")], factory: factory).increment()
+        Timer(label: Self.operationDuration, dimensions: [operation, ("result", result)], factory: factory)
+            .recordNanoseconds(outcome.duration.nanoseconds)
         guard outcome.succeeded else { return }
-        registry.makeGauge(descriptor: Self.name("last_success", "timestamp_seconds", "Unix time the last run of this operation for this CHI completed."),
-                           labels: [operation, ("chi", outcome.chi)]).set(Double(outcome.finishedAt))
+        let chi = [operation, ("chi", outcome.chi)]
+        Gauge(label: "clickhouse_backup_plugin.last_success_timestamp_seconds", dimensions: chi, factory: factory)
+            .record(Double(outcome.finishedAt))
         guard let bytes = outcome.bytes, !outcome.reused else { return }
-        registry.makeCounter(descriptor: Self.name("operation", "bytes_total", "Bytes ClickHouse reported for completed runs (total_size)."),
-                             labels: [operation]).increment(by: bytes)
-        registry.makeGauge(descriptor: Self.name("last_size", "bytes", "Bytes of the last completed run of this operation for this CHI."),
-                           labels: [operation, ("chi", outcome.chi)]).set(Double(bytes))
+        Counter(label: "clickhouse_backup_plugin.operation_bytes_total", dimensions: [operation], factory: factory).increment(by: bytes)
+        Gauge(label: "clickhouse_backup_plugin.last_size_bytes", dimensions: chi, factory: factory).record(Double(bytes))
     }
 
     /// Counts a TLS certificate reload, successful or not.
     public func recordCertificateReload(succeeded: Bool) {
-        registry.makeCounter(descriptor: Self.name("tls_reloads", "total", "TLS certificate changes seen, by result."),
-                             labels: [("result", succeeded ? "loaded" : "failed")]).increment()
+        Counter(label: "clickhouse_backup_plugin.tls_reloads_total", dimensions: [("result", succeeded ? "loaded" : "failed")],
+                factory: factory).increment()
     }
 
     /// Counts a notification's end: delivered, or failed after its last try.
     public func recordNotification(target: String, delivered: Bool) {
-        registry.makeCounter(descriptor: Self.name("notifications", "total", "Webhook and Slack notifications, by receiver kind and result."),
-                             labels: [("target", target), ("result", delivered ? "delivered" : "failed")]).increment()
+        Counter(label: "clickhouse_backup_plugin.notifications_total",
+                dimensions: [("target", target), ("result", delivered ? "delivered" : "failed")], factory: factory).increment()
     }
 
     /// The metrics in the Prometheus text format (version 0.0.4).
     public func exposition() -> [UInt8] {
         let now = running()
         for operation in ["backup", "restore"] {
-            registry.makeGauge(descriptor: Self.name("operations_running", "", "Backup and restore runs going on now."),
-                               labels: [("operation", operation)]).set(Double(now[operation] ?? 0))
+            Gauge(label: "clickhouse_backup_plugin.operations_running", dimensions: [("operation", operation)], factory: factory)
+                .record(Double(now[operation] ?? 0))
         }
         return registry.emitToBuffer()
     }
+}
+
+private extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
+
+private extension String {
+    var replacingDots: String { String(map { $0 == "." ? "_" : $0 }) }
 }

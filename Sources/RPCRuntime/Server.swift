@@ -125,11 +125,12 @@ public final class Server: Sendable {
             let context = ServerContext(
                 method: request.method, metadata: request.requestMetadata,
                 deadline: request.deadline, peer: Self.peer(of: raw), peerIdentity: Self.peerIdentity(of: raw))
-            let call = ServerCall(raw: raw, context: context, tracker: tracker, onEvent: configuration.onEvent)
+            let handler = routes[context.method]
+            let call = ServerCall(raw: raw, context: context, tracker: tracker, routed: handler != nil, onEvent: configuration.onEvent)
             if let refusal = configuration.authenticate?(context) {
                 call.refuse(refusal)
             } else {
-                call.serve(routes[context.method])
+                call.serve(handler)
             }
         }
         state.withLock { state in

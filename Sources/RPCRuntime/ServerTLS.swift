@@ -53,12 +53,15 @@ public struct CallRecord: Sendable {
     public let peerIdentity: String?
     /// What the handler noted about the call (CHI, backup name, operation id).
     public let annotations: [String: String]
+    /// False when no service serves ``method``: metrics then file it under `unknown`, so
+    /// callers cannot mint series by inventing method names.
+    public let routed: Bool
 
     /// Creates a record (the runtime does; tests may too).
     public init(method: String, code: StatusCode, message: String, duration: Duration, peer: String,
-                peerIdentity: String?, annotations: [String: String]) {
+                peerIdentity: String?, annotations: [String: String], routed: Bool = true) {
         (self.method, self.code, self.message, self.duration) = (method, code, message, duration)
-        (self.peer, self.peerIdentity, self.annotations) = (peer, peerIdentity, annotations)
+        (self.peer, self.peerIdentity, self.annotations, self.routed) = (peer, peerIdentity, annotations, routed)
     }
 
     /// The service part of ``method``, e.g. `altinity.backup.v1.Backup`.

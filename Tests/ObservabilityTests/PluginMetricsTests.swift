@@ -13,17 +13,24 @@ import Testing
         Set(String(decoding: metrics.exposition(), as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
-    @Test func callsAreCountedByServiceMethodAndCode() {
+    @Test func callsAreCountedByServiceMethodAndCodeAndUnknownMethodsShareOneSeries() {
         let metrics = PluginMetrics(version: "1.2.3")
         for code in [StatusCode.ok, .ok, .unavailable] {
             metrics.record(CallRecord(method: "/altinity.backup.v1.Backup/Backup", code: code, message: "", duration: .milliseconds(20),
                                       peer: "", peerIdentity: nil, annotations: [:]))
         }
+        for invented in ["/a.B/C", "/d.E/F"] {
+            metrics.record(CallRecord(method: invented, code: .unimplemented, message: "", duration: .milliseconds(1),
+                                      peer: "", peerIdentity: nil, annotations: [:], routed: false))
+        }
         let text = lines(metrics)
-        #expect(text.contains(#"grpc_server_handled_total{grpc_service="altinity.backup.v1.Backup",grpc_method="Backup",grpc_code="OK"} 2"#))
-        #expect(text.contains(#"grpc_server_handled_total{grpc_service="altinity.backup.v1.Backup",grpc_method="Backup",grpc_code="UNAVAILABLE"} 1"#))
-        #expect(text.contains(#"grpc_server_handling_seconds_count{grpc_service="altinity.backup.v1.Backup",grpc_method="Backup"} 3"#))
-        #expect(text.contains(#"grpc_server_handling_seconds_bucket{grpc_service="altinity.backup.v1.Backup",grpc_method="Backup",le="0.025"} 3"#))
+        let backup = #"rpc_system="grpc",rpc_service="altinity.backup.v1.Backup",rpc_method="Backup""#
+        #expect(text.contains("rpc_server_duration_seconds_count{\(backup),rpc_grpc_status_code=\"0\"} 2"))
+        #expect(text.contains("rpc_server_duration_seconds_count{\(backup),rpc_grpc_status_code=\"14\"} 1"))
+        #expect(text.contains("rpc_server_duration_seconds_bucket{\(backup),rpc_grpc_status_code=\"0\",le=\"0.025\"} 2"))
+        #expect(text.contains("rpc_server_duration_seconds_bucket{\(backup),rpc_grpc_status_code=\"0\",le=\"0.005\"} 0"))
+        #expect(text.contains(#"rpc_server_duration_seconds_count{rpc_system="grpc",rpc_service="unknown",rpc_method="unknown",rpc_grpc_status_code="12"} 2"#))
+        #expect(!text.contains { $0.contains("a.B") })
         #expect(text.contains(#"clickhouse_backup_plugin_build_info{version="1.2.3"} 1.0"#))
     }
 
@@ -34,6 +41,7 @@ import Testing
         metrics.record(outcome(failure: ("UNAVAILABLE", "S3 down"), bytes: nil))
         let text = lines(metrics)
         #expect(text.contains(#"clickhouse_backup_plugin_operations_total{operation="backup",result="completed",code="OK"} 2"#))
+        #expect(text.contains(#"clickhouse_backup_plugin_operation_duration_seconds_count{operation="backup",result="failed"} 1"#))
         #expect(text.contains(#"clickhouse_backup_plugin_operations_total{operation="backup",result="failed",code="UNAVAILABLE"} 1"#))
         #expect(text.contains(#"clickhouse_backup_plugin_operation_bytes_total{operation="backup"} 4096"#))
         #expect(text.contains(#"clickhouse_backup_plugin_last_size_bytes{operation="backup",chi="prod/events"} 4096.0"#))

@@ -130,14 +130,12 @@ def test_metrics_and_notifications_after_real_runs(stack, stubs, tmp_path):
             if counted == [2, 2] or time.time() > deadline:
                 break
             time.sleep(0.05)
-        handled = "grpc_server_handled_total"
-        assert sample(samples, handled, grpc_service="altinity.backup.v1.Backup", grpc_method="Backup", grpc_code="OK") == 1
-        assert sample(samples, handled, grpc_service="altinity.backup.v1.Backup", grpc_method="Backup",
-                      grpc_code="PERMISSION_DENIED") == 1
-        assert sample(samples, handled, grpc_service="altinity.backup.v1.Backup", grpc_method="Backup",
-                      grpc_code="INVALID_ARGUMENT") == 1
-        assert sample(samples, "grpc_server_handling_seconds_count", grpc_service="altinity.backup.v1.Backup",
-                      grpc_method="Backup") == 3
+        calls = "rpc_server_duration_seconds_count"
+        backup = dict(rpc_system="grpc", rpc_service="altinity.backup.v1.Backup", rpc_method="Backup")
+        assert sample(samples, calls, **backup, rpc_grpc_status_code="0") == 1
+        assert sample(samples, calls, **backup, rpc_grpc_status_code="7") == 1  # PERMISSION_DENIED
+        assert sample(samples, calls, **backup, rpc_grpc_status_code="3") == 1  # INVALID_ARGUMENT
+        assert sample(samples, "rpc_server_duration_seconds_bucket", **backup, rpc_grpc_status_code="0", le="21600.0") == 1
         runs = "clickhouse_backup_plugin_operations_total"
         assert sample(samples, runs, operation="backup", result="completed", code="OK") == 1
         assert sample(samples, runs, operation="backup", result="failed", code="PERMISSION_DENIED") == 1

@@ -10,6 +10,7 @@ final class ServerCall: @unchecked Sendable {
     private let tracker: CallTracker
     private let onEvent: (@Sendable (ServerEvent) -> Void)?
     private let arrived = ContinuousClock.now
+    private let routed: Bool
     private let state = LockedState(State())
 
     private struct State {
@@ -18,8 +19,10 @@ final class ServerCall: @unchecked Sendable {
         var sentInitialMetadata = false
     }
 
-    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, onEvent: (@Sendable (ServerEvent) -> Void)? = nil) {
+    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, routed: Bool = true,
+         onEvent: (@Sendable (ServerEvent) -> Void)? = nil) {
         self.raw = raw
+        self.routed = routed
         self.context = context
         self.tracker = tracker
         self.onEvent = onEvent
@@ -174,7 +177,8 @@ final class ServerCall: @unchecked Sendable {
         details.deallocate()
         onEvent?(.callEnded(CallRecord(
             method: context.method, code: code, message: error?.message ?? "", duration: ContinuousClock.now - arrived,
-            peer: context.peer, peerIdentity: context.peerIdentity, annotations: context.annotations.all)))
+            peer: context.peer, peerIdentity: context.peerIdentity, annotations: context.annotations.all,
+            routed: routed)))
     }
 
     private func initialMetadataOps() -> [grpc_op] {
