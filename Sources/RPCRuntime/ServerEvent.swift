@@ -1,0 +1,48 @@
+/// Something the server reports outside a call's own answer.
+public enum ServerEvent: Sendable {
+    /// A call ended (after its status was handed to the core).
+    case callEnded(CallRecord)
+    /// The TLS files changed and the new certificate is served from the next handshake on.
+    case certificatesReloaded
+    /// The TLS files changed but cannot be used; the previous certificate is kept.
+    case certificateReloadFailed(String)
+}
+
+/// One finished call, for logs and metrics.
+public struct CallRecord: Sendable {
+    /// Full method path, e.g. `/altinity.backup.v1.Backup/Backup`.
+    public let method: String
+    /// The status the call ended with.
+    public let code: StatusCode
+    /// The status message (already free of secrets: handlers never put them there).
+    public let message: String
+    /// From the call's arrival to its status.
+    public let duration: Duration
+    /// The client's address.
+    public let peer: String
+    /// The client certificate's identity (mutual TLS), if any.
+    public let peerIdentity: String?
+    /// What the handler noted about the call (CHI, backup name, operation id).
+    public let annotations: [String: String]
+    /// False when no service serves ``method``: metrics then file it under `unknown`, so
+    /// callers cannot mint series by inventing method names.
+    public let routed: Bool
+
+    /// Creates a record (the runtime does; tests may too).
+    public init(method: String, code: StatusCode, message: String, duration: Duration, peer: String,
+                peerIdentity: String?, annotations: [String: String], routed: Bool = true) {
+        (self.method, self.code, self.message, self.duration) = (method, code, message, duration)
+        (self.peer, self.peerIdentity, self.annotations, self.routed) = (peer, peerIdentity, annotations, routed)
+    }
+
+    /// The service part of ``method``, e.g. `altinity.backup.v1.Backup`.
+    public var service: String { Self.split(method).service }
+    /// The method part of ``method``, e.g. `Backup`.
+    public var methodName: String { Self.split(method).method }
+
+    static func split(_ path: String) -> (service: String, method: String) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count == 2 else { return ("unknown", path) }
+        return (String(parts[0]), String(parts[1]))
+    }
+}
