@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
         .testTarget(name: "BackupClientsTests", dependencies: ["BackupClients", "HTTPTransport"]),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "BackupService", "RPCRuntime"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "BackupService", "BackupClients", "HTTPTransport", "RPCRuntime"]),
         .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "BackupDomain", "RPCRuntime", "BackupProtocol"]),
     ],
     swiftLanguageModes: [.v6]

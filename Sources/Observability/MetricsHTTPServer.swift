@@ -87,7 +87,7 @@ public final class MetricsHTTPServer: Sendable {
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var request: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while request.count < 16384, !request.ends(with: [13, 10, 13, 10]) {
+        while request.count < 16384, !request.containsHeaderEnd {  // a body may follow; it is never read
             let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
             request += chunk[0..<count]
@@ -118,5 +118,9 @@ private extension String {
 }
 
 private extension Array where Element == UInt8 {
-    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
+    /// Whether the blank line ending the headers has arrived.
+    var containsHeaderEnd: Bool {
+        guard count >= 4 else { return false }
+        return (0...(count - 4)).contains { self[$0] == 13 && self[$0 + 1] == 10 && self[$0 + 2] == 13 && self[$0 + 3] == 10 }
+    }
 }
