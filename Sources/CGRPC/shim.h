@@ -4,6 +4,11 @@
  * The gRPC C core, as Swift sees it. Swift cannot import function-like macros, so the few
  * the runtime needs are wrapped here as static inline functions, each prefixed cgrpc_.
  */
+/* <stdlib.h> first, before any gRPC header: gRPC's port_platform.h defines _GNU_SOURCE, and a
+ * glibc header first seen after that declares fd_set with other member names than Swift's Glibc
+ * module does; a clean build then fails with "'__fds_bits' ... is not present in definition of
+ * 'fd_set' in module 'CGRPC'" (log.h below brings <stdlib.h>). */
+#include <stdlib.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/byte_buffer.h>
