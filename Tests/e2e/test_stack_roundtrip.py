@@ -271,5 +271,10 @@ def test_json_logs_carry_the_operation_and_no_secret(stack, stubs):
     assert all({"ts", "level", "msg"} <= set(line) for line in lines)
     started = next(line for line in lines if line["msg"] == "backup started")
     assert started["id"] == result.backup_id and started["chi"] == "stack/demo" and started["name"] == result.backup_name
+    # the call's own line: method, status, and what the handler noted (issue 5's per-call metadata)
+    call_line = next(line for line in lines if line["msg"] == "call" and line["method"] == "/altinity.backup.v1.Backup/Backup")
+    assert call_line["code"] == "OK" and call_line["chi"] == "stack/demo" and call_line["cluster"] == "main"
+    assert call_line["backup"] == result.backup_name and call_line["operation_id"] == result.backup_id
+    assert int(call_line["duration_ms"]) >= 0 and call_line["peer"].startswith("ipv4:127.0.0.1:")
     assert [line["msg"] for line in lines][-1] == "stopped"
     assert stack.info["secret_key"] not in plugin.log_text and stack.info["clickhouse_password"] not in plugin.log_text
