@@ -156,6 +156,12 @@ def test_a_changed_certificate_is_served_to_new_connections_and_a_broken_one_is_
         cert.write_text("not a certificate\n")
         assert served_certificate(plugin.address, ca) == der(second[0])  # the previous one stays
         assert "tls certificate reload failed" in plugin.log_text
+        # a half-done manual update: the first certificate back, the second's key still in place;
+        # the core refuses the pair and keeps serving the last good one
+        shutil.copy(first[0], cert)
+        assert served_certificate(plugin.address, ca) == der(second[0])
+        shutil.copy(first[1], key)  # the update completes
+        assert served_certificate(plugin.address, ca) == der(first[0])
     finally:
         plugin.stop()
 
