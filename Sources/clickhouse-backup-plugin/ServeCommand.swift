@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let registry = OperationRegistry()
         let metrics = PluginMetrics(version: PluginInfo.version, running: { registry.runningCounts() })
-        let (environment, _) = try execution.environment(log: { isError, message, fields in
+        let (environment, notifier) = try execution.environment(log: { isError, message, fields in
             isError ? Log.error(message, fields) : Log.info(message, fields)
         }, metrics: metrics)
         let services = PluginServices(backup: BackupServiceProvider(environment: environment, registry: registry),
@@ -102,6 +102,8 @@ struct ServeCommand: AsyncParsableCommand {
         services.health.finishWatchers()
         await server.shutdown(grace: .seconds(shutdownGrace))
         await healthServer?.shutdown(grace: .zero)
+        // Runs that ended during the grace period may still be telling their webhooks.
+        await notifier?.drain(timeout: min(execution.notifications.drainTimeout, .seconds(max(shutdownGrace, 1))))
         metricsServer?.stop()
         Log.info("stopped", [:])
     }
