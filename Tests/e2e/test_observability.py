@@ -190,3 +190,20 @@ def test_a_one_shot_command_delivers_its_notification_before_exiting(stack):
         assert "s3cr3t-hook-token" not in err
     finally:
         receiver.close()
+
+
+def test_sigterm_waits_for_a_notification_under_way(stack, stubs, tmp_path):
+    make_table(stack, "e2e_obs_stop", 100)
+    receiver = Receiver(hold=True)
+    (tmp_path / "webhook").write_text(receiver.url)
+    plugin = Plugin("--notify-webhook-file", str(tmp_path / "webhook"), "--notify-attempts", "1", "--shutdown-grace", "10",
+                    env=plugin_env(stack))
+    try:
+        call(plugin, stubs, "Backup", stack.chi, stack.chb(f"obs-stop-{time.time_ns()}", whitelist=["e2e_obs_stop.t"]))
+        assert receiver.arrived.wait(10)
+        threading.Timer(0.5, receiver.gate.set).start()  # the receiver answers after SIGTERM
+        assert plugin.stop() == 0
+    finally:
+        receiver.close()
+    messages = [re.search(r'msg=("[^"]*"|\S+)', line).group(1) for line in plugin.log_text.splitlines()]
+    assert messages.index("stopping") < messages.index('"notification delivered"') < messages.index("stopped")
