@@ -12,6 +12,10 @@ import Observability
 import RPCRuntime
 
 /// `serve`: runs the gRPC server until SIGTERM or SIGINT.
+///
+/// Stop order: health NOT_SERVING (both ports), the main server's shutdown (grace, cancel, drain),
+/// the health-only server, notifications still under way (bounded by the grace period), the
+/// metrics port. Metrics go last so a scrape during shutdown still answers.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
