@@ -75,7 +75,7 @@ public final class Notifier: Sendable {
 
     /// The generic webhook's JSON: one flat object, stable field names.
     static func webhookBody(_ outcome: OperationOutcome, version: String) -> [UInt8] {
-        let state = outcome.succeeded ? "completed" : "failed"
+        let state = outcome.state
         var object: [String: JSONValue] = [
             "event": .string("\(outcome.operation).\(state)"), "operation": .string(outcome.operation), "state": .string(state),
             "id": .string(outcome.id), "backup_name": .string(outcome.backupName), "chi": .string(outcome.chi),
@@ -92,7 +92,7 @@ public final class Notifier: Sendable {
     static func slackBody(_ outcome: OperationOutcome) -> [UInt8] {
         var text = outcome.succeeded ? ":white_check_mark: " : ":x: "
         text += "\(outcome.operation) of `\(outcome.backupName)` (CHI `\(outcome.chi)`, cluster `\(outcome.cluster)`) "
-        text += outcome.succeeded ? "completed" : "failed with \(outcome.failure!.code)"
+        text += outcome.succeeded ? "completed" : outcome.state == "cancelled" ? "was cancelled" : "failed with \(outcome.failure!.code)"
         text += " in \(Self.seconds(outcome.duration)) s"
         if let bytes = outcome.bytes { text += ", \(bytes) bytes" }
         if let failure = outcome.failure { text += "\n>\(failure.message)" }

@@ -53,7 +53,7 @@ public final class PluginMetrics: Sendable {
     /// Records a finished backup or restore run: by result, its duration, bytes, last success.
     public func record(_ outcome: OperationOutcome) {
         let operation = ("operation", outcome.operation)
-        let result = outcome.succeeded ? "completed" : "failed"
+        let result = outcome.state
         Counter(label: "clickhouse_backup_plugin.operations_total",
                 dimensions: [operation, ("result", result), ("code", outcome.failure?.code ?? "OK")], factory: factory).increment()
         Timer(label: Self.operationDuration, dimensions: [operation, ("result", result)], factory: factory)

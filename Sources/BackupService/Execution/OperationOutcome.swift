@@ -23,6 +23,12 @@ public struct OperationOutcome: Sendable {
 
     public var succeeded: Bool { failure == nil }
 
+    /// `completed`, `cancelled` (CancelOperation, or the caller gone with `cancel_on_abort`) or `failed`.
+    public var state: String {
+        guard let failure else { return "completed" }
+        return failure.code == "CANCELLED" ? "cancelled" : "failed"
+    }
+
     public init(operation: String, id: String, backupName: String, chi: String, cluster: String,
                 failure: (code: String, message: String)?, duration: Duration, bytes: Int64?, finishedAt: Int64, reused: Bool) {
         (self.operation, self.id, self.backupName, self.chi, self.cluster) = (operation, id, backupName, chi, cluster)
