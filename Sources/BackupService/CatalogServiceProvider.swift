@@ -34,7 +34,7 @@ public struct CatalogServiceProvider: Sendable {
                        annotations: CallAnnotations = CallAnnotations()) async throws -> CatalogResponse {
         let scope = try CatalogScope.decode(operation, chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
                                             parameters: request.parameters)
-        annotations["chi"] = String(scope.catalogKey.dropLast(scope.catalogKey.hasSuffix("/") ? 1 : 0))
+        annotations["chi"] = scope.chi
         annotations["backup"] = scope.backupName
         if scope.dryRun { annotations["dry_run"] = "true" }
         guard let environment else { throw BackupServiceProvider.notExecutable }

@@ -100,10 +100,8 @@ public final class HTTPClient: Sendable {
         return HTTPResponse(status: easy.responseCode, headers: transfer.headers, body: transfer.body)
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-    }
+    /// curl's millisecond limits; 0 would mean "none", so at least 1.
+    private static func milliseconds(_ duration: Duration) -> Int { max(1, Int(duration.wholeMilliseconds)) }
 }
 
 /// The state of one transfer, shared with curl's callbacks through an Unmanaged pointer.

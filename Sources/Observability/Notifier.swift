@@ -25,8 +25,8 @@ public final class Notifier: Sendable {
     private let version: String
     private let log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
     private let metrics: PluginMetrics?
-    private let inFlight = LockedState<[Int: Task<Void, Never>]>([:])
-    private let nextID = LockedState(0)
+    /// Deliveries under way by number, and the next number.
+    private let inFlight = LockedState<(tasks: [Int: Task<Void, Never>], next: Int)>(([:], 0))
 
     /// - Parameter metrics: where deliveries are counted (`serve`); nil for one-shot commands.
     public init(targets: [Target], filter: Filter, client: WebhookClient, version: String, metrics: PluginMetrics? = nil,
@@ -44,18 +44,19 @@ public final class Notifier: Sendable {
         guard !targets.isEmpty, filter == .always || !outcome.succeeded, !outcome.reused else { return }
         for target in targets {
             let body = target.kind == .slack ? Self.slackBody(outcome) : Self.webhookBody(outcome, version: version)
-            let id = nextID.withLock { $0 += 1; return $0 }
             let (client, log, metrics) = (client, log, metrics)
             // Created under the lock, so the task's own removal (same lock) comes after its insertion.
             inFlight.withLock { inFlight in
-                inFlight[id] = Task { [weak self] in
+                inFlight.next += 1
+                let id = inFlight.next
+                inFlight.tasks[id] = Task { [weak self] in
                     let delivery = await client.post(target.url, json: body)
                     var fields = ["target": target.kind.rawValue, "operation_id": outcome.id, "attempts": String(delivery.attempts)]
                     if let status = delivery.status { fields["status"] = String(status) }
                     if let failure = delivery.failure { fields["error"] = failure }
                     log(!delivery.delivered, delivery.delivered ? "notification delivered" : "notification failed", fields)
                     metrics?.recordNotification(target: target.kind.rawValue, delivered: delivery.delivered)
-                    _ = self?.inFlight.withLock { $0.removeValue(forKey: id) }
+                    _ = self?.inFlight.withLock { $0.tasks.removeValue(forKey: id) }
                 }
             }
         }
@@ -63,7 +64,7 @@ public final class Notifier: Sendable {
 
     /// Waits for the deliveries under way, at most `timeout`; cancels what is left then.
     public func drain(timeout: Duration) async {
-        let tasks = inFlight.withLock { Array($0.values) }
+        let tasks = inFlight.withLock { Array($0.tasks.values) }
         guard !tasks.isEmpty else { return }
         let watchdog = Task {
             try? await Task.sleep(for: timeout)
@@ -100,7 +101,7 @@ public final class Notifier: Sendable {
     }
 
     private static func seconds(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = duration.wholeMilliseconds
         return "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"
     }
 }

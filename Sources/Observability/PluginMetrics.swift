@@ -47,7 +47,7 @@ public final class PluginMetrics: Sendable {
               dimensions: [("rpc.system", "grpc"), ("rpc.service", call.routed ? call.service : "unknown"),
                            ("rpc.method", call.routed ? call.methodName : "unknown"),
                            ("rpc.grpc.status_code", String(call.code.rawValue))],
-              factory: factory).recordNanoseconds(call.duration.nanoseconds)
+              factory: factory).recordNanoseconds(call.duration.wholeNanoseconds)
     }
 
     /// Records a finished backup or restore run: by result, its duration, bytes, last success.
@@ -57,7 +57,7 @@ public final class PluginMetrics: Sendable {
         Counter(label: "clickhouse_backup_plugin.operations_total",
                 dimensions: [operation, ("result", result), ("code", outcome.failure?.code ?? "OK")], factory: factory).increment()
         Timer(label: Self.operationDuration, dimensions: [operation, ("result", result)], factory: factory)
-            .recordNanoseconds(outcome.duration.nanoseconds)
+            .recordNanoseconds(outcome.duration.wholeNanoseconds)
         guard outcome.succeeded else { return }
         let chi = [operation, ("chi", outcome.chi)]
         Gauge(label: "clickhouse_backup_plugin.last_success_timestamp_seconds", dimensions: chi, factory: factory)
@@ -88,10 +88,6 @@ public final class PluginMetrics: Sendable {
         }
         return registry.emitToBuffer()
     }
-}
-
-private extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }
 
 private extension String {

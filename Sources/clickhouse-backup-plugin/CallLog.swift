@@ -10,7 +10,7 @@ enum CallLog {
             var fields = call.annotations
             fields["method"] = call.method
             fields["code"] = call.code.description
-            fields["duration_ms"] = String(call.duration.components.seconds * 1000 + call.duration.components.attoseconds / 1_000_000_000_000_000)
+            fields["duration_ms"] = String(call.duration.wholeMilliseconds)
             fields["peer"] = call.peer
             if let identity = call.peerIdentity { fields["peer_identity"] = identity }
             if call.code != .ok { fields["error"] = call.message }

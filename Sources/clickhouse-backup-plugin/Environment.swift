@@ -2,9 +2,10 @@
 import Glibc
 #endif
 
-/// Flag defaults from the environment (an optional path is a `String` option whose empty
-/// default means "not set": ArgumentParser deprecates optional options with defaults): a flag on the command line wins, then the variable,
-/// then the built-in default. Every variable is `CLICKHOUSE_BACKUP_PLUGIN_<FLAG>`.
+/// Flag defaults from the environment: a flag on the command line wins, then the variable,
+/// then the built-in default. Every variable is `CLICKHOUSE_BACKUP_PLUGIN_<FLAG>`. An optional
+/// path is a `String` option whose empty default means "not set" (ArgumentParser deprecates
+/// optional options with defaults).
 enum Environment {
     static let prefix = "CLICKHOUSE_BACKUP_PLUGIN_"
 

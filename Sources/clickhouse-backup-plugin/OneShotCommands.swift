@@ -74,6 +74,12 @@ enum OneShot {
 
     static func json(_ metadata: [String: String]) -> JSONValue { .object(metadata.mapValues(JSONValue.string)) }
 
+    /// A Backup or Restore result: `<kind>_id`, `<kind>_name`, times and metadata.
+    static func json(_ kind: String, id: String, name: String, startedAt: Int64, stoppedAt: Int64, metadata: [String: String]) -> JSONValue {
+        .object(["\(kind)_id": .string(id), "\(kind)_name": .string(name), "started_at": .number(String(startedAt)),
+                 "stopped_at": .number(String(stoppedAt)), "metadata": json(metadata)])
+    }
+
     static func json(_ info: BackupInfo) -> JSONValue {
         .object(["backup_id": .string(info.backupID), "backup_name": .string(info.backupName), "state": .string(info.state),
                  "type": .string(info.type), "base_backup": .string(info.baseBackup), "total_size": .number(String(info.totalSize)),
@@ -103,9 +109,8 @@ struct BackupCommand: AsyncParsableCommand {
             let (chi, backup, parameters) = try request.load()
             let result = try await BackupServiceProvider(environment: environment)
                 .backup(BackupRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
-            return .object(["backup_id": .string(result.backupID), "backup_name": .string(result.backupName),
-                            "started_at": .number(String(result.startedAt)), "stopped_at": .number(String(result.stoppedAt)),
-                            "metadata": OneShot.json(result.metadata)])
+            return OneShot.json("backup", id: result.backupID, name: result.backupName, startedAt: result.startedAt,
+                                stoppedAt: result.stoppedAt, metadata: result.metadata)
         }
     }
 }
@@ -121,9 +126,8 @@ struct RestoreCommand: AsyncParsableCommand {
             let (chi, backup, parameters) = try request.load()
             let result = try await BackupServiceProvider(environment: environment)
                 .restore(RestoreRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
-            return .object(["restore_id": .string(result.restoreID), "restore_name": .string(result.restoreName),
-                            "started_at": .number(String(result.startedAt)), "stopped_at": .number(String(result.stoppedAt)),
-                            "metadata": OneShot.json(result.metadata)])
+            return OneShot.json("restore", id: result.restoreID, name: result.restoreName, startedAt: result.startedAt,
+                                stoppedAt: result.stoppedAt, metadata: result.metadata)
         }
     }
 }

@@ -6,6 +6,8 @@ public struct CatalogScope: Sendable {
     public let s3: S3Destination
     /// `NAMESPACE/CHI/` below the destination's prefix.
     public let catalogKey: String
+    /// `NAMESPACE/CHI`, as logs and metrics name a CHI.
+    public var chi: String { String(catalogKey.dropLast()) }
     public let backupName: String?
     public let force: Bool
     public let keepFullChains: Int?

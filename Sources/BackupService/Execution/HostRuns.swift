@@ -88,17 +88,13 @@ private func logged(_ operation: HostOperation, environment: ExecutionEnvironmen
     let started = clock.now
     let result = await Result { try await operation.run() }
     var fields = ["host": operation.planned.host.fqdn, "clickhouse_id": operation.planned.operationID,
-                  "role": operation.planned.role.rawValue, "duration_ms": String(milliseconds(clock.now - started))]
+                  "role": operation.planned.role.rawValue, "duration_ms": String((clock.now - started).wholeMilliseconds)]
     switch result {
     case .success(let outcome): fields["status"] = outcome.status; fields["error"] = outcome.error
     case .failure(let error): fields["error"] = RPCError.from(error).message
     }
     environment.log(fields["error"] != nil, "host finished", fields)
     return result
-}
-
-func milliseconds(_ duration: Duration) -> Int64 {
-    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
 }
 
 extension Result where Failure == Error {

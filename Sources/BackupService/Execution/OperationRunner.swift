@@ -37,7 +37,7 @@ struct OperationRunner {
         environment.log(false, "\(plan.operation.rawValue) started", fields)
         do {
             let result = try await execute()
-            fields["duration_ms"] = String(milliseconds(clock.now - started))
+            fields["duration_ms"] = String((clock.now - started).wholeMilliseconds)
             fields["total_size"] = result.metadata["total_size"]
             fields["reused"] = result.metadata["reused"]
             environment.log(false, "\(plan.operation.rawValue) completed", fields)
@@ -45,7 +45,7 @@ struct OperationRunner {
             return result
         } catch {
             let failure = RPCError.from(error)
-            fields["duration_ms"] = String(milliseconds(clock.now - started))
+            fields["duration_ms"] = String((clock.now - started).wholeMilliseconds)
             fields["code"] = "\(failure.code)"
             fields["error"] = failure.message
             environment.log(true, "\(plan.operation.rawValue) failed", fields)

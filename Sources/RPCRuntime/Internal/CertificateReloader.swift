@@ -35,11 +35,14 @@ final class CertificateReloader: Sendable {
         state = LockedState(try Self.load(certificate, key, clientCA))
     }
 
-    private var files: [WatchedFile] { [certificate, key] + (clientCA.map { [$0] } ?? []) }
+    private var files: [WatchedFile] { Self.files(certificate, key, clientCA) }
+
+    private static func files(_ certificate: WatchedFile, _ key: WatchedFile, _ clientCA: WatchedFile?) -> [WatchedFile] {
+        [certificate, key] + (clientCA.map { [$0] } ?? [])
+    }
 
     private static func load(_ certificate: WatchedFile, _ key: WatchedFile, _ clientCA: WatchedFile?) throws -> Loaded {
-        let files = [certificate, key] + (clientCA.map { [$0] } ?? [])
-        let signatures = files.map { $0.signature() }
+        let signatures = files(certificate, key, clientCA).map { $0.signature() }
         let certificatePEM = try pem(certificate, marker: "CERTIFICATE")
         let keyPEM = try pem(key, marker: "PRIVATE KEY")
         let caPEM = try clientCA.map { try pem($0, marker: "CERTIFICATE") }

@@ -37,8 +37,10 @@ final class CoreTestClient {
         let key = strdup("grpc.ssl_target_name_override")!, value = strdup("localhost")!
         defer { free(key); free(value) }
         var arg = cgrpc_string_arg(key, value)
-        var args = grpc_channel_args(num_args: 1, args: &arg)
-        channel = grpc_channel_create("127.0.0.1:\(port)", credentials, &args)
+        channel = withUnsafeMutablePointer(to: &arg) { argPointer in  // the pointer must outlive the args struct's use
+            var args = grpc_channel_args(num_args: 1, args: argPointer)
+            return grpc_channel_create("127.0.0.1:\(port)", credentials, &args)
+        }
         grpc_channel_credentials_release(credentials)
         queue = grpc_completion_queue_create_for_pluck(nil)
     }
