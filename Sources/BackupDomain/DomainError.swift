@@ -34,11 +34,17 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// An INVALID_ARGUMENT listing every issue, one per line after a count.
+    /// At most ``shownIssues`` are written out (a document with thousands of bad entries
+    /// still gives a message a client can receive).
     public static func invalid(_ issues: [ValidationIssue]) -> DomainError {
         let count = issues.count == 1 ? "1 problem" : "\(issues.count) problems"
-        let lines = issues.map { "- \($0)" }.joined(separator: "\n")
-        return DomainError(.invalidArgument, "invalid request, \(count):\n\(lines)", issues: issues)
+        var lines = issues.prefix(shownIssues).map { "- \($0)" }
+        if issues.count > shownIssues { lines.append("- … and \(issues.count - shownIssues) more") }
+        return DomainError(.invalidArgument, "invalid request, \(count):\n\(lines.joined(separator: "\n"))", issues: issues)
     }
+
+    /// How many problems an INVALID_ARGUMENT message lists.
+    public static let shownIssues = 20
 
     public var description: String { message }
 }

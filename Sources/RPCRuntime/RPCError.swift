@@ -15,7 +15,22 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
     ///   - message: a message for the client, free of secrets.
     public init(_ code: StatusCode, _ message: String) {
         self.code = code == .ok ? .unknown : code
-        self.message = message
+        self.message = Self.bounded(message)
+    }
+
+    /// The longest status message sent, in bytes: clients refuse metadata over 16 KiB by
+    /// default, and the status travels in the trailers.
+    public static let maxMessageBytes = 8192
+
+    /// `message` cut to ``maxMessageBytes`` on a character boundary, with a note when cut.
+    static func bounded(_ message: String) -> String {
+        let size = message.utf8.count
+        guard size > maxMessageBytes else { return message }
+        let note = "… (cut from \(size) bytes)"
+        // A cut inside a multi-byte character decodes as U+FFFD: drop it.
+        var kept = String(decoding: message.utf8.prefix(maxMessageBytes - note.utf8.count), as: UTF8.self)
+        while kept.last == "\u{FFFD}" { kept.removeLast() }
+        return kept + note
     }
 
     public var description: String { "\(code): \(message)" }

@@ -42,7 +42,10 @@ struct LineLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var fields: [String: String] = [:]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) { fields[key] = "\(value)" }
+        // Values are bounded: one hostile request field must not become megabytes of log.
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
+            fields[key] = BoundedText.bounded("\(value)", limit: Self.maxValueCharacters)
+        }
         let time = UTCTime(unixSeconds: WallClock.unixSeconds()).iso8601
         var line: String
         switch format {
@@ -60,6 +63,9 @@ struct LineLogHandler: LogHandler {
         var bytes = Array(line.utf8)
         _ = Glibc.write(2, &bytes, bytes.count)
     }
+
+    /// The longest field value written whole (a status message fits).
+    static let maxValueCharacters = 2000
 
     static func quote(_ value: String) -> String {
         let plain = !value.isEmpty && value.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "=" && $0 != "\\" }

@@ -24,25 +24,25 @@ public struct ClickHouseError: Error, RPCErrorConvertible, CustomStringConvertib
 
     public var description: String { "ClickHouse \(host): code \(code) \(name): \(message)" }
 
-    /// The gRPC status that tells the operator what to do about it (house error map).
+    /// The gRPC status that tells the operator what to do about it (``ClickHouseErrorMap``).
     public var statusCode: StatusCode {
         switch code {
-        case 192, 194, 516: return .unauthenticated  // UNKNOWN_USER, REQUIRED_PASSWORD, AUTHENTICATION_FAILED
-        case 164, 497: return .permissionDenied       // READONLY, ACCESS_DENIED
-        case 60, 81: return .notFound                 // UNKNOWN_TABLE, UNKNOWN_DATABASE
-        case 598: return .alreadyExists               // BACKUP_ALREADY_EXISTS
-        case 159, 209, 210, 394: return .unavailable  // TIMEOUT_EXCEEDED, SOCKET_TIMEOUT, NETWORK_ERROR, QUERY_WAS_CANCELLED
-        case 62: return .internal                     // SYNTAX_ERROR: our SQL is wrong
-        case 499:                                     // S3_ERROR
+        case 499:  // S3_ERROR: refused keys or a missing bucket are the caller's to fix
             let refused = ["AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "Access Denied", "403"]
-            return refused.contains { message.contains($0) } ? .permissionDenied : .unavailable
+            if refused.contains(where: { message.contains($0) }) { return .permissionDenied }
+            if message.contains("NoSuchBucket") { return .failedPrecondition }
+            return .unavailable
+        case _ where message.contains("already contains some data"):  // a RESTORE onto rows, whatever the code
+            return .failedPrecondition
         default:
-            if message.contains("already contains some data") { return .failedPrecondition }
-            return .unknown
+            return ClickHouseErrorMap.entry(code)?.status ?? ClickHouseErrorMap.fallback
         }
     }
 
-    public var rpcError: RPCError { RPCError(statusCode, description) }
+    /// What the caller can do, from ``ClickHouseErrorMap`` (empty when the message says enough).
+    public var remedy: String { ClickHouseErrorMap.entry(code)?.remedy ?? "" }
+
+    public var rpcError: RPCError { RPCError(statusCode, remedy.isEmpty ? description : "\(description); \(remedy)") }
 
     /// Parses ClickHouse's exception text; nil when `text` holds none.
     public static func parse(_ text: String, host: String, fallbackCode: Int? = nil) -> ClickHouseError? {

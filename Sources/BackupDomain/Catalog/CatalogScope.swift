@@ -45,25 +45,25 @@ public struct CatalogScope: Sendable {
         let known = Self.known[operation] ?? []
         for key in raw.keys.sorted() {
             let value = raw[key]!
-            let path = "parameters[\(JSONWriter.quoted(key))]"
+            let path = "parameters[\(BoundedText.quoted(key))]"
             func flag() -> Bool {
                 switch value.lowercased() {
                 case "true", "1", "yes": return true
                 case "false", "0", "no", "": return false
-                default: log.add(path, "must be true or false, not \(JSONWriter.quoted(value))"); return false
+                default: log.add(path, "must be true or false, not \(BoundedText.quoted(value))"); return false
                 }
             }
             switch key {
             case "backup_name" where known.contains(key):
-                if KubernetesNames.isSubdomain(value) { backupName = value } else { log.add(path, "must be a backup name, not \(JSONWriter.quoted(value))") }
+                if KubernetesNames.isSubdomain(value) { backupName = value } else { log.add(path, "must be a backup name, not \(BoundedText.quoted(value))") }
             case "force" where known.contains(key): force = flag()
             case "dry_run" where known.contains(key): dryRun = flag()
             case "keep_full_chains" where known.contains(key):
-                if let count = Int(value), count >= 1 { keep = count } else { log.add(path, "must be 1 or more, not \(JSONWriter.quoted(value))") }
+                if let count = Int(value), count >= 1 { keep = count } else { log.add(path, "must be 1 or more, not \(BoundedText.quoted(value))") }
             case "max_age" where known.contains(key):
-                if let seconds = OperationParameters.parseDuration(value), seconds > 0 { maxAge = seconds } else { log.add(path, "must be a duration such as 30d or 12h, not \(JSONWriter.quoted(value))") }
+                if let seconds = OperationParameters.parseDuration(value), seconds > 0 { maxAge = seconds } else { log.add(path, "must be a duration such as 30d or 12h, not \(BoundedText.quoted(value))") }
             case "older_than" where known.contains(key):
-                if let seconds = OperationParameters.parseDuration(value) { olderThan = seconds } else { log.add(path, "must be a duration such as 1d or 6h, not \(JSONWriter.quoted(value))") }
+                if let seconds = OperationParameters.parseDuration(value) { olderThan = seconds } else { log.add(path, "must be a duration such as 1d or 6h, not \(BoundedText.quoted(value))") }
             default:
                 log.add(path, "is not a parameter of this call; known: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
             }

@@ -113,7 +113,7 @@ public struct JSONNode {
             case "yes", "true", "1", "on", "enabled": return true
             case "no", "false", "0", "off", "disabled", "": return false
             default:
-                issue("must be a boolean or one of yes/no, true/false, 1/0, not \(JSONWriter.quoted(text))")
+                issue("must be a boolean or one of yes/no, true/false, 1/0, not \(BoundedText.quoted(text))")
                 return nil
             }
         default:

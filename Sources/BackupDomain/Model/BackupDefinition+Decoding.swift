@@ -14,11 +14,11 @@ extension BackupDefinition {
         _ = metadata.object
         let name = metadata["name"].requiredString
         if let name, !KubernetesNames.isSubdomain(name) {
-            metadata["name"].issue("must be a Kubernetes object name (lower-case letters, digits, '-', '.'), not \(JSONWriter.quoted(name))")
+            metadata["name"].issue("must be a Kubernetes object name (lower-case letters, digits, '-', '.'), not \(BoundedText.quoted(name))")
         }
         let namespace = metadata["namespace"].string ?? "default"
         if !KubernetesNames.isLabel(namespace) {
-            metadata["namespace"].issue("must be a Kubernetes namespace name, not \(JSONWriter.quoted(namespace))")
+            metadata["namespace"].issue("must be a Kubernetes namespace name, not \(BoundedText.quoted(namespace))")
         }
         let spec = root["spec"]
         _ = spec.object
@@ -26,10 +26,10 @@ extension BackupDefinition {
         let isScheduled = kindText == "ClickHouseScheduledBackup" || !spec["schedule"].isMissing
         let kind: Kind = isScheduled ? .scheduled(schedule: spec["schedule"].string) : .backup
         if let method = spec["method"].string, method != "plugin" {
-            spec["method"].issue("must be \"plugin\" for this plugin, not \(JSONWriter.quoted(method))")
+            spec["method"].issue("must be \"plugin\" for this plugin, not \(BoundedText.quoted(method))")
         }
         if let plugin = spec["pluginConfiguration"]["name"].string, plugin != pluginName {
-            spec["pluginConfiguration"]["name"].issue("names plugin \(JSONWriter.quoted(plugin)); this is \(pluginName)")
+            spec["pluginConfiguration"]["name"].issue("names plugin \(BoundedText.quoted(plugin)); this is \(pluginName)")
         }
         let target = spec["ClickhouseInstallation"]
         _ = target.object
@@ -51,7 +51,7 @@ extension BackupDefinition {
             do throws(PatternError) {
                 return try TablePattern(parsing: text)
             } catch {
-                item.issue("\(JSONWriter.quoted(text)) \(error.message)")
+                item.issue("\(BoundedText.quoted(text)) \(error.message)")
                 return nil
             }
         }
@@ -65,14 +65,14 @@ extension BackupDefinition {
             if let parsed = parseDestination(path) {
                 (bucket, prefix) = parsed
             } else {
-                pathNode.issue("must be s3://BUCKET/PREFIX/ with a valid bucket name, not \(JSONWriter.quoted(path))")
+                pathNode.issue("must be s3://BUCKET/PREFIX/ with a valid bucket name, not \(BoundedText.quoted(path))")
             }
         }
         var endpoint: String?
         if let text = node["endpointURL"].string, !text.isEmpty {
             endpoint = parseEndpoint(text)
             if endpoint == nil {
-                node["endpointURL"].issue("must be http(s)://HOST[:PORT] with no path, query or credentials, not \(JSONWriter.quoted(text))")
+                node["endpointURL"].issue("must be http(s)://HOST[:PORT] with no path, query or credentials, not \(BoundedText.quoted(text))")
             }
         }
         let credentials = decodeCredentials(node["s3Credentials"])
@@ -130,10 +130,10 @@ extension BackupDefinition {
         let name = node["name"].requiredString
         let key = node["key"].requiredString
         if let name, !KubernetesNames.isSubdomain(name) {
-            node["name"].issue("must be a Kubernetes Secret name, not \(JSONWriter.quoted(name))")
+            node["name"].issue("must be a Kubernetes Secret name, not \(BoundedText.quoted(name))")
         }
         if let key, !isSecretKey(key) {
-            node["key"].issue("must be a Secret key (letters, digits, '-', '_', '.'), not \(JSONWriter.quoted(key))")
+            node["key"].issue("must be a Secret key (letters, digits, '-', '_', '.'), not \(BoundedText.quoted(key))")
         }
         guard let name, let key else { return nil }
         return SecretReference(name: name, key: key)

@@ -14,11 +14,11 @@ extension ClickHouseInstallation {
         _ = metadata.object
         let name = metadata["name"].requiredString
         if let name, !KubernetesNames.isSubdomain(name) {
-            metadata["name"].issue("must be a Kubernetes object name (lower-case letters, digits, '-', '.'), not \(JSONWriter.quoted(name))")
+            metadata["name"].issue("must be a Kubernetes object name (lower-case letters, digits, '-', '.'), not \(BoundedText.quoted(name))")
         }
         let namespace = metadata["namespace"].string ?? "default"
         if !KubernetesNames.isLabel(namespace) {
-            metadata["namespace"].issue("must be a Kubernetes namespace name, not \(JSONWriter.quoted(namespace))")
+            metadata["namespace"].issue("must be a Kubernetes namespace name, not \(BoundedText.quoted(namespace))")
         }
         let spec = root["spec"]
         _ = spec.object
@@ -34,7 +34,7 @@ extension ClickHouseInstallation {
             for item in items {
                 if let cluster = decodeCluster(item, naming: naming, hostsSoFar: clusters.reduce(0) { $0 + $1.hosts.count }) {
                     if clusters.contains(where: { $0.name == cluster.name }) {
-                        item["name"].issue("repeats cluster \(JSONWriter.quoted(cluster.name))")
+                        item["name"].issue("repeats cluster \(BoundedText.quoted(cluster.name))")
                     }
                     clusters.append(cluster)
                 }
@@ -157,7 +157,7 @@ extension ClickHouseInstallation {
     /// must be lower-case letters, digits and '-'.
     private static func checkNamePart(_ name: String, at node: JSONNode, limit: Int) {
         if !KubernetesNames.isLabel(OperatorNaming.namePart(name, limit: limit)) {
-            node.issue("must be usable in a host name (lower-case letters, digits, '-'), not \(JSONWriter.quoted(name))")
+            node.issue("must be usable in a host name (lower-case letters, digits, '-'), not \(BoundedText.quoted(name))")
         }
     }
 
@@ -167,7 +167,7 @@ extension ClickHouseInstallation {
         guard let items = node.items else { return }
         let fqdns = items.compactMap { item -> String? in
             guard let text = item.string else { return nil }
-            if !KubernetesNames.isSubdomain(text) { item.issue("must be a DNS name, not \(JSONWriter.quoted(text))"); return nil }
+            if !KubernetesNames.isSubdomain(text) { item.issue("must be a DNS name, not \(BoundedText.quoted(text))"); return nil }
             return text
         }
         guard fqdns.count == items.count, fqdns.count == clusters.reduce(0, { $0 + $1.hosts.count }) else { return }

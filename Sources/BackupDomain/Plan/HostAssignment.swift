@@ -80,7 +80,7 @@ extension OperationPlan {
     public func shardMismatch(backupShards: Int) -> String? {
         if parameters.shardMapping.isEmpty {
             guard backupShards != shardCount else { return nil }
-            return "the backup has \(backupShards) shards and cluster \(JSONWriter.quoted(cluster)) has \(shardCount); "
+            return "the backup has \(backupShards) shards and cluster \(BoundedText.quoted(cluster)) has \(shardCount); "
                 + "say which backup shard goes to which cluster shard with parameters[\"shard_mapping\"] (e.g. \"0:0,1:1\", or \"0:0,1:0\" to merge two backup shards into one)"
         }
         let sources = Set(parameters.shardMapping.map(\.source))

@@ -56,38 +56,38 @@ public struct OperationParameters: Equatable, Sendable {
         let known = common + (operation == .backup ? backupOnly : restoreOnly)
         for key in raw.keys.sorted() {
             let value = raw[key]!
-            let path = "parameters[\(JSONWriter.quoted(key))]"
+            let path = "parameters[\(BoundedText.quoted(key))]"
             func problem(_ text: String) { log.add(path, text) }
             func flag() -> Bool {
                 switch value.lowercased() {
                 case "true", "1", "yes": return true
                 case "false", "0", "no", "": return false
-                default: problem("must be true or false, not \(JSONWriter.quoted(value))"); return false
+                default: problem("must be true or false, not \(BoundedText.quoted(value))"); return false
                 }
             }
             switch key {
             case "dry_run": result.dryRun = flag()
             case "cancel_on_abort": result.cancelOnAbort = flag()
             case "parallel_shards":
-                if let count = Int(value), (1...1024).contains(count) { result.parallelShards = count } else { problem("must be a number of shards from 1 to 1024, not \(JSONWriter.quoted(value))") }
+                if let count = Int(value), (1...1024).contains(count) { result.parallelShards = count } else { problem("must be a number of shards from 1 to 1024, not \(BoundedText.quoted(value))") }
             case "replicas":
-                if let replicas = Replicas(rawValue: value) { result.replicas = replicas } else { problem("must be first or all, not \(JSONWriter.quoted(value))") }
+                if let replicas = Replicas(rawValue: value) { result.replicas = replicas } else { problem("must be first or all, not \(BoundedText.quoted(value))") }
             case "disk":
-                if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(JSONWriter.quoted(value))") }
+                if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(BoundedText.quoted(value))") }
             case "type" where operation == .backup:
-                if let type = BackupType(rawValue: value) { result.backupType = type } else { problem("must be full, incremental or auto, not \(JSONWriter.quoted(value))") }
+                if let type = BackupType(rawValue: value) { result.backupType = type } else { problem("must be full, incremental or auto, not \(BoundedText.quoted(value))") }
             case "full_interval" where operation == .backup:
-                if let seconds = parseDuration(value), seconds > 0 { result.fullInterval = seconds } else { problem("must be a duration such as 7d, 12h, 30m or 90s, not \(JSONWriter.quoted(value))") }
+                if let seconds = parseDuration(value), seconds > 0 { result.fullInterval = seconds } else { problem("must be a duration such as 7d, 12h, 30m or 90s, not \(BoundedText.quoted(value))") }
             case "compression_method" where operation == .backup:
-                if compressionMethods.contains(value) { result.compressionMethod = value } else { problem("must be one of \(compressionMethods.joined(separator: ", ")), not \(JSONWriter.quoted(value))") }
+                if compressionMethods.contains(value) { result.compressionMethod = value } else { problem("must be one of \(compressionMethods.joined(separator: ", ")), not \(BoundedText.quoted(value))") }
             case "compression_level" where operation == .backup:
-                if let level = Int(value), (-131072...22).contains(level) { result.compressionLevel = level } else { problem("must be an integer compression level, not \(JSONWriter.quoted(value))") }
+                if let level = Int(value), (-131072...22).contains(level) { result.compressionLevel = level } else { problem("must be an integer compression level, not \(BoundedText.quoted(value))") }
             case "allow_non_empty_tables" where operation == .restore: result.allowNonEmptyTables = flag()
             case "structure_only" where operation == .restore: result.structureOnly = flag()
             case "create_table" where operation == .restore:
-                if createTableModes.contains(value) { result.createTable = value } else { problem("must be one of \(createTableModes.joined(separator: ", ")), not \(JSONWriter.quoted(value))") }
+                if createTableModes.contains(value) { result.createTable = value } else { problem("must be one of \(createTableModes.joined(separator: ", ")), not \(BoundedText.quoted(value))") }
             case "backup_name" where operation == .restore:
-                if KubernetesNames.isSubdomain(value) { result.backupName = value } else { problem("must be a backup name (lower-case letters, digits, '-', '.'), not \(JSONWriter.quoted(value))") }
+                if KubernetesNames.isSubdomain(value) { result.backupName = value } else { problem("must be a backup name (lower-case letters, digits, '-', '.'), not \(BoundedText.quoted(value))") }
             case "database_mapping" where operation == .restore:
                 result.databaseMapping = parseMapping(value, problem: problem)
             case "shard_mapping" where operation == .restore:
@@ -105,7 +105,7 @@ public struct OperationParameters: Equatable, Sendable {
         for item in value.split(separator: ",", omittingEmptySubsequences: false) {
             let sides = item.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
             guard sides.count == 2, !sides[0].isEmpty, !sides[1].isEmpty else {
-                problem("must be source:target pairs separated by commas, e.g. db:db_restored; \(JSONWriter.quoted(String(item))) is not one")
+                problem("must be source:target pairs separated by commas, e.g. db:db_restored; \(BoundedText.quoted(String(item))) is not one")
                 return []
             }
             pairs.append((sides[0], sides[1]))
@@ -124,7 +124,7 @@ public struct OperationParameters: Equatable, Sendable {
         for item in value.split(separator: ",", omittingEmptySubsequences: false) {
             let sides = item.split(separator: ":", omittingEmptySubsequences: false).map { Int(String($0).trimmingSpaces) }
             guard sides.count == 2, let source = sides[0], let target = sides[1], source >= 0, target >= 0 else {
-                problem("must be backupShard:targetShard pairs of shard indexes, e.g. 0:0,1:1; \(JSONWriter.quoted(String(item))) is not one")
+                problem("must be backupShard:targetShard pairs of shard indexes, e.g. 0:0,1:1; \(BoundedText.quoted(String(item))) is not one")
                 return []
             }
             pairs.append((source, target))

@@ -40,7 +40,7 @@ public enum Planner {
 
         let target = backupRoot["spec"]["ClickhouseInstallation"]
         if operation == .backup, let named = definition.chiName, named != chi.name {
-            target["name"].issue("names ClickHouseInstallation \(JSONWriter.quoted(named)), but chi_definition is \(JSONWriter.quoted(chi.name))")
+            target["name"].issue("names ClickHouseInstallation \(BoundedText.quoted(named)), but chi_definition is \(BoundedText.quoted(chi.name))")
         }
         let cluster = chooseCluster(chi, named: definition.clusterName, at: target["cluster"]["name"])
         let recovery = operation == .restore && parameters.backupName == nil ? recoveryReference(chiRoot) : nil
@@ -58,7 +58,7 @@ public enum Planner {
         }
         let shardIndexes = Set(cluster.shards.map(\.index))
         for pair in parameters.shardMapping where !shardIndexes.contains(pair.target) {
-            log.add("parameters[\"shard_mapping\"]", "maps onto shard \(pair.target), which cluster \(JSONWriter.quoted(cluster.name)) does not have (it has \(cluster.shards.count))")
+            log.add("parameters[\"shard_mapping\"]", "maps onto shard \(pair.target), which cluster \(BoundedText.quoted(cluster.name)) does not have (it has \(cluster.shards.count))")
             throw .invalid(log.issues)
         }
         let sources = sourceShards(cluster, parameters)
@@ -116,10 +116,10 @@ public enum Planner {
     }
 
     private static func chooseCluster(_ chi: ClickHouseInstallation, named: String?, at node: JSONNode) -> Cluster? {
-        let names = chi.clusters.map { JSONWriter.quoted($0.name) }.joined(separator: ", ")
+        let names = chi.clusters.map { BoundedText.quoted($0.name) }.joined(separator: ", ")
         if let named {
             if let cluster = chi.cluster(named: named) { return cluster }
-            node.issue("names cluster \(JSONWriter.quoted(named)), which the CHI does not have (it has \(names))")
+            node.issue("names cluster \(BoundedText.quoted(named)), which the CHI does not have (it has \(names))")
             return nil
         }
         if chi.clusters.count == 1 { return chi.clusters[0] }
@@ -136,7 +136,7 @@ public enum Planner {
         if case .string? = reference.value { node = reference }  // the short form: a plain string
         guard let name = node.requiredString else { return nil }
         guard KubernetesNames.isSubdomain(name) else {
-            node.issue("must be a backup name, not \(JSONWriter.quoted(name))")
+            node.issue("must be a backup name, not \(BoundedText.quoted(name))")
             return nil
         }
         return name

@@ -195,7 +195,7 @@ struct OperationRunner {
         for outcome in outcomes where !HostOperation.succeeded.contains(outcome.status) {
             let host = environment.address(of: outcome.planned.host)
             let error = outcome.error.flatMap { ClickHouseError.parse($0, host: host) }
-            failures.append(error.map { RPCError($0.statusCode, "\(outcome.status): \($0)") }
+            failures.append(error.map { RPCError($0.statusCode, "\(outcome.status): \($0.rpcError.message)") }
                             ?? RPCError(.aborted, "\(host): \(outcome.status)"))
         }
         let stoppedAt = now()
