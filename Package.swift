@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // clickhouse-backup-plugin: a gRPC backup plugin for the Altinity clickhouse-operator.
 // Layout (one role per module):
-//   CGRPC, CProtobuf, CCurl  C shims: the gRPC C core, protobuf-c generated code, libcurl
+//   CGRPC, CProtobuf, CCurl, CExpat  C shims: the gRPC C core, protobuf-c generated code, libcurl, Expat (XML)
 //   RPCRuntime               our small gRPC server runtime over the C core
 //   HTTPTransport            HTTP over libcurl (ClickHouse, S3): pooling, timeouts, --resolve, SigV4
 //   BackupClients            ClickHouse HTTP client, S3 client, secret store
@@ -28,9 +28,10 @@ let package = Package(
         .systemLibrary(name: "CGRPC", path: "Sources/CGRPC"),
         .target(name: "CProtobuf", path: "Sources/CProtobuf"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .systemLibrary(name: "CExpat", path: "Sources/CExpat"),
         .target(name: "RPCRuntime", dependencies: ["CGRPC"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "RPCRuntime"]),
-        .target(name: "BackupClients", dependencies: ["HTTPTransport", "RPCRuntime", "BackupDomain"]),
+        .target(name: "BackupClients", dependencies: ["CExpat", "HTTPTransport", "RPCRuntime", "BackupDomain"]),
         .target(name: "BackupProtocol", dependencies: ["CProtobuf", "RPCRuntime"]),
         .target(name: "BackupDomain"),
         .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport"]),

@@ -54,9 +54,7 @@ public struct BackupServiceProvider: Sendable {
         let startedAt = now()
         let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition,
                                                               backupDefinition: request.backupDefinition,
-                                                              parameters: request.parameters,
-                                                              nonce: String(UInt64.random(in: 0...UInt64.max), radix: 16)),
-                                  now: startedAt)
+                                                              parameters: request.parameters), now: startedAt)
         Self.annotate(annotations, with: plan)
         let result = try await outcome(of: plan, startedAt: startedAt)
         return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
@@ -71,8 +69,8 @@ public struct BackupServiceProvider: Sendable {
         if plan.parameters.dryRun { annotations["dry_run"] = "true" }
     }
 
-    /// The plan itself for a dry run, else what running it produced. Backups go through the
-    /// process's registry (one run per backup id); restores are unique per call.
+    /// The plan itself for a dry run, else what running it produced. Both go through the
+    /// process's registry: one run per backup id and per restore id (a second call joins it).
     private func outcome(of plan: OperationPlan, startedAt: Int64) async throws -> OperationRunner.RunResult {
         if plan.parameters.dryRun { return .init(metadata: plan.metadata(), startedAt: startedAt, stoppedAt: now()) }
         guard let environment else { throw Self.notExecutable }
@@ -84,7 +82,6 @@ public struct BackupServiceProvider: Sendable {
                 return try await runner.run()
             }
         }
-        guard plan.operation == .backup else { return try await run() }
         return try await running.run(id: plan.id, cancelOnAbort: plan.parameters.cancelOnAbort, run)
     }
 

@@ -54,10 +54,16 @@ public final class S3Client: Sendable {
             let response = try await http.send(HTTPRequest(method: "GET", url: url, headers: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
                                                            timeout: .seconds(30), signing: signing))
             try check(response, url: bucketURL + prefix)
-            let text = response.text
-            keys += Self.xmlValues("Key", in: Self.xmlBlocks("Contents", in: text))
-            prefixes += Self.xmlValues("Prefix", in: Self.xmlBlocks("CommonPrefixes", in: text))
-            token = Self.xmlValue("IsTruncated", in: text) == "true" ? Self.xmlValue("NextContinuationToken", in: text).map(Self.xmlUnescape) : nil
+            let page: XMLElement
+            do { page = try XMLElement.parse(response.body) } catch {
+                throw RPCError(.unavailable, "S3 \(Self.objectName(bucketURL + prefix)): the listing is \(error)")
+            }
+            keys += page.children("Contents").compactMap { $0.value("Key") }
+            prefixes += page.children("CommonPrefixes").compactMap { $0.value("Prefix") }
+            token = page.value("IsTruncated") == "true" ? page.value("NextContinuationToken") : nil
+            if page.value("IsTruncated") == "true", token?.isEmpty ?? true {
+                throw RPCError(.unavailable, "S3 \(Self.objectName(bucketURL + prefix)): a truncated listing without a continuation token")
+            }
         } while token != nil
         return (keys, prefixes)
     }
@@ -72,7 +78,7 @@ public final class S3Client: Sendable {
 
     private func check(_ response: HTTPResponse, url: String) throws {
         guard !(200..<300).contains(response.status) else { return }
-        let code = Self.xmlValue("Code", in: response.text) ?? "HTTP \(response.status)"
+        let code = (try? XMLElement.parse(response.body))?.value("Code") ?? "HTTP \(response.status)"
         let message = "S3 \(Self.objectName(url)): \(code) (HTTP \(response.status))"
         switch response.status {
         case 401, 403: throw RPCError(.permissionDenied, message)
@@ -86,31 +92,5 @@ public final class S3Client: Sendable {
     static func objectName(_ url: String) -> String {
         let withoutScheme = url.components(separatedBy: "://").last ?? url
         return withoutScheme.components(separatedBy: "?").first ?? withoutScheme
-    }
-
-    /// The texts of every `<tag>` block.
-    static func xmlBlocks(_ tag: String, in text: String) -> [String] {
-        var blocks: [String] = []
-        var rest = Substring(text)
-        while let start = rest.firstRange(of: "<\(tag)>"), let end = rest[start.upperBound...].firstRange(of: "</\(tag)>") {
-            blocks.append(String(rest[start.upperBound..<end.lowerBound]))
-            rest = rest[end.upperBound...]
-        }
-        return blocks
-    }
-
-    static func xmlValues(_ tag: String, in blocks: [String]) -> [String] {
-        blocks.compactMap { xmlValue(tag, in: $0) }.map(xmlUnescape)
-    }
-
-    static func xmlUnescape(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        return text.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
-            .replacing("&apos;", with: "'").replacing("&amp;", with: "&")
-    }
-
-    static func xmlValue(_ tag: String, in text: String) -> String? {
-        guard let start = text.firstRange(of: "<\(tag)>"), let end = text[start.upperBound...].firstRange(of: "</\(tag)>") else { return nil }
-        return String(text[start.upperBound..<end.lowerBound])
     }
 }

@@ -7,15 +7,11 @@ public enum Planner {
         public var chiDefinition: [UInt8]
         public var backupDefinition: [UInt8]
         public var parameters: [String: String]
-        /// Makes each restore's id unique even for two calls in the same second (the caller
-        /// passes something random; a backup's id never depends on it).
-        public var nonce: String
 
-        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String], nonce: String = "") {
+        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String]) {
             self.chiDefinition = chiDefinition
             self.backupDefinition = backupDefinition
             self.parameters = parameters
-            self.nonce = nonce
         }
     }
 
@@ -50,7 +46,8 @@ public enum Planner {
         let sourceCHI = operation == .backup ? (chi.namespace, chi.name) : (definition.namespace, definition.chiName ?? chi.name)
         let rootKey = "\(sourceCHI.0)/\(sourceCHI.1)/\(backupName)/"
         let rootURI = destination(definition.s3, disk: parameters.disk, key: rootKey).1
-        let id = operationID(operation, definition, chi: chi, backupName: backupName, location: rootURI, now: now, nonce: request.nonce)
+        let id = operationID(operation, definition, chi: chi, cluster: cluster.name, backupName: backupName, location: rootURI,
+                             parameters: parameters)
         let elements = statementElements(operation, definition.filter, parameters)
         if let elements, elements.isEmpty {
             backupRoot["spec"]["backup"]["dbTable"].issue("selects no table: the black list removes everything the white list takes")
@@ -159,17 +156,30 @@ public enum Planner {
     /// Deterministic for the same backup: the CHB's uid when it has one, else namespace/name
     /// (and, for a schedule, the run's name), with where it goes: the same CHB pointed at
     /// another bucket or prefix is another backup, and must not find the first one's id in
-    /// ClickHouse. Restores are unique per call.
+    /// ClickHouse. A restore's id is as stable, per (CHB, backup, target): the target CHI and
+    /// cluster and whatever decides what is written where (lists, renames, shard mapping,
+    /// structure only, replicas). A retried restore then finds its own operation in
+    /// `system.backups` and follows it instead of starting a second one into the same tables.
     private static func operationID(_ operation: OperationParameters.Operation, _ definition: BackupDefinition,
-                                    chi: ClickHouseInstallation, backupName: String, location: String, now: Int64, nonce: String) -> String {
+                                    chi: ClickHouseInstallation, cluster: String, backupName: String, location: String,
+                                    parameters: OperationParameters) -> String {
+        let identity = definition.uid.map { "uid:\($0)" } ?? "name:\(definition.namespace)/\(definition.name)"
         switch operation {
         case .backup:
-            let identity = definition.uid.map { "uid:\($0)" } ?? "name:\(definition.namespace)/\(definition.name)"
             let scheduled: String
             if case .scheduled = definition.kind { scheduled = "@" + backupName } else { scheduled = "" }
             return "chb-" + SHA256.hex("backup\n\(identity)\(scheduled)\n\(location)").prefix(24)
         case .restore:
-            return "chr-" + SHA256.hex("restore\n\(chi.namespace)/\(chi.name)\n\(definition.namespace)/\(backupName)\n\(now)\n\(nonce)").prefix(24)
+            let filter = definition.filter
+            let target = [
+                "\(chi.namespace)/\(chi.name)/\(cluster)",
+                "white:" + filter.whiteList.map(\.source).joined(separator: "\u{1}"),
+                "black:" + filter.blackList.map(\.source).joined(separator: "\u{1}"),
+                "databases:" + parameters.databaseMapping.map { "\($0.source)>\($0.target)" }.joined(separator: ","),
+                "shards:" + parameters.shardMapping.map { "\($0.source)>\($0.target)" }.joined(separator: ","),
+                "structure_only:\(parameters.structureOnly)", "replicas:\(parameters.replicas.rawValue)",
+            ].joined(separator: "\n")
+            return "chr-" + SHA256.hex("restore\n\(identity)\n\(backupName)\n\(location)\n\(target)").prefix(24)
         }
     }
 

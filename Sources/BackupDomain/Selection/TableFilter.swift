@@ -33,9 +33,10 @@ public struct TableFilter: Equatable, Sendable {
         Self.systemDatabases.contains(database) && !whiteList.contains { $0.database.exactName == database }
     }
 
-    /// Whether the filter takes `database.table`.
+    /// Whether the filter takes `database.table`. A materialized view's inner table is never
+    /// taken by name: it travels with its view (ClickHouse refuses `BACKUP TABLE` of it).
     public func includes(_ name: TableName) -> Bool {
-        if isExcludedSystemDatabase(name.database) { return false }
+        if TableKind.isInnerTable(name.table) || isExcludedSystemDatabase(name.database) { return false }
         if !whiteList.isEmpty, !whiteList.contains(where: { $0.matches(database: name.database, table: name.table) }) {
             return false
         }
@@ -45,6 +46,11 @@ public struct TableFilter: Equatable, Sendable {
     /// The tables of `available` the filter takes, sorted.
     public func select(from available: [TableName]) -> [TableName] {
         available.filter(includes).sorted()
+    }
+
+    /// The server's tables the filter takes, sorted by name.
+    public func select(from available: [ServerTable]) -> [ServerTable] {
+        available.filter { includes($0.name) }.sorted { $0.name < $1.name }
     }
 
     /// Whether the selection can be written in SQL without listing the server's tables:

@@ -20,7 +20,7 @@ struct HostOperation: Sendable {
     let environment: ExecutionEnvironment
     let cancelOnAbort: Bool
     /// Restore of a filter that needs listing: the tables recorded in the manifest.
-    let tablesFromManifest: [TableName]?
+    let tablesFromManifest: [ServerTable]?
     /// An incremental backup's base, with secrets resolved.
     var baseBackup: BackupDestination? = nil
     var tracker: OperationTracker? = nil
@@ -29,7 +29,11 @@ struct HostOperation: Sendable {
         var planned: PlannedHost
         var status: String
         var error: String?
-        var tables: [TableName]
+        var tables: [ServerTable]
+        /// The ClickHouse id of the attempt that ran (the planned id, or `-aN` for a retry).
+        var clickHouseID: String
+        /// Restore: tables an earlier call of this restore filled, left as they are.
+        var alreadyPresent: [TableName] = []
         var numFiles: Int64 = 0
         var totalSize: Int64 = 0
         var compressedSize: Int64 = 0
@@ -42,41 +46,85 @@ struct HostOperation: Sendable {
                                         "RESTORE_CANCELLED", "BACKUP_COMPLETE", "FAILED_TO_BACKUP", "FAILED_TO_RESTORE"]
     static let succeeded: Set<String> = ["BACKUP_CREATED", "RESTORED", "BACKUP_COMPLETE"]
 
+    /// Starts this host's operation, or follows the attempt an earlier call started; a failed
+    /// or cancelled attempt is tried again under a new ClickHouse id (ClickHouse keeps the old
+    /// one in system.backups and refuses its id a second time).
     func run() async throws -> Outcome {
         let tables = try await selectedTables()
-        var statement: BackupStatement
-        if let planned = planned.statement {
-            statement = planned
-        } else {
-            guard !tables.isEmpty else {
-                throw RPCError(.notFound, "\(client.endpoint): no table matches \(filter.whiteList.map(\.source).joined(separator: ", "))")
-            }
-            statement = planned.statement(verb: verb, elements: tables.map { name in
-                .table(name, renamedTo: renames[name.database].map { TableName(database: $0, table: name.table) })
-            })
+        let latest = try await attempts().last
+        if let latest, !Self.terminal.contains(latest.status) || (verb == .backup && Self.succeeded.contains(latest.status)) {
+            return try await followed(latest.id, tables: tables)  // a retried call: that attempt is this operation
         }
+        var statement = try plannedStatement(tables)
+        var alreadyPresent: [TableName] = []
+        if verb == .restore, planned.role == .data {
+            switch try await restoreScope(tables, earlierSucceeded: latest.map { Self.succeeded.contains($0.status) } ?? false) {
+            case .all: break
+            case .only(let missing, let present):
+                alreadyPresent = present
+                guard !missing.isEmpty else {
+                    var outcome = try await followed(latest!.id, tables: tables)  // restored by an earlier call; nothing is missing
+                    outcome.alreadyPresent = present
+                    return outcome
+                }
+                statement = planned.statement(verb: verb, elements: missing.map { .table($0.name, renamedTo: $0.target) })
+            }
+        }
+        let id = attemptID((latest?.number ?? 0) + 1)
+        statement.settings = statement.settings.map { $0.name == "id" ? ("id", .string(id)) : $0 }
         statement.destination = destination
         statement.baseBackup = baseBackup
         if case .s3 = destination { statement.settings.append(("backup_restore_s3_retry_attempts", .integer(environment.s3RetryAttempts))) }
         if verb == .restore { try await createTableOnlyDatabases(statement) }
         var reused = false
         do {
-            _ = try await client.execute(try statement.executable(), timeout: .seconds(60))
+            let sql = try statement.executable()
+            _ = try await client.execute(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count), timeout: .seconds(60))
         } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
-            reused = true  // a retried call: the operation with this id exists; follow it
-            try await checkSameDestination(statement.destination)
+            reused = true  // another call started this attempt a moment ago: follow it
+            try await checkSameDestination(statement.destination, id: id)
         }
-        var outcome = try await follow()
+        var outcome = try await follow(id: id)
         outcome.tables = tables
         outcome.reused = reused
+        outcome.alreadyPresent = alreadyPresent
         return outcome
+    }
+
+    /// The statement the plan gives, or one built from the listed tables.
+    private func plannedStatement(_ tables: [ServerTable]) throws -> BackupStatement {
+        if let statement = planned.statement { return statement }
+        guard !tables.isEmpty else {
+            throw RPCError(.notFound, "\(client.endpoint): no table matches \(filter.whiteList.map(\.source).joined(separator: ", "))")
+        }
+        return planned.statement(verb: verb, elements: tables.map(\.name).map { .table($0, renamedTo: target(of: $0)) })
+    }
+
+    /// Where a backup's table is restored: renamed by `database_mapping`, or nil for the same name.
+    func target(of name: TableName) -> TableName? {
+        renames[name.database].map { TableName(database: $0, table: name.table) }
+    }
+
+    private func followed(_ id: String, tables: [ServerTable]) async throws -> Outcome {
+        var outcome = try await follow(id: id)
+        outcome.tables = tables
+        outcome.reused = true
+        return outcome
+    }
+
+    /// A statement longer than ClickHouse's default `max_query_size` (256 KiB: a few thousand
+    /// long table names) raises it for that query. The HTTP interface reads settings from the
+    /// URL before it parses the query, so the setting applies to the statement it travels with.
+    static func settings(forStatementOfBytes size: Int) -> [String: String] {
+        size < 200_000 ? [:] : ["max_query_size": String(size + 65_536)]
     }
 
     /// Follows an operation started by an earlier call (or an earlier plugin process) without
     /// starting anything. A host that no longer knows the id (ClickHouse restarted) fails it,
     /// after `grace` when the operation may still be starting (its manifest is fresh).
-    func attach(tables: [TableName], grace: Duration = .zero) async throws -> Outcome {
-        var outcome = try await follow(mustExist: true, grace: grace)
+    func attach(tables: [ServerTable], grace: Duration = .zero) async throws -> Outcome {
+        let id = try await attempts().last?.id ?? planned.operationID
+        var outcome = try await follow(id: id, mustExist: true, grace: grace)
         outcome.tables = tables
         outcome.reused = true
         return outcome
@@ -84,15 +132,15 @@ struct HostOperation: Sendable {
 
     /// An id ClickHouse already knows must be this backup's, written where this one writes:
     /// following another operation would report its result as ours.
-    private func checkSameDestination(_ destination: BackupDestination) async throws {
+    private func checkSameDestination(_ destination: BackupDestination, id: String) async throws {
         let expected: String
         switch destination {
         case .s3(let url, _, _): expected = SQLQuoting.string(url)
         case .disk(let name, let path): expected = "\(SQLQuoting.string(name)), \(SQLQuoting.string(path))"
         }
-        let rows = try await client.rows("SELECT name FROM system.backups WHERE id = \(SQLQuoting.string(planned.operationID))", timeout: .seconds(30))
+        let rows = try await client.rows("SELECT name FROM system.backups WHERE id = \(SQLQuoting.string(id))", timeout: .seconds(30))
         guard case .string(let name)? = rows.first?["name"], !name.contains(expected) else { return }
-        throw RPCError(.alreadyExists, "\(client.endpoint): ClickHouse id \(planned.operationID) belongs to another operation (\(name)), "
+        throw RPCError(.alreadyExists, "\(client.endpoint): ClickHouse id \(id) belongs to another operation (\(name)), "
                        + "not to \(planned.location)")
     }
 
@@ -111,22 +159,24 @@ struct HostOperation: Sendable {
         }
     }
 
-    /// The tables this host has that the filter selects (backup), or the restore's list.
-    private func selectedTables() async throws -> [TableName] {
-        if verb == .restore { return tablesFromManifest ?? [] }
-        let rows = try await client.rows("SELECT database, name FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
+    /// The tables this host has that the filter selects (backup), or those of the backup's
+    /// list that the restoring CHB's lists select (restore).
+    private func selectedTables() async throws -> [ServerTable] {
+        if verb == .restore { return filter.select(from: tablesFromManifest ?? []) }
+        let rows = try await client.rows("SELECT database, name, engine FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
                                          timeout: .seconds(30))
-        let available = rows.compactMap { row -> TableName? in
+        let available = rows.compactMap { row -> ServerTable? in
             guard case .string(let database)? = row["database"], case .string(let name)? = row["name"] else { return nil }
-            return TableName(database: database, table: name)
+            guard case .string(let engine)? = row["engine"] else { return nil }
+            return ServerTable(name: TableName(database: database, table: name), engine: engine)
         }
         return filter.select(from: available)
     }
 
     /// Polls system.backups until the operation ends; on cancellation, leaves it running
     /// unless `cancel_on_abort`.
-    private func follow(mustExist: Bool = false, grace: Duration = .zero) async throws -> Outcome {
-        let id = SQLQuoting.string(planned.operationID)
+    private func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero) async throws -> Outcome {
+        let id = SQLQuoting.string(operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
         let clock = ContinuousClock()
         let started = clock.now
@@ -135,12 +185,12 @@ struct HostOperation: Sendable {
                 try Task.checkCancellation()
                 let row = try await client.rows(query, timeout: .seconds(30)).first
                 if let row, case .string(let status)? = row["status"] {
-                    let seen = outcome(row, status: status)
+                    let seen = outcome(row, status: status, id: operationID)
                     tracker?.progress(planned, status: status, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
                     if Self.terminal.contains(status) { return seen }
                 }
                 if row == nil, mustExist, clock.now - started >= grace {
-                    throw RPCError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(planned.operationID) "
+                    throw RPCError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "
                                    + "(the server restarted?); the backup is marked failed and its files can be cleaned")
                 }
                 try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started))
@@ -148,14 +198,14 @@ struct HostOperation: Sendable {
                 // Cancellation surfaces as CancellationError from a sleep, or as a cancelled
                 // HTTP request from a poll: either way the task is cancelled.
                 guard Task.isCancelled || error is CancellationError else { throw error }
-                if cancelOnAbort || tracker?.cancelRequested == true { await cancelOperation() }
+                if cancelOnAbort || tracker?.cancelRequested == true { await cancelOperation(operationID) }
                 throw CancellationError()
             }
         }
     }
 
-    private func cancelOperation() async {
-        let id = SQLQuoting.string(planned.operationID)
+    private func cancelOperation(_ operationID: String) async {
+        let id = SQLQuoting.string(operationID)
         // A fresh task: this one is cancelled, and the KILL must still go out.
         let client = self.client
         await Task.detached {
@@ -164,7 +214,7 @@ struct HostOperation: Sendable {
         }.value
     }
 
-    private func outcome(_ row: JSONValue, status: String) -> Outcome {
+    private func outcome(_ row: JSONValue, status: String, id: String) -> Outcome {
         func number(_ key: String) -> Int64 {
             switch row[key] {
             case .number(let text)?, .string(let text)?: return Int64(text) ?? 0
@@ -176,7 +226,7 @@ struct HostOperation: Sendable {
             // The stack trace ClickHouse appends is for its developers, not for the operator.
             error = text.components(separatedBy: ", Stack trace").first?.trimmingSpaces
         }
-        return Outcome(planned: planned, status: status, error: error, tables: [], numFiles: number("num_files"),
+        return Outcome(planned: planned, status: status, error: error, tables: [], clickHouseID: id, numFiles: number("num_files"),
                        totalSize: number("total_size"), compressedSize: number("compressed_size"),
                        uncompressedSize: number("uncompressed_size"))
     }

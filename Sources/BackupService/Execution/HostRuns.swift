@@ -90,7 +90,10 @@ private func logged(_ operation: HostOperation, environment: ExecutionEnvironmen
     var fields = ["host": operation.planned.host.fqdn, "clickhouse_id": operation.planned.operationID,
                   "role": operation.planned.role.rawValue, "duration_ms": String((clock.now - started).wholeMilliseconds)]
     switch result {
-    case .success(let outcome): fields["status"] = outcome.status; fields["error"] = outcome.error
+    case .success(let outcome):
+        fields["status"] = outcome.status
+        fields["error"] = outcome.error
+        fields["clickhouse_id"] = outcome.clickHouseID
     case .failure(let error): fields["error"] = RPCError.from(error).message
     }
     environment.log(fields["error"] != nil, "host finished", fields)

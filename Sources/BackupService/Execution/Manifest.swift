@@ -25,11 +25,11 @@ struct Manifest {
                 "shard": .number(String(planned.host.shardIndex)),
                 "replica": .number(String(planned.host.replicaIndex)),
                 "fqdn": .string(planned.host.fqdn),
-                "clickhouse_id": .string(planned.operationID),
+                "clickhouse_id": .string(outcome?.clickHouseID ?? planned.operationID),
                 "location": .string(planned.location),
                 "status": outcome.map { .string($0.status) } ?? .string("PENDING"),
                 "error": outcome?.error.map(JSONValue.string) ?? .null,
-                "tables": .array((outcome?.tables ?? []).map { .array([.string($0.database), .string($0.table)]) }),
+                "tables": .array((outcome?.tables ?? []).map { .array([.string($0.name.database), .string($0.name.table), .string($0.engine)]) }),
                 "num_files": .number(String(outcome?.numFiles ?? 0)),
                 "total_size": .number(String(outcome?.totalSize ?? 0)),
                 "compressed_size": .number(String(outcome?.compressedSize ?? 0)),
@@ -63,16 +63,19 @@ struct Manifest {
         ])
     }
 
-    /// Each shard's table list in a manifest, keyed by shard index.
-    static func tables(in manifest: JSONValue) -> [String: [TableName]] {
+    /// Each shard's table list in a manifest, keyed by shard index: `[database, table, engine]`
+    /// (manifests before the engine was recorded list `[database, table]`).
+    static func tables(in manifest: JSONValue) -> [String: [ServerTable]] {
         guard case .array(let hosts)? = manifest["hosts"] else { return [:] }
-        var result: [String: [TableName]] = [:]
+        var result: [String: [ServerTable]] = [:]
         for host in hosts {
             guard case .number(let shard)? = host["shard"], case .array(let tables)? = host["tables"] else { continue }
-            result[shard] = tables.compactMap { value in
-                guard case .array(let parts) = value, parts.count == 2,
+            result[shard] = tables.compactMap { value -> ServerTable? in
+                guard case .array(let parts) = value, parts.count >= 2,
                       case .string(let database) = parts[0], case .string(let table) = parts[1] else { return nil }
-                return TableName(database: database, table: table)
+                var engine = ""
+                if parts.count > 2, case .string(let recorded) = parts[2] { engine = recorded }
+                return ServerTable(name: TableName(database: database, table: table), engine: engine)
             }
         }
         return result

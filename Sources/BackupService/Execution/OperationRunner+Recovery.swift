@@ -38,8 +38,10 @@ extension OperationRunner {
     /// The result of a backup its manifest records as completed.
     func completedResult(_ recorded: JSONValue) -> RunResult {
         let outcomes = recordedHosts(recorded).map { planned, record in
-            var outcome = HostOperation.Outcome(planned: planned, status: { if case .string(let s)? = record["status"] { return s }; return "" }(),
-                                                error: nil, tables: Manifest.tables(in: .object(["hosts": .array([record])])).values.first ?? [])
+            func text(_ key: String) -> String? { if case .string(let value)? = record[key] { return value }; return nil }
+            var outcome = HostOperation.Outcome(planned: planned, status: text("status") ?? "", error: nil,
+                                                tables: Manifest.tables(in: .object(["hosts": .array([record])])).values.first ?? [],
+                                                clickHouseID: text("clickhouse_id") ?? planned.operationID)
             outcome.numFiles = Self.integer(record["num_files"]) ?? 0
             outcome.totalSize = Self.integer(record["total_size"]) ?? 0
             outcome.compressedSize = Self.integer(record["compressed_size"]) ?? 0

@@ -78,7 +78,7 @@ struct OperationRunner {
         }
 
         // A restore reads the backup's manifest: its shard count and, for pattern filters, its tables.
-        var manifestTables: [String: [TableName]]?
+        var manifestTables: [String: [ServerTable]]?
         if plan.operation == .restore {
             let recorded = try await store?.read().map { try JSONParser.parse($0) }
             if let record = recorded.flatMap(BackupRecord.init(manifest:)), let mismatch = plan.shardMismatch(backupShards: record.shards) {
@@ -90,12 +90,11 @@ struct OperationRunner {
                     throw RPCError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
                 }
             }
-            if plan.hosts.contains(where: { $0.statement == nil }) {
-                guard let recorded else {
-                    throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
-                }
-                manifestTables = Manifest.tables(in: recorded)
+            if recorded == nil, plan.hosts.contains(where: { $0.statement == nil }) {
+                throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
             }
+            // The backup's tables: what patterns select from, and what a retried restore checks.
+            manifestTables = recorded.map { Manifest.tables(in: $0) }
         }
 
         let unreachable = try await ReplicaProbe(environment: environment, client: { [self] in client($0, resolved) })
@@ -148,7 +147,7 @@ struct OperationRunner {
 
     /// One host's part of this run (starting, or following what an earlier run started).
     func hostOperation(_ planned: PlannedHost, verb: BackupStatement.Verb, resolved: ResolvedSecrets, renames: [String: String] = [:],
-                       tablesFromManifest: [TableName]? = nil, baseBackup: BackupDestination? = nil) -> HostOperation {
+                       tablesFromManifest: [ServerTable]? = nil, baseBackup: BackupDestination? = nil) -> HostOperation {
         HostOperation(planned: planned, verb: verb, client: client(planned.host, resolved), filter: plan.filter, renames: renames,
                       destination: resolved.destination(planned.destination), environment: environment,
                       cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: tablesFromManifest, baseBackup: baseBackup,
@@ -220,7 +219,9 @@ struct OperationRunner {
     func metadata(_ allOutcomes: [HostOperation.Outcome], skipped: [HostAssignment.Skipped], manifest: String?) -> [String: String] {
         // Sizes and tables are the data's; structure-only restores read the same backup again.
         let outcomes = allOutcomes.filter { $0.planned.role == .data }
-        let tables = Set(outcomes.flatMap(\.tables)).sorted()
+        let listed = Set(outcomes.flatMap(\.tables))
+        let tables = Set(listed.map(\.name)).sorted()
+        let definitionOnly = Set(listed.filter { $0.kind == .definitionOnly }.map(\.name)).sorted()
         var metadata: [String: String] = [
             "state": "Completed",
             "operation": plan.operation.rawValue,
@@ -238,6 +239,8 @@ struct OperationRunner {
             "manifest": manifest ?? "not written: the plugin holds no S3 credentials for this destination",
         ]
         if !tables.isEmpty { metadata["databases"] = Set(tables.map(\.database)).sorted().joined(separator: ",") }
+        // Distributed, Merge, Buffer, URL, S3, MySQL... hold no rows of their own: say so.
+        if !definitionOnly.isEmpty { metadata["definition_only"] = definitionOnly.map { "\($0.database).\($0.table)" }.joined(separator: ",") }
         if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
         if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
         if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
@@ -246,7 +249,10 @@ struct OperationRunner {
             // A host restoring several backup shards (merged by shard_mapping): one key set each.
             if outcome.planned.operationID.hasSuffix("-from\(outcome.planned.sourceShard)") { key += ".from\(outcome.planned.sourceShard)" }
             metadata["\(key).fqdn"] = outcome.planned.host.fqdn
-            metadata["\(key).id"] = outcome.planned.operationID
+            metadata["\(key).id"] = outcome.clickHouseID
+            if !outcome.alreadyPresent.isEmpty {
+                metadata["\(key).already_present"] = outcome.alreadyPresent.map { "\($0.database).\($0.table)" }.joined(separator: ",")
+            }
             metadata["\(key).status"] = outcome.status
             metadata["\(key).location"] = outcome.planned.location
             metadata["\(key).role"] = outcome.planned.role.rawValue
