@@ -68,6 +68,25 @@ import Testing
         #expect(plan.hosts[0].statement?.redacted == "RESTORE DATABASE `sales` AS `sales_copy` EXCEPT TABLES `sales`.`tmp`, TABLE `events`.`page_views` FROM S3('http://minio:9000/backups/ch/analytics/repl/nightly/shard-0/', '[HIDDEN]', '[HIDDEN]') SETTINGS id = '\(plan.id)-s0-r0', allow_non_empty_tables = 1, create_table = 'if-not-exists' ASYNC")
     }
 
+    /// Issue 10 item 1: restore ids were unique per call, so a retried restore started a
+    /// second RESTORE into the same tables and doubled the rows.
+    @Test func aRestoreIdIsStablePerBackupAndTarget() throws {
+        let first = try plan(.restore)
+        let later = try Planner.plan(.restore, Planner.Request(chiDefinition: Fixture.bytes("chi-2x2-explicit.json"),
+                                                               backupDefinition: Fixture.bytes("chb-full.json"), parameters: [:]),
+                                     now: Self.now + 3600)
+        #expect(later.id == first.id, "the same restore an hour later is the same operation")
+        #expect(later.hosts[0].operationID == first.hosts[0].operationID)
+        // Another target, or another shape of what is written, is another restore.
+        #expect(try plan(.restore, parameters: ["database_mapping": "sales:sales_copy"]).id != first.id)
+        #expect(try plan(.restore, parameters: ["structure_only": "true"]).id != first.id)
+        let otherCHI = Array(String(decoding: Fixture.bytes("chi-2x2-explicit.json"), as: UTF8.self)
+            .replacingOccurrences(of: "\"name\":\"repl\"", with: "\"name\":\"repl-copy\"").utf8)
+        #expect(try Planner.plan(.restore, Planner.Request(chiDefinition: otherCHI, backupDefinition: Fixture.bytes("chb-full.json"),
+                                                           parameters: [:]), now: Self.now).id != first.id)
+        #expect(try plan(.restore, parameters: ["allow_non_empty_tables": "true"]).id == first.id)
+    }
+
     @Test func restoreOfAScheduleNeedsABackupName() throws {
         #expect(throws: DomainError.invalid([ValidationIssue(path: "parameters[\"backup_name\"]", problem: "is required to restore from a ClickHouseScheduledBackup: name one of its backups")])) {
             try plan(.restore, chb: Fixture.bytes("chb-scheduled.json"))
