@@ -58,6 +58,15 @@ def seed_big(stack, rows):
     each(stack, "INSERT INTO e2e_adv.small SELECT toString(number) FROM numbers(500)")
 
 
+BIG_TABLES = ["e2e_adv.t", "e2e_adv.small"]
+
+
+def seeded(stack, rows, label):
+    """e2e_adv seeded with `rows` rows per host, its checksums, and a CHB for it."""
+    seed_big(stack, rows)
+    return sums(stack, BIG_TABLES), stack.chb(f"adv-{label}-{time.time_ns()}", whitelist=["e2e_adv.*"], prefix="adv/")
+
+
 def restore_request(stubs, stack, chb, parameters=None):
     return stubs.backup.RestoreRequest(chi_definition=json.dumps(stack.chi).encode(), backup_definition=json.dumps(chb).encode(),
                                        parameters=parameters or {})
@@ -66,10 +75,8 @@ def restore_request(stubs, stack, chb, parameters=None):
 @pytest.mark.parametrize("kill_point", ["before the statement", "mid-run", "after ClickHouse finished"])
 def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_backups_rows(stack, stubs, kill_point):
     """Item 1: a new plugin called with the same CHB after a kill -9 doubled the rows."""
-    seed_big(stack, 3_000_000)
-    tables = ["e2e_adv.t", "e2e_adv.small"]
-    before = sums(stack, tables)
-    chb = stack.chb(f"adv-kill-{time.time_ns()}", whitelist=["e2e_adv.*"], prefix="adv/")
+    tables = BIG_TABLES
+    before, chb = seeded(stack, 3_000_000, "kill")
     first = Plugin(env=plugin_env(stack))
     try:
         call(first, stubs, "Backup", stack.chi, chb, {"type": "full"})
@@ -112,10 +119,8 @@ def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_ba
 
 
 def test_a_finished_restore_called_again_restores_only_what_was_dropped(stack, stack_plugin, stubs):
-    seed_big(stack, 10_000)
-    tables = ["e2e_adv.t", "e2e_adv.small"]
-    before = sums(stack, tables)
-    chb = stack.chb(f"adv-again-{time.time_ns()}", whitelist=["e2e_adv.*"], prefix="adv/")
+    tables = BIG_TABLES
+    before, chb = seeded(stack, 10_000, "again")
     call(stack_plugin, stubs, "Backup", stack.chi, chb)
     drop(stack, "e2e_adv")
     first = call(stack_plugin, stubs, "Restore", stack.chi, chb)
@@ -215,10 +220,8 @@ def test_every_engine_family_round_trips_through_every_selection(stack, stack_pl
 
 def test_a_backup_that_failed_is_retried_under_a_new_attempt(stack, stubs):
     """Item 3: after one failure every later Backup of the CHB answered with the old error."""
-    seed_big(stack, 4_000_000)
-    tables = ["e2e_adv.t", "e2e_adv.small"]
-    before = sums(stack, tables)
-    chb = stack.chb(f"adv-retry-{time.time_ns()}", whitelist=["e2e_adv.*"], prefix="adv/")
+    tables = BIG_TABLES
+    before, chb = seeded(stack, 4_000_000, "retry")
     plugin = Plugin(env=plugin_env(stack))
     try:
         plan = json.loads(call(plugin, stubs, "Backup", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])

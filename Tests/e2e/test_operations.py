@@ -79,10 +79,13 @@ def test_list_get_watch_and_cancel(stack, stack_plugin, stubs):
         assert manifest["state"] == "Cancelled"
         # Every host was told to stop. (chdb-core 26 answers `finished` yet lets the ASYNC backup run
         # on: the manifest says Cancelled, and CleanBroken removes what it wrote.)
-        running = [h.shard for h in cancelled.hosts if h.status not in ("BACKUP_CREATED",)]
+        # A host still PENDING had not sent its BACKUP yet: it must start nothing afterwards.
+        running = [h.shard for h in cancelled.hosts if h.status not in ("BACKUP_CREATED", "PENDING")]
         assert running, f"every host had finished before the cancel: {cancelled.hosts}"
         for host in running:
             assert f"KILL QUERY WHERE query_id IN (SELECT query_id FROM system.backups WHERE id = '{plan['id']}-s{host}-r0') SYNC" in queries(stack, host)
+        for host in [h.shard for h in cancelled.hosts if h.status == "PENDING"]:
+            assert not [q for q in queries(stack, host) if q.startswith("BACKUP ") and plan["id"] in q]
         with pytest.raises(grpc.RpcError) as error:
             stub.CancelOperation(request, timeout=10)
         assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION

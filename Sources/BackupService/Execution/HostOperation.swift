@@ -83,6 +83,10 @@ struct HostOperation: Sendable {
         } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
             reused = true  // another call started this attempt a moment ago: follow it
             try await checkSameDestination(statement.destination, id: id)
+        } catch where Task.isCancelled {
+            // Cancelled while the statement was on its way: it may have started all the same.
+            if cancelOnAbort || tracker?.cancelRequested == true { await cancelOperation(id) }
+            throw CancellationError()
         }
         var outcome = try await follow(id: id)
         outcome.tables = tables
