@@ -64,6 +64,12 @@ def test_cluster_round_trip_data_on_one_replica_structure_on_the_other(stack, st
     result = call(stack_plugin, stubs, "Backup", stack.cluster_chi, chb)
     assert result.metadata["hosts"] == ",".join(f"{stack.host(s, 0)['fqdn']}:8123" for s in (0, 1))
     assert "host.0.1.status" not in result.metadata and "skipped" not in result.metadata  # not needed, not skipped
+    # Issue 10 item 9: plain MergeTree tables on a shard of two replicas hold each replica's
+    # own rows; a backup of the first replica only says so.
+    assert result.metadata["one_replica_only"] == "e2e_cluster.events,e2e_cluster.orders"
+    assert result.metadata["warning"].startswith("2 tables are not replicated (e2e_cluster.events, e2e_cluster.orders): ")
+    assert 'set parameters["replicas"] = "all"' in result.metadata["warning"]
+    assert "warning=" in stack_plugin.log_text
     manifest = json.loads(stack.s3_get(result.metadata["location"].split("/", 3)[3] + "manifest.json"))
     assert manifest["shards"] == 2 and [h["location"][-8:] for h in manifest["hosts"]] == ["shard-0/", "shard-1/"]
 

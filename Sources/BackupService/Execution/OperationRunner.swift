@@ -40,6 +40,7 @@ struct OperationRunner {
             fields["duration_ms"] = String((clock.now - started).wholeMilliseconds)
             fields["total_size"] = result.metadata["total_size"]
             fields["reused"] = result.metadata["reused"]
+            fields["warning"] = result.metadata["warning"]
             environment.log(false, "\(plan.operation.rawValue) completed", fields)
             report(failure: nil, duration: clock.now - started, metadata: result.metadata)
             return result
@@ -239,6 +240,10 @@ struct OperationRunner {
             "manifest": manifest ?? "not written: the plugin holds no S3 credentials for this destination",
         ]
         if !tables.isEmpty { metadata["databases"] = Set(tables.map(\.database)).sorted().joined(separator: ",") }
+        if let warning = oneReplicaWarning(outcomes) {
+            metadata["one_replica_only"] = warning.tables
+            metadata["warning"] = warning.text
+        }
         // Distributed, Merge, Buffer, URL, S3, MySQL... hold no rows of their own: say so.
         if !definitionOnly.isEmpty { metadata["definition_only"] = definitionOnly.map { "\($0.database).\($0.table)" }.joined(separator: ",") }
         if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
@@ -267,6 +272,22 @@ struct OperationRunner {
             metadata["skipped"] = skipped.map { "\($0.host.fqdn): \($0.reason)" }.joined(separator: "; ")
         }
         return metadata
+    }
+
+    /// A backup of one replica per shard holds only that replica's rows of tables that are not
+    /// replicated (MergeTree, Log, Memory...), though every replica holds its own: said in the
+    /// result and the log line, never silently.
+    func oneReplicaWarning(_ outcomes: [HostOperation.Outcome]) -> (tables: String, text: String)? {
+        guard plan.operation == .backup, plan.parameters.replicas == .first else { return nil }
+        let local = outcomes.filter { outcome in
+            plan.candidates.filter { $0.host.shardIndex == outcome.planned.host.shardIndex }.count > 1
+        }.flatMap { $0.tables.filter { $0.kind == .local }.map(\.name) }
+        guard !local.isEmpty else { return nil }
+        let names = Set(local).sorted().map { "\($0.database).\($0.table)" }
+        return (names.joined(separator: ","),
+                "\(names.count) \(names.count == 1 ? "table is" : "tables are") not replicated (\(BoundedText.bounded(names.joined(separator: ", ")))): "
+                + "each replica holds its own rows and this backup holds one replica's per shard; "
+                + "set parameters[\"replicas\"] = \"all\" to back up every replica's copy")
     }
 
     /// The S3 credentials of the CHB, resolved; the values are kept to mask them in errors.
