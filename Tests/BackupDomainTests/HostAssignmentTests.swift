@@ -122,3 +122,47 @@ import Testing
         }
     }
 }
+
+/// Issue 10 item 9: tables that are not replicated hold each replica's own rows; with
+/// replicas=first only the first replica's were backed up, and nothing said so.
+@Suite struct ReplicaCopyAssignmentTests {
+    func plan(_ operation: OperationParameters.Operation = .backup, _ parameters: [String: String] = [:]) throws(DomainError) -> OperationPlan {
+        try HostAssignmentTests().plan(operation, parameters)
+    }
+
+    @Test func aBackupGivesEveryOtherAnsweringReplicaItsOwnCopy() throws {
+        let plan = try plan()
+        let assignment = plan.assign(unreachable: [:])
+        #expect(assignment.data.map(\.host.replicaIndex) == [0, 0])
+        #expect(assignment.local.map { "\($0.host.shardIndex).\($0.host.replicaIndex)" } == ["0.1", "1.1"])
+        #expect(assignment.local.allSatisfy { $0.role == .local && $0.statement == nil })
+        #expect(assignment.local[0].location == "s3://backups/ch/analytics/repl/nightly/shard-0-replica-1/")
+        #expect(assignment.local[0].operationID == "\(plan.id)-s0-r1-local")
+        #expect(assignment.local[0].settings.first { $0.name == "id" }?.value == .string("\(plan.id)-s0-r1-local"))
+        // A replica that does not answer has no copy (the result warns); the next takes the data.
+        let down = plan.assign(unreachable: [HostAssignmentTests().r00: "refused"])
+        #expect(down.data.map(\.host.replicaIndex) == [1, 0] && down.local.map(\.host.shardIndex) == [1])
+    }
+
+    @Test func firstReplicaAndRefuseWriteNoCopies() throws {
+        #expect(try plan(.backup, ["local_tables": "first_replica"]).assign(unreachable: [:]).local.isEmpty)
+        #expect(try plan(.backup, ["local_tables": "refuse"]).assign(unreachable: [:]).local.isEmpty)
+        #expect(try plan(.backup, ["replicas": "all"]).assign(unreachable: [:]).local.isEmpty)
+        #expect(throws: DomainError.self) { try plan(.backup, ["local_tables": "some"]) }
+    }
+
+    @Test func aRestoreGivesEachCopyBackToItsReplicaAndTheDataToItsWriter() throws {
+        let plan = try plan(.restore)
+        let layout = BackupLayout(dataReplica: [0: 1, 1: 0], localCopies: [0: [0], 1: [1]])
+        let assignment = plan.assign(unreachable: [:], layout: layout)
+        #expect(assignment.data.map { "\($0.host.shardIndex).\($0.host.replicaIndex)" } == ["0.1", "1.0"])
+        #expect(assignment.schema.map { "\($0.host.shardIndex).\($0.host.replicaIndex)" } == ["0.0", "1.1"])
+        #expect(assignment.local.map { "\($0.host.shardIndex).\($0.host.replicaIndex)" } == ["0.0", "1.1"])
+        #expect(assignment.local[0].location.hasSuffix("/nightly/shard-0-replica-0/"))
+        #expect(assignment.unrestoredCopies.isEmpty)
+        // The writer is down: the other replica takes the data, and its own copy cannot go back.
+        let down = plan.assign(unreachable: [HostAssignmentTests().r01: "refused"], layout: layout)
+        #expect(down.data.map(\.host.replicaIndex) == [0, 0] && down.local.map(\.host.shardIndex) == [1])
+        #expect(down.unrestoredCopies == ["shard 0 replica 0: that replica took the shard's data, which holds the rows of the replica that wrote it"])
+    }
+}

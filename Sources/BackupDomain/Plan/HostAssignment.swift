@@ -7,14 +7,21 @@ public struct HostAssignment: Equatable, Sendable {
     public var data: [PlannedHost] = []
     /// Restore only: the other replicas, after the data hosts are done.
     public var schema: [PlannedHost] = []
+    /// The other replicas' own copies of the tables that are not replicated: written next to
+    /// the data (backup, `local_tables=each_replica`), restored after the structure (restore).
+    public var local: [PlannedHost] = []
+    /// Copies in the backup that no host of this cluster restores, in words.
+    public var unrestoredCopies: [String] = []
     /// Replicas left out because they did not answer, with the reason.
     public var skipped: [Skipped] = []
     /// Shards nobody can serve, in words; non-empty means nothing may start.
     public var unavailable: [String] = []
 
-    public init(data: [PlannedHost] = [], schema: [PlannedHost] = [], skipped: [Skipped] = [], unavailable: [String] = []) {
+    public init(data: [PlannedHost] = [], schema: [PlannedHost] = [], local: [PlannedHost] = [], skipped: [Skipped] = [],
+                unavailable: [String] = []) {
         self.data = data
         self.schema = schema
+        self.local = local
         self.skipped = skipped
         self.unavailable = unavailable
     }
@@ -30,9 +37,23 @@ public struct HostAssignment: Equatable, Sendable {
     }
 }
 
+/// What a backup holds per shard, from its manifest: which replica wrote `shard-S/`, and which
+/// replicas wrote their own copy of the tables that are not replicated.
+public struct BackupLayout: Equatable, Sendable {
+    public var dataReplica: [Int: Int]
+    public var localCopies: [Int: [Int]]
+
+    public init(dataReplica: [Int: Int] = [:], localCopies: [Int: [Int]] = [:]) {
+        self.dataReplica = dataReplica
+        self.localCopies = localCopies
+    }
+}
+
 extension OperationPlan {
-    /// Assigns the hosts given the ones that did not answer (`fqdn` → reason).
-    public func assign(unreachable: [String: String]) -> HostAssignment {
+    /// Assigns the hosts given the ones that did not answer (`fqdn` → reason). A restore
+    /// gets the backup's `layout`: the replica that wrote a shard's data takes it back when it
+    /// answers, and each replica's own copy goes back to that replica.
+    public func assign(unreachable: [String: String], layout: BackupLayout = BackupLayout()) -> HostAssignment {
         var assignment = HostAssignment()
         var shards: [Int] = []
         for candidate in candidates where !shards.contains(candidate.host.shardIndex) { shards.append(candidate.host.shardIndex) }
@@ -58,21 +79,51 @@ extension OperationPlan {
                 assignment.data += up
                 continue
             }
-            guard let first = up.first else {
+            // A restore gives the data back to the replica that wrote it (its own rows of the
+            // tables that are not replicated are in it), when that one answers.
+            let writer = layout.dataReplica[shard].flatMap { index in up.first { $0.host.replicaIndex == index } }
+            guard let first = writer ?? up.first else {
                 assignment.unavailable.append("shard \(shard): no replica answers: \(unique(down).map { "\($0.host.fqdn) (\(unreachable[$0.host.fqdn]!))" }.joined(separator: ", "))")
                 continue
             }
             // Every candidate of the chosen replica: one per backup shard it restores.
             assignment.data += up.filter { $0.host == first.host }
             assignment.skipped += unique(down).map { HostAssignment.Skipped(host: $0.host, reason: unreachable[$0.host.fqdn]!) }
+            let others = unique(up.filter { $0.host != first.host })
             if operation == .restore {
-                assignment.schema += unique(up.filter { $0.host != first.host }).map {
+                assignment.schema += others.map {
                     $0.schemaOnly(reason: "replica \($0.host.replicaIndex) of shard \(shard): structure only; "
                                   + "replicated tables fetch the data from \(first.host.fqdn)")
+                }
+                assignLocalRestores(shard: shard, up: others, writer: first, layout: layout, into: &assignment)
+            } else if parameters.localTables == .eachReplica {
+                assignment.local += others.map {
+                    localCopy(of: $0, reason: "replica \($0.host.replicaIndex) of shard \(shard): its own copy of the tables that are not replicated")
                 }
             }
         }
         return assignment
+    }
+
+    /// Each replica's own copy goes back to the replica of the same index; a copy whose replica
+    /// is not there (or took the shard's data instead) is named.
+    private func assignLocalRestores(shard: Int, up: [PlannedHost], writer: PlannedHost, layout: BackupLayout,
+                                     into assignment: inout HostAssignment) {
+        guard parameters.shardMapping.isEmpty else {
+            assignment.unrestoredCopies += (layout.localCopies[shard] ?? []).map {
+                "shard \(shard) replica \($0): parameters[\"shard_mapping\"] moves shards, and a replica's own copy has no replica to go to"
+            }
+            return
+        }
+        for replica in layout.localCopies[shard] ?? [] {
+            if let target = up.first(where: { $0.host.replicaIndex == replica }) {
+                assignment.local.append(localCopy(of: target, reason: "replica \(replica) of shard \(shard): its own copy of the tables that are not replicated"))
+            } else if writer.host.replicaIndex == replica {
+                assignment.unrestoredCopies.append("shard \(shard) replica \(replica): that replica took the shard's data, which holds the rows of the replica that wrote it")
+            } else {
+                assignment.unrestoredCopies.append("shard \(shard) replica \(replica): no such replica answers in cluster \(BoundedText.quoted(cluster))")
+            }
+        }
     }
 
     /// Why a restore of a backup with `backupShards` shards cannot go to this cluster as

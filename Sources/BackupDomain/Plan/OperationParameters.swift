@@ -6,6 +6,11 @@ public struct OperationParameters: Equatable, Sendable {
     public enum Replicas: String, Sendable { case first, all }
     /// Full or incremental; `auto` takes a full one when the last is older than `fullInterval`.
     public enum BackupType: String, Sendable { case full, incremental, auto }
+    /// Tables that are not replicated (MergeTree, Log, Memory...) on a shard with several
+    /// replicas, where each replica holds its own rows, with `replicas=first`: back up every
+    /// replica's copy (the default: nothing is lost), the first replica's only (said in a
+    /// warning), or refuse the backup.
+    public enum LocalTables: String, Sendable { case eachReplica = "each_replica", firstReplica = "first_replica", refuse }
 
     public var dryRun = false
     public var replicas = Replicas.first
@@ -20,6 +25,7 @@ public struct OperationParameters: Equatable, Sendable {
     public var fullInterval: Int64?
     public var compressionMethod: String?
     public var compressionLevel: Int?
+    public var localTables = LocalTables.eachReplica
     // Restore only.
     public var allowNonEmptyTables = false
     public var structureOnly = false
@@ -32,7 +38,7 @@ public struct OperationParameters: Equatable, Sendable {
     public var shardMapping: [(source: Int, target: Int)] = []
 
     public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards"]
-    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval"]
+    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables"]
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
     public static let createTableModes = ["create", "must-exist", "if-not-exists"]
@@ -46,7 +52,7 @@ public struct OperationParameters: Equatable, Sendable {
             && a.databaseMapping.map(\.source) == b.databaseMapping.map(\.source)
             && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
             && a.createTable == b.createTable && a.backupName == b.backupName && a.parallelShards == b.parallelShards
-            && a.backupType == b.backupType && a.fullInterval == b.fullInterval
+            && a.backupType == b.backupType && a.fullInterval == b.fullInterval && a.localTables == b.localTables
             && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
     }
 
@@ -80,6 +86,8 @@ public struct OperationParameters: Equatable, Sendable {
                 if let seconds = parseDuration(value), seconds > 0 { result.fullInterval = seconds } else { problem("must be a duration such as 7d, 12h, 30m or 90s, not \(BoundedText.quoted(value))") }
             case "compression_method" where operation == .backup:
                 if compressionMethods.contains(value) { result.compressionMethod = value } else { problem("must be one of \(compressionMethods.joined(separator: ", ")), not \(BoundedText.quoted(value))") }
+            case "local_tables" where operation == .backup:
+                if let mode = LocalTables(rawValue: value) { result.localTables = mode } else { problem("must be each_replica, first_replica or refuse, not \(BoundedText.quoted(value))") }
             case "compression_level" where operation == .backup:
                 if let level = Int(value), (-131072...22).contains(level) { result.compressionLevel = level } else { problem("must be an integer compression level, not \(BoundedText.quoted(value))") }
             case "allow_non_empty_tables" where operation == .restore: result.allowNonEmptyTables = flag()

@@ -1,8 +1,9 @@
 /// A host's part in an operation: which host, why it was chosen, and the statement it runs.
 public struct PlannedHost: Equatable, Sendable {
-    /// What a host does in a restore: its shard's data, or (the other replicas of a shard)
-    /// only the tables' structure, so that replicated tables fetch the data themselves.
-    public enum Role: String, Sendable { case data, schema }
+    /// What a host does: its shard's data; (restore, the other replicas of a shard) only the
+    /// tables' structure, so that replicated tables fetch the data themselves; or its own copy
+    /// of the tables that are not replicated (`shard-S-replica-R/`).
+    public enum Role: String, Sendable { case data, schema, local }
 
     public let host: Host
     /// Why this host takes part, in words.
@@ -34,6 +35,17 @@ public struct PlannedHost: Equatable, Sendable {
     /// The statement for `elements` on this host.
     public func statement(verb: BackupStatement.Verb, elements: [BackupElement]) -> BackupStatement {
         BackupStatement(verb: verb, elements: elements, destination: destination, settings: settings)
+    }
+
+    /// The same host writing or reading its own copy of the shard's tables that are not
+    /// replicated, in `shard-S-replica-R/` of the same backup.
+    func localCopy(destination: BackupDestination, location: String, reason: String) -> PlannedHost {
+        let shardKey = "shard-\(host.shardIndex)-replica-\(host.replicaIndex)/"
+        var settings = self.settings.filter { $0.name != "structure_only" && $0.name != "allow_non_empty_tables" }
+        if let index = settings.firstIndex(where: { $0.name == "id" }) { settings[index].value = .string(operationID + "-local") }
+        return PlannedHost(host: host, reason: reason, role: .local, sourceShard: host.shardIndex, shardKey: shardKey,
+                           operationID: operationID + "-local", location: location + shardKey, statement: nil,
+                           destination: destination, settings: settings)
     }
 
     /// The same host restoring only the structure (`structure_only = true`).
@@ -82,6 +94,13 @@ public struct OperationPlan: Equatable, Sendable {
     public let rootDestination: BackupDestination
     /// Where every backup of the CHI lives, below the destination's prefix: `NAMESPACE/CHI/`.
     public let catalogKey: String
+
+    /// `candidate`'s own copy of its shard's tables that are not replicated, in this backup.
+    public func localCopy(of candidate: PlannedHost, reason: String) -> PlannedHost {
+        let shardKey = "shard-\(candidate.host.shardIndex)-replica-\(candidate.host.replicaIndex)/"
+        let destination = Planner.destination(definition.s3, disk: parameters.disk, key: "\(catalogKey)\(backupName)/\(shardKey)").0
+        return candidate.localCopy(destination: destination, location: location, reason: reason)
+    }
 
     /// Where `host` reads or writes in another backup of the same CHI (an incremental
     /// backup's base), with the same credentials.

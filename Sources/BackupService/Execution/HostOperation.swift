@@ -44,20 +44,25 @@ struct HostOperation: Sendable {
 
     static let terminal: Set<String> = ["BACKUP_CREATED", "BACKUP_FAILED", "BACKUP_CANCELLED", "RESTORED", "RESTORE_FAILED",
                                         "RESTORE_CANCELLED", "BACKUP_COMPLETE", "FAILED_TO_BACKUP", "FAILED_TO_RESTORE"]
-    static let succeeded: Set<String> = ["BACKUP_CREATED", "RESTORED", "BACKUP_COMPLETE"]
+    /// A replica's own copy when the replica has no table that is not replicated: nothing ran.
+    static let nothingToCopy = "NO_LOCAL_TABLES"
+    static let succeeded: Set<String> = ["BACKUP_CREATED", "RESTORED", "BACKUP_COMPLETE", nothingToCopy]
 
     /// Starts this host's operation, or follows the attempt an earlier call started; a failed
     /// or cancelled attempt is tried again under a new ClickHouse id (ClickHouse keeps the old
     /// one in system.backups and refuses its id a second time).
     func run() async throws -> Outcome {
         let tables = try await selectedTables()
+        if planned.role == .local, tables.isEmpty {
+            return Outcome(planned: planned, status: Self.nothingToCopy, error: nil, tables: [], clickHouseID: planned.operationID)
+        }
         let latest = try await attempts().last
         if let latest, !Self.terminal.contains(latest.status) || (verb == .backup && Self.succeeded.contains(latest.status)) {
             return try await followed(latest.id, tables: tables)  // a retried call: that attempt is this operation
         }
         var statement = try plannedStatement(tables)
         var alreadyPresent: [TableName] = []
-        if verb == .restore, planned.role == .data {
+        if verb == .restore, planned.role != .schema {
             switch try await restoreScope(tables, earlierSucceeded: latest.map { Self.succeeded.contains($0.status) } ?? false) {
             case .all: break
             case .only(let missing, let present):
@@ -167,6 +172,13 @@ struct HostOperation: Sendable {
     /// list that the restoring CHB's lists select (restore).
     private func selectedTables() async throws -> [ServerTable] {
         if verb == .restore { return filter.select(from: tablesFromManifest ?? []) }
+        let tables = try await listSelectedTables()
+        // A replica's own copy holds only what the shard's data does not: tables that are not replicated.
+        return planned.role == .local ? tables.filter { $0.kind == .local } : tables
+    }
+
+    /// The tables this host has that the filter selects.
+    func listSelectedTables() async throws -> [ServerTable] {
         let rows = try await client.rows("SELECT database, name, engine FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
                                          timeout: .seconds(30))
         let available = rows.compactMap { row -> ServerTable? in

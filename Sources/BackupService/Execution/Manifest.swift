@@ -19,12 +19,13 @@ struct Manifest {
     func json(state: String, stoppedAt: Int64?, outcomes: [HostOperation.Outcome], error: String?) -> JSONValue {
         let definition = plan.definition
         var hosts: [JSONValue] = []
-        for planned in assignment.data {
+        for planned in assignment.data + assignment.local {
             let outcome = outcomes.first { $0.planned.operationID == planned.operationID }
             hosts.append(.object([
                 "shard": .number(String(planned.host.shardIndex)),
                 "replica": .number(String(planned.host.replicaIndex)),
                 "fqdn": .string(planned.host.fqdn),
+                "role": .string(planned.role.rawValue),
                 "clickhouse_id": .string(outcome?.clickHouseID ?? planned.operationID),
                 "location": .string(planned.location),
                 "status": outcome.map { .string($0.status) } ?? .string("PENDING"),
@@ -63,14 +64,22 @@ struct Manifest {
         ])
     }
 
-    /// Each shard's table list in a manifest, keyed by shard index: `[database, table, engine]`
-    /// (manifests before the engine was recorded list `[database, table]`).
+    /// The key of a host's table list in ``tables(in:)``: its shard's index for the shard's data,
+    /// `S/rR` for replica R's own copy.
+    static func tablesKey(_ planned: PlannedHost) -> String {
+        planned.role == .local ? "\(planned.sourceShard)/r\(planned.host.replicaIndex)" : String(planned.sourceShard)
+    }
+
+    /// Each host's table list in a manifest, keyed as ``tablesKey(_:)`` says: `[database,
+    /// table, engine]` (manifests before the engine was recorded list `[database, table]`).
     static func tables(in manifest: JSONValue) -> [String: [ServerTable]] {
         guard case .array(let hosts)? = manifest["hosts"] else { return [:] }
         var result: [String: [ServerTable]] = [:]
         for host in hosts {
             guard case .number(let shard)? = host["shard"], case .array(let tables)? = host["tables"] else { continue }
-            result[shard] = tables.compactMap { value -> ServerTable? in
+            var key = shard
+            if case .string("local")? = host["role"], case .number(let replica)? = host["replica"] { key = "\(shard)/r\(replica)" }
+            result[key] = tables.compactMap { value -> ServerTable? in
                 guard case .array(let parts) = value, parts.count >= 2,
                       case .string(let database) = parts[0], case .string(let table) = parts[1] else { return nil }
                 var engine = ""
@@ -79,6 +88,25 @@ struct Manifest {
             }
         }
         return result
+    }
+
+    /// Which replica wrote each shard's data, and which replicas wrote a copy of their own
+    /// (a replica with no table to copy wrote none).
+    static func layout(in manifest: JSONValue) -> BackupLayout {
+        guard case .array(let hosts)? = manifest["hosts"] else { return BackupLayout() }
+        var layout = BackupLayout()
+        for host in hosts {
+            guard case .number(let shardText)? = host["shard"], case .number(let replicaText)? = host["replica"],
+                  let shard = Int(shardText), let replica = Int(replicaText) else { continue }
+            if case .string("local")? = host["role"] {
+                guard case .string(let status)? = host["status"], HostOperation.succeeded.contains(status),
+                      status != HostOperation.nothingToCopy else { continue }
+                layout.localCopies[shard, default: []].append(replica)
+            } else {
+                layout.dataReplica[shard] = replica
+            }
+        }
+        return layout
     }
 }
 

@@ -17,6 +17,9 @@ extension OperationRunner {
             guard case .number(let shard)? = record["shard"], case .number(let replica)? = record["replica"],
                   let planned = plan.candidates.first(where: { "\($0.host.shardIndex)" == shard && "\($0.host.replicaIndex)" == replica })
             else { return nil }
+            if case .string("local")? = record["role"] {
+                return (plan.localCopy(of: planned, reason: "replica \(replica) of shard \(shard): its own copy of the tables that are not replicated"), record)
+            }
             return (planned, record)
         }
     }
@@ -90,8 +93,9 @@ extension OperationRunner {
         let skipped = recordedSkipped(recorded)
         let record = BackupRecord(manifest: recorded)
         let started = record?.startedAt ?? startedAt
-        let assignment = HostAssignment(data: hosts.map(\.planned), skipped: skipped)
-        tracker?.hosts(assignment.data)
+        let assignment = HostAssignment(data: hosts.map(\.planned).filter { $0.role != .local },
+                                        local: hosts.map(\.planned).filter { $0.role == .local }, skipped: skipped)
+        tracker?.hosts(assignment.data + assignment.local)
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: started)
         if let record {  // keep what the first call chose
             manifest.kind = record.kind
@@ -103,7 +107,7 @@ extension OperationRunner {
         await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
             for (planned, _) in hosts {
                 let operation = hostOperation(planned, verb: .backup, resolved: resolved)
-                let shardTables = tables[String(planned.host.shardIndex)] ?? []
+                let shardTables = tables[Manifest.tablesKey(planned)] ?? []
                 // A manifest written moments ago may belong to a run still starting its BACKUPs.
                 let grace: Duration = now() - started < 30 ? .seconds(15) : .zero
                 group.addTask { await Result { try await operation.attach(tables: shardTables, grace: grace) } }

@@ -62,82 +62,121 @@ struct OperationRunner {
             bytes: metadata["total_size"].flatMap { Int64($0) }, finishedAt: now(), reused: metadata["reused"] == "true"))
     }
 
+    /// The phases of a run, in order: already done? / the backup's record (restore) / replica
+    /// assignment / chain choice and lock (backup) / run / record.
     private func execute() async throws -> RunResult {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
-        let verb: BackupStatement.Verb = plan.operation == .backup ? .backup : .restore
-
-        // The same backup asked again (a retry, a second caller, a restarted plugin): its
-        // manifest says what became of it.
-        if plan.operation == .backup, let store, let recorded = try await store.read().map({ try JSONParser.parse($0) }),
-           case .string(plan.id)? = recorded["backup_id"] {
-            switch recorded["state"] {
-            case .string("Completed")?: return completedResult(recorded)
-            case .string("InProgress")?: return try await attach(recorded, store: store, resolved: resolved)
-            default: break  // Failed or Cancelled: this call tries again
+        if plan.operation == .backup, let store, let answer = try await earlierRun(store, resolved: resolved) { return answer }
+        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved) : nil
+        let assignment = try await assignHosts(resolved, layout: recorded.map(Manifest.layout(in:)) ?? BackupLayout())
+        tracker?.hosts(assignment.data + assignment.local + assignment.schema)
+        var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
+        var extra: [String: String] = [:]
+        if plan.operation == .backup {
+            if plan.parameters.localTables == .refuse { try await refuseLocalTables(assignment, resolved) }
+            extra = try await chooseChain(&manifest, resolved)
+            if let store {
+                if let answer = try await takeLock(store, resolved: resolved) { return answer }
+                try await store.write(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil))
             }
         }
+        if !assignment.unrestoredCopies.isEmpty { extra["unrestored_copies"] = assignment.unrestoredCopies.joined(separator: "; ") }
+        let (outcomes, failures) = await runHosts(assignment, manifest: manifest, tables: recorded.map { Manifest.tables(in: $0) }, resolved)
+        return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
+                                extra: extra)
+    }
 
-        // A restore reads the backup's manifest: its shard count and, for pattern filters, its tables.
-        var manifestTables: [String: [ServerTable]]?
-        if plan.operation == .restore {
-            let recorded = try await store?.read().map { try JSONParser.parse($0) }
-            if let record = recorded.flatMap(BackupRecord.init(manifest:)), let mismatch = plan.shardMismatch(backupShards: record.shards) {
-                throw RPCError(.failedPrecondition, mismatch)
-            }
-            if let recorded, let record = BackupRecord(manifest: recorded), record.base != nil, let catalog = catalogReader(resolved) {
-                // An incremental backup restores only if every base it names is still there.
-                if case .failure(let broken) = BackupChains.bases(of: record, in: try await catalog.records()) {
-                    throw RPCError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
-                }
-            }
-            if recorded == nil, plan.hosts.contains(where: { $0.statement == nil }) {
-                throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
-            }
-            // The backup's tables: what patterns select from, and what a retried restore checks.
-            manifestTables = recorded.map { Manifest.tables(in: $0) }
+    /// The same backup asked again (a retry, a second caller, a restarted plugin): its
+    /// manifest says what became of it (nil: Failed, Cancelled or none, this call runs it).
+    private func earlierRun(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult? {
+        guard let recorded = try await store.read().map({ try JSONParser.parse($0) }), case .string(plan.id)? = recorded["backup_id"] else {
+            return nil
         }
+        switch recorded["state"] {
+        case .string("Completed")?: return completedResult(recorded)
+        case .string("InProgress")?: return try await attach(recorded, store: store, resolved: resolved)
+        default: return nil
+        }
+    }
 
+    /// A restore reads the backup's manifest: its shard count, its chain, its tables (what
+    /// patterns select from and what a retried restore checks) and its layout.
+    private func restoreChecks(_ store: ManifestStore?, resolved: ResolvedSecrets) async throws -> JSONValue? {
+        let recorded = try await store?.read().map { try JSONParser.parse($0) }
+        if let record = recorded.flatMap(BackupRecord.init(manifest:)), let mismatch = plan.shardMismatch(backupShards: record.shards) {
+            throw RPCError(.failedPrecondition, mismatch)
+        }
+        if let recorded, let record = BackupRecord(manifest: recorded), record.base != nil, let catalog = catalogReader(resolved) {
+            // An incremental backup restores only if every base it names is still there.
+            if case .failure(let broken) = BackupChains.bases(of: record, in: try await catalog.records()) {
+                throw RPCError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
+            }
+        }
+        if recorded == nil, plan.hosts.contains(where: { $0.statement == nil }) {
+            throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
+        }
+        return recorded
+    }
+
+    /// Probes every replica, then assigns the parts; a shard nobody can serve stops the run here.
+    private func assignHosts(_ resolved: ResolvedSecrets, layout: BackupLayout) async throws -> HostAssignment {
         let unreachable = try await ReplicaProbe(environment: environment, client: { [self] in client($0, resolved) })
             .unreachable(plan.candidates.map(\.host))
-        let assignment = plan.assign(unreachable: unreachable)
+        let assignment = plan.assign(unreachable: unreachable, layout: layout)
         guard assignment.unavailable.isEmpty else {
             throw RPCError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
         }
-        tracker?.hosts(assignment.data + assignment.schema)
-        var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
-        var chainMetadata: [String: String] = [:]
-        if plan.operation == .backup {
-            let choice = try await chooseBase(resolved)
-            switch choice {
-            case .full(let reason): chainMetadata = ["type": "full", "type_reason": reason]
-            case .incremental(let base, let reason):
-                (manifest.kind, manifest.base) = (.incremental, (base.name, base.id))
-                chainMetadata = ["type": "incremental", "type_reason": reason, "base_backup": base.name, "base_backup_id": base.id]
-            }
-        }
-        if plan.operation == .backup, let store {
-            if let answer = try await takeLock(store, resolved: resolved) { return answer }
-            try await store.write(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil))
-        }
+        return assignment
+    }
 
+    /// Full or incremental: recorded in the manifest, and said in the result.
+    private func chooseChain(_ manifest: inout Manifest, _ resolved: ResolvedSecrets) async throws -> [String: String] {
+        switch try await chooseBase(resolved) {
+        case .full(let reason): return ["type": "full", "type_reason": reason]
+        case .incremental(let base, let reason):
+            (manifest.kind, manifest.base) = (.incremental, (base.name, base.id))
+            return ["type": "incremental", "type_reason": reason, "base_backup": base.name, "base_backup_id": base.id]
+        }
+    }
+
+    /// Runs the hosts' parts: the data (and a backup's replica copies) at once, at most
+    /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
+    /// structure (replicated tables find a replica to fetch from) and then their own copies.
+    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, tables: [String: [ServerTable]]?,
+                          _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [RPCError]) {
+        let verb: BackupStatement.Verb = plan.operation == .backup ? .backup : .restore
         let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
         func operation(_ planned: PlannedHost) -> HostOperation {
-            hostOperation(planned, verb: verb, resolved: resolved, renames: plan.operation == .restore ? renames : [:],
-                          tablesFromManifest: manifestTables.map { $0[String(planned.sourceShard)] ?? [] },
-                          baseBackup: manifest.base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
+            // A replica's own copy is always whole: its replica may have no copy in the base.
+            let base = planned.role == .local ? nil : manifest.base
+            return hostOperation(planned, verb: verb, resolved: resolved, renames: plan.operation == .restore ? renames : [:],
+                                 tablesFromManifest: tables.map { $0[Manifest.tablesKey(planned)] ?? [] },
+                                 baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
         }
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
-        var (outcomes, failures) = await runBounded(groupedByHost(assignment.data.map(operation)), limit: limit, environment: environment)
-        // The other replicas get the structure once the data is in, so replicated tables
-        // find a replica to fetch from.
-        if failures.isEmpty, !assignment.schema.isEmpty {
-            let schema = await runBounded(groupedByHost(assignment.schema.map(operation)), limit: limit, environment: environment)
-            outcomes += schema.outcomes
-            failures += schema.failures
+        let stages = plan.operation == .backup ? [assignment.data + assignment.local] : [assignment.data, assignment.schema, assignment.local]
+        var outcomes: [HostOperation.Outcome] = [], failures: [RPCError] = []
+        for stage in stages where !stage.isEmpty && failures.isEmpty {
+            let result = await runBounded(groupedByHost(stage.map(operation)), limit: limit, environment: environment)
+            outcomes += result.outcomes
+            failures += result.failures
         }
-        return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
-                                extra: chainMetadata)
+        return (outcomes, failures)
+    }
+
+    /// `local_tables=refuse`: a shard with several replicas whose data replica has tables that
+    /// are not replicated is refused before any BACKUP starts.
+    private func refuseLocalTables(_ assignment: HostAssignment, _ resolved: ResolvedSecrets) async throws {
+        for planned in assignment.data where plan.candidates.filter({ $0.host.shardIndex == planned.host.shardIndex }).count > 1 {
+            let local = try await hostOperation(planned, verb: .backup, resolved: resolved).listSelectedTables().filter { $0.kind == .local }
+            guard !local.isEmpty else { continue }
+            let names = local.map { "\($0.name.database).\($0.name.table) (\($0.engine))" }.joined(separator: ", ")
+            throw RPCError(.failedPrecondition, "shard \(planned.host.shardIndex) has several replicas and tables that are not replicated: "
+                           + "\(BoundedText.bounded(names)); each replica holds its own rows, and parameters[\"local_tables\"] = \"refuse\". "
+                           + "Use local_tables=each_replica to back up every replica's copy, first_replica to take the first's only, "
+                           + "or make the tables Replicated; nothing was started")
+        }
     }
 
     /// A client for `host`, masking the CHB's secrets in its errors.
@@ -218,8 +257,10 @@ struct OperationRunner {
     }
 
     func metadata(_ allOutcomes: [HostOperation.Outcome], skipped: [HostAssignment.Skipped], manifest: String?) -> [String: String] {
-        // Sizes and tables are the data's; structure-only restores read the same backup again.
+        // Tables are the data's; sizes add the replicas' own copies; structure-only restores
+        // read the same backup again and add nothing.
         let outcomes = allOutcomes.filter { $0.planned.role == .data }
+        let written = allOutcomes.filter { $0.planned.role != .schema }
         let listed = Set(outcomes.flatMap(\.tables))
         let tables = Set(listed.map(\.name)).sorted()
         let definitionOnly = Set(listed.filter { $0.kind == .definitionOnly }.map(\.name)).sorted()
@@ -232,15 +273,15 @@ struct OperationRunner {
             "hosts": outcomes.map { environment.address(of: $0.planned.host) }
                 .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ","),
             "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
-            "num_files": String(outcomes.reduce(0) { $0 + $1.numFiles }),
-            "total_size": String(outcomes.reduce(0) { $0 + $1.totalSize }),
-            "compressed_size": String(outcomes.reduce(0) { $0 + $1.compressedSize }),
-            "uncompressed_size": String(outcomes.reduce(0) { $0 + $1.uncompressedSize }),
+            "num_files": String(written.reduce(0) { $0 + $1.numFiles }),
+            "total_size": String(written.reduce(0) { $0 + $1.totalSize }),
+            "compressed_size": String(written.reduce(0) { $0 + $1.compressedSize }),
+            "uncompressed_size": String(written.reduce(0) { $0 + $1.uncompressedSize }),
             "compression": plan.parameters.compressionMethod ?? "default",
             "manifest": manifest ?? "not written: the plugin holds no S3 credentials for this destination",
         ]
         if !tables.isEmpty { metadata["databases"] = Set(tables.map(\.database)).sorted().joined(separator: ",") }
-        if let warning = oneReplicaWarning(outcomes) {
+        if let warning = oneReplicaWarning(outcomes, skipped: skipped) {
             metadata["one_replica_only"] = warning.tables
             metadata["warning"] = warning.text
         }
@@ -253,6 +294,7 @@ struct OperationRunner {
             var key = "host.\(outcome.planned.host.shardIndex).\(outcome.planned.host.replicaIndex)"
             // A host restoring several backup shards (merged by shard_mapping): one key set each.
             if outcome.planned.operationID.hasSuffix("-from\(outcome.planned.sourceShard)") { key += ".from\(outcome.planned.sourceShard)" }
+            if outcome.planned.role == .local { key += ".local" }  // a replica's own copy (a restore also gives it the structure)
             metadata["\(key).fqdn"] = outcome.planned.host.fqdn
             metadata["\(key).id"] = outcome.clickHouseID
             if !outcome.alreadyPresent.isEmpty {
@@ -274,20 +316,26 @@ struct OperationRunner {
         return metadata
     }
 
-    /// A backup of one replica per shard holds only that replica's rows of tables that are not
-    /// replicated (MergeTree, Log, Memory...), though every replica holds its own: said in the
-    /// result and the log line, never silently.
-    func oneReplicaWarning(_ outcomes: [HostOperation.Outcome]) -> (tables: String, text: String)? {
+    /// A backup that holds one replica's rows of tables that are not replicated (MergeTree,
+    /// Log, Memory...) though every replica of the shard holds its own (`local_tables =
+    /// first_replica`, or a replica that did not answer): said in the result and the log line,
+    /// never silently.
+    func oneReplicaWarning(_ outcomes: [HostOperation.Outcome], skipped: [HostAssignment.Skipped]) -> (tables: String, text: String)? {
         guard plan.operation == .backup, plan.parameters.replicas == .first else { return nil }
+        let skippedShards = Set(skipped.map(\.host.shardIndex))
         let local = outcomes.filter { outcome in
-            plan.candidates.filter { $0.host.shardIndex == outcome.planned.host.shardIndex }.count > 1
+            let shard = outcome.planned.host.shardIndex
+            let replicated = plan.candidates.filter { $0.host.shardIndex == shard }.count > 1
+            return replicated && (plan.parameters.localTables == .firstReplica || skippedShards.contains(shard))
         }.flatMap { $0.tables.filter { $0.kind == .local }.map(\.name) }
         guard !local.isEmpty else { return nil }
         let names = Set(local).sorted().map { "\($0.database).\($0.table)" }
         return (names.joined(separator: ","),
                 "\(names.count) \(names.count == 1 ? "table is" : "tables are") not replicated (\(BoundedText.bounded(names.joined(separator: ", ")))): "
-                + "each replica holds its own rows and this backup holds one replica's per shard; "
-                + "set parameters[\"replicas\"] = \"all\" to back up every replica's copy")
+                + "each replica holds its own rows, and this backup lacks the copies of "
+                + (plan.parameters.localTables == .firstReplica ? "every replica but the first (local_tables = first_replica)"
+                   : "the replicas that did not answer (see skipped)")
+                + "; back up with local_tables = each_replica and every replica answering, or replicas = all")
     }
 
     /// The S3 credentials of the CHB, resolved; the values are kept to mask them in errors.
