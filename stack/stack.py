@@ -1,7 +1,7 @@
 """The local test stack: N ClickHouse hosts (chdb-core behind stack/clickhouse_http.py) on
 127.0.0.2, 127.0.0.3, ... port 8123, and a seaweedfs S3 server on 127.0.0.1:8333.
 
-    python3 stack/stack.py up [--shards S (2)] [--replicas R (2)] [--dir .stack]
+    python3 stack/stack.py up [--shards S (2)] [--replicas R (2)] [--replicated] [--dir .stack]
     python3 stack/stack.py down [--dir .stack]
 
 `up` writes, under DIR: `env` (shell-sourceable: endpoints, credentials, and
@@ -9,6 +9,11 @@ CLICKHOUSE_BACKUP_PLUGIN_RESOLVE mapping the operator's FQDNs to the hosts), `st
 (the same for tests), `chi.json` (a CHI whose hosts are these), `secrets/` (the S3 keys laid
 out as a mounted Kubernetes Secret `s3-credentials`) and `pids`. `down` stops exactly the
 processes in `pids` and removes DIR.
+
+`--replicated` adds Apache ZooKeeper (Debian's) on 127.0.0.1:2181 and gives every host
+`<zookeeper>` and its own `<macros>` (`{shard}`, `{replica}`, `{cluster}`), so
+ReplicatedMergeTree tables exist with real Keeper paths. What chdb can show there and what it
+cannot (replicas never become writable: no INSERT, no fetch, no ON CLUSTER) is in the README.
 """
 import argparse
 import json
@@ -26,6 +31,7 @@ import urllib.request
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHI, NAMESPACE, CLUSTER = "demo", "stack", "main"
 S3_PORT, BUCKET, REGION = 8333, "backups", "us-east-1"
+KEEPER_PORT = 2181
 
 
 def port_open(host, port):
@@ -70,10 +76,11 @@ def up(args):
                  f"-s3.config={base / 's3.json'}", "-webdav=false", "-admin.ui=false",
                  "-s3.port.iceberg=0", "-s3.port.lance=0"])
 
+    if args.replicated:
+        start_keeper(base, start)
     endpoint = f"http://127.0.0.1:{S3_PORT}"
     ca_file, cert_file, key_file = certificates(base)
-    config = base / "clickhouse-config.xml"
-    config.write_text(f"""<clickhouse>
+    shared = f"""
   <storage_configuration><disks><s3_backup>
     <type>s3</type><endpoint>{endpoint}/{BUCKET}/disk/</endpoint>
     <access_key_id>{access_key}</access_key_id><secret_access_key>{secret_key}</secret_access_key>
@@ -82,9 +89,7 @@ def up(args):
   <s3><stack_bucket>
     <endpoint>{endpoint}/{BUCKET}/server-credentials/</endpoint>
     <access_key_id>{access_key}</access_key_id><secret_access_key>{secret_key}</secret_access_key>
-  </stack_bucket></s3>
-</clickhouse>
-""")
+  </stack_bucket></s3>"""
     hosts = []
     for shard in range(args.shards):
         for replica in range(args.replicas):
@@ -93,13 +98,19 @@ def up(args):
             fqdn = f"chi-{CHI}-{CLUSTER}-{shard}-{replica}.{NAMESPACE}.svc.cluster.local"
             if port_open(address, 8123):
                 raise SystemExit(f"stack: {address}:8123 is taken")
+            config = base / f"clickhouse-config-{shard}-{replica}.xml"
+            keeper = ""
+            if args.replicated:
+                keeper = (f"\n  <zookeeper><node><host>127.0.0.1</host><port>{KEEPER_PORT}</port></node></zookeeper>"
+                          f"\n  <macros><shard>{shard}</shard><replica>{fqdn.split('.')[0]}</replica><cluster>{CLUSTER}</cluster></macros>")
+            config.write_text(f"<clickhouse>{shared}{keeper}\n</clickhouse>\n")
             start(f"clickhouse-{shard}-{replica}", [sys.executable, str(ROOT / "stack/clickhouse_http.py"),
                   "--listen", f"{address}:8123", "--data", str(base / f"data-{shard}-{replica}"),
                   "--config", str(config), "--password", password,
                   "--query-log", str(base / f"queries-{shard}-{replica}.log"),
                   "--tls-listen", f"{address}:8443", "--tls-cert", str(cert_file), "--tls-key", str(key_file)])
             hosts.append({"shard": shard, "replica": replica, "fqdn": fqdn, "address": address, "port": 8123,
-                          "query_log": str(base / f"queries-{shard}-{replica}.log")})
+                          "query_log": str(base / f"queries-{shard}-{replica}.log"), "replica_name": fqdn.split(".")[0]})
 
     wait_for("S3", lambda: port_open("127.0.0.1", S3_PORT))
     # The bucket, created with a signed request (seaweedfs checks SigV4).
@@ -122,7 +133,8 @@ def up(args):
     resolve = ",".join(f"{h['fqdn']}:{port}:{h['address']}" for h in hosts for port in (8123, 8443))
     info = {"s3_endpoint": endpoint, "bucket": BUCKET, "region": REGION, "access_key": access_key,
             "secret_key": secret_key, "clickhouse_user": "default", "clickhouse_password": password,
-            "resolve": resolve, "hosts": hosts, "ca_file": str(ca_file), "secrets_dir": str(base / "secrets"), "chi": str(base / "chi.json")}
+            "resolve": resolve, "hosts": hosts, "ca_file": str(ca_file), "secrets_dir": str(base / "secrets"), "chi": str(base / "chi.json"),
+            "keeper": f"127.0.0.1:{KEEPER_PORT}" if args.replicated else None}
     (base / "stack.json").write_text(json.dumps(info, indent=2) + "\n")
     (base / "env").write_text("".join(f"{k}={v}\n" for k, v in {
         "STACK_S3_ENDPOINT": endpoint, "STACK_S3_BUCKET": BUCKET,
@@ -135,6 +147,34 @@ def up(args):
     }.items()))
     print(f"stack up: {len(hosts)} ClickHouse hosts ({args.shards} shards x {args.replicas} replicas), "
           f"S3 at {endpoint}; details in {base}/env and {base}/stack.json")
+
+
+def start_keeper(base, start):
+    """A standalone ZooKeeper on loopback, ready when it answers `ruok` with `imok`."""
+    if port_open("127.0.0.1", KEEPER_PORT):
+        raise SystemExit(f"stack: 127.0.0.1:{KEEPER_PORT} is taken")
+    jar = pathlib.Path("/usr/share/java/zookeeper.jar")
+    if not jar.exists():
+        raise SystemExit("stack: ZooKeeper not installed (apt-get install zookeeper; scripts/install-deps does it)")
+    conf = base / "keeper"
+    (conf / "data").mkdir(parents=True, exist_ok=True)
+    (conf / "zoo.cfg").write_text(f"tickTime=2000\ndataDir={conf / 'data'}\nclientPort={KEEPER_PORT}\n"
+                                  "clientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxClientCnxns=200\n"
+                                  "4lw.commands.whitelist=ruok,stat\n")
+    (conf / "log4j.properties").write_text("log4j.rootLogger=WARN, CONSOLE\nlog4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender\n"
+                                           "log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout\n")
+    start("keeper", ["java", "-Xms64m", "-Xmx256m", "-cp", f"{conf}:{jar}",
+                     "org.apache.zookeeper.server.ZooKeeperServerMain", str(conf / "zoo.cfg")])
+    wait_for("ZooKeeper", lambda: keeper_ok(), seconds=60)
+
+
+def keeper_ok():
+    try:
+        with socket.create_connection(("127.0.0.1", KEEPER_PORT), timeout=1) as connection:
+            connection.sendall(b"ruok")
+            return connection.recv(4) == b"imok"
+    except OSError:
+        return False
 
 
 def certificates(base):
@@ -197,6 +237,7 @@ def main():
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--replicated", action="store_true", help="add ZooKeeper and per-host macros (ReplicatedMergeTree)")
     parser.add_argument("--dir", default=str(ROOT / ".stack"))
     args = parser.parse_args()
     up(args) if args.command == "up" else down(args)

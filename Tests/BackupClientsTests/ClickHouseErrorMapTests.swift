@@ -51,3 +51,22 @@ import Testing
                 + "with another definition or holds rows: drop it, or restore under another name (parameters[\"database_mapping\"])")
     }
 }
+
+@Suite struct StaleReplicaTests {
+    /// Issue 10: a replica path Keeper still holds is FAILED_PRECONDITION naming the table, the
+    /// path and the statement that clears it (the message as chdb 26.9 writes it).
+    @Test func theLeftoverReplicaIsNamedWithItsRemedy() throws {
+        let text = "Code: 253. DB::Exception: Replica /clickhouse/tables/0/rr/r/replicas/chi-demo-main-0-0 already exists: "
+            + "While creating table rr.r. (REPLICA_ALREADY_EXISTS) (version 26.9.2.1)"
+        let error = try #require(ClickHouseError.parse(text, host: "h:8123"))
+        let stale = try #require(error.staleReplica)
+        #expect(stale == ClickHouseError.StaleReplica(table: "rr.r", zookeeperPath: "/clickhouse/tables/0/rr/r", replica: "chi-demo-main-0-0"))
+        #expect(stale.dropStatement == "SYSTEM DROP REPLICA 'chi-demo-main-0-0' FROM ZKPATH '/clickhouse/tables/0/rr/r'")
+        #expect(error.statusCode == .failedPrecondition)
+        #expect(error.rpcError.message.hasSuffix("table rr.r: Keeper path /clickhouse/tables/0/rr/r still has replica chi-demo-main-0-0 "
+            + "(left by a table dropped without SYNC, or a lost host): run SYSTEM DROP REPLICA 'chi-demo-main-0-0' FROM ZKPATH "
+            + "'/clickhouse/tables/0/rr/r' on this host and call again, or call with parameters[\"drop_stale_replicas\"] = \"true\" "
+            + "to have the plugin run it"))
+        #expect(ClickHouseError(host: "h", code: 253, name: "", message: "something else").staleReplica == nil)
+    }
+}

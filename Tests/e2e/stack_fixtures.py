@@ -75,10 +75,10 @@ def stack():
         layout = {(h["shard"], h["replica"]) for h in existing["hosts"]}
         # Another layout, or a stack from an older checkout (no HTTPS, no query log): rebuild it.
         if layout != {(s, r) for s in range(2) for r in range(2)} or "ca_file" not in existing \
-                or "query_log" not in existing["hosts"][0]:
+                or "query_log" not in existing["hosts"][0] or not existing.get("keeper"):
             subprocess.run([str(ROOT / "scripts/stack"), "down"], check=True, timeout=120)
     if not (STACK_DIR / "stack.json").exists():
-        subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "2", "--replicas", "2"], check=True, timeout=300)
+        subprocess.run([str(ROOT / "scripts/stack"), "up", "--shards", "2", "--replicas", "2", "--replicated"], check=True, timeout=300)
         started = True
     stack = Stack(json.loads((STACK_DIR / "stack.json").read_text()))
     if not started:  # a stack left running (by `make demo`): tests that back up everything start from empty hosts

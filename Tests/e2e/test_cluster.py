@@ -57,32 +57,66 @@ def one_shard_chi(stack):
     return chi
 
 
-def test_cluster_round_trip_data_on_one_replica_structure_on_the_other(stack, stack_plugin, stubs):
+def all_checksums(stack):
+    return {(h["shard"], h["replica"], table): stack.checksum(h, table) for h in stack.all_hosts for table in TABLES}
+
+
+def test_cluster_round_trip_gives_every_replica_back_its_own_rows(stack, stack_plugin, stubs):
+    """Issue 10 item 9: plain MergeTree tables hold each replica's own rows (here replica 1 has
+    more); by default each replica's copy is backed up and restored to it."""
     seed(stack)
-    before = checksums(stack)
+    for shard in (0, 1):
+        stack.sql(stack.host(shard, 1), f"INSERT INTO e2e_cluster.orders SELECT 1000000 + number, 1 FROM numbers({500 + shard})")
+    before = all_checksums(stack)
     chb = stack.chb(f"cl-{time.time_ns()}", whitelist=["e2e_cluster.*"], prefix="cluster/")
     result = call(stack_plugin, stubs, "Backup", stack.cluster_chi, chb)
-    assert result.metadata["hosts"] == ",".join(f"{stack.host(s, 0)['fqdn']}:8123" for s in (0, 1))
-    assert "host.0.1.status" not in result.metadata and "skipped" not in result.metadata  # not needed, not skipped
-    # Issue 10 item 9: plain MergeTree tables on a shard of two replicas hold each replica's
-    # own rows; a backup of the first replica only says so.
-    assert result.metadata["one_replica_only"] == "e2e_cluster.events,e2e_cluster.orders"
-    assert result.metadata["warning"].startswith("2 tables are not replicated (e2e_cluster.events, e2e_cluster.orders): ")
-    assert 'set parameters["replicas"] = "all"' in result.metadata["warning"]
-    assert "warning=" in stack_plugin.log_text
+    assert result.metadata["hosts"] == ",".join(f"{stack.host(s, r)['fqdn']}:8123" for s in (0, 1) for r in (0, 1))
+    assert "skipped" not in result.metadata and "warning" not in result.metadata
+    for shard in (0, 1):
+        assert result.metadata[f"host.{shard}.0.role"] == "data"
+        assert result.metadata[f"host.{shard}.1.local.role"] == "local"
+        assert result.metadata[f"host.{shard}.1.local.status"] == "BACKUP_CREATED"
     manifest = json.loads(stack.s3_get(result.metadata["location"].split("/", 3)[3] + "manifest.json"))
-    assert manifest["shards"] == 2 and [h["location"][-8:] for h in manifest["hosts"]] == ["shard-0/", "shard-1/"]
+    assert manifest["shards"] == 2
+    assert [(h["role"], h["location"].rsplit("/", 2)[-2]) for h in manifest["hosts"]] == [
+        ("data", "shard-0"), ("data", "shard-1"), ("local", "shard-0-replica-1"), ("local", "shard-1-replica-1")]
 
     drop_everywhere(stack)
     restored = call(stack_plugin, stubs, "Restore", stack.cluster_chi, chb)
-    assert checksums(stack) == before
+    assert all_checksums(stack) == before
     for shard in (0, 1):
         assert restored.metadata[f"host.{shard}.0.role"] == "data"
         assert restored.metadata[f"host.{shard}.1.role"] == "schema"
-        assert restored.metadata[f"host.{shard}.1.status"] == "RESTORED"
+        assert restored.metadata[f"host.{shard}.1.local.status"] == "RESTORED"
+
+
+def test_first_replica_only_warns_and_refuse_starts_nothing(stack, stack_plugin, stubs):
+    seed(stack)
+    before = checksums(stack)
+    chb = stack.chb(f"cl-first-{time.time_ns()}", whitelist=["e2e_cluster.*"], prefix="cluster/")
+    result = call(stack_plugin, stubs, "Backup", stack.cluster_chi, chb, {"local_tables": "first_replica"})
+    assert "host.0.1.status" not in result.metadata and "host.0.1.local.status" not in result.metadata
+    assert result.metadata["one_replica_only"] == "e2e_cluster.events,e2e_cluster.orders"
+    assert result.metadata["warning"].startswith("2 tables are not replicated (e2e_cluster.events, e2e_cluster.orders): ")
+    assert "every replica but the first (local_tables = first_replica)" in result.metadata["warning"]
+    assert "warning=" in stack_plugin.log_text
+    drop_everywhere(stack)
+    call(stack_plugin, stubs, "Restore", stack.cluster_chi, chb)
+    assert checksums(stack) == before
+    for shard in (0, 1):  # the other replicas get the structure, and no rows: there were none in the backup
         other = stack.host(shard, 1)
         assert stack.sql(other, "SELECT count() FROM system.tables WHERE database = 'e2e_cluster'").strip() == "2"
-        assert stack.sql(other, "SELECT count() FROM e2e_cluster.orders").strip() == "0"  # plain MergeTree: no fetch
+        assert stack.sql(other, "SELECT count() FROM e2e_cluster.orders").strip() == "0"
+
+    seed(stack)
+    refused = stack.chb(f"cl-refuse-{time.time_ns()}", whitelist=["e2e_cluster.*"], prefix="cluster/")
+    with pytest.raises(grpc.RpcError) as error:
+        call(stack_plugin, stubs, "Backup", stack.cluster_chi, refused, {"local_tables": "refuse"})
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error.value.details().startswith("shard 0 has several replicas and tables that are not replicated: "
+                                            "e2e_cluster.events (MergeTree), e2e_cluster.orders (MergeTree)")
+    assert error.value.details().endswith("nothing was started")
+    assert stack.s3_get(f"cluster/stack/demo/{refused['metadata']['name']}/manifest.json") is None
 
 
 def test_a_replica_down_is_skipped_and_named_and_its_twin_serves(stack, stubs):

@@ -39,8 +39,44 @@ public struct ClickHouseError: Error, RPCErrorConvertible, CustomStringConvertib
         }
     }
 
-    /// What the caller can do, from ``ClickHouseErrorMap`` (empty when the message says enough).
-    public var remedy: String { ClickHouseErrorMap.entry(code)?.remedy ?? "" }
+    /// What the caller can do, from ``ClickHouseErrorMap`` (empty when the message says enough);
+    /// a replica left in Keeper gets the exact statement that clears it.
+    public var remedy: String {
+        if let stale = staleReplica {
+            return "table \(stale.table): Keeper path \(stale.zookeeperPath) still has replica \(stale.replica) (left by a table "
+                + "dropped without SYNC, or a lost host): run \(stale.dropStatement) on this host and call again, "
+                + "or call with parameters[\"drop_stale_replicas\"] = \"true\" to have the plugin run it"
+        }
+        return ClickHouseErrorMap.entry(code)?.remedy ?? ""
+    }
+
+    /// A replicated table's replica that Keeper still holds (REPLICA_ALREADY_EXISTS, 253).
+    public struct StaleReplica: Sendable, Equatable {
+        public let table: String
+        public let zookeeperPath: String
+        public let replica: String
+
+        /// `SYSTEM DROP REPLICA 'r' FROM ZKPATH '/path'`: removes the replica's nodes only.
+        public var dropStatement: String {
+            "SYSTEM DROP REPLICA \(SQLQuoting.string(replica)) FROM ZKPATH \(SQLQuoting.string(zookeeperPath))"
+        }
+    }
+
+    /// From "Replica /clickhouse/tables/0/db/t/replicas/r1 already exists: While creating table db.t".
+    public var staleReplica: StaleReplica? {
+        guard code == 253, let start = message.firstRange(of: "Replica "),
+              let end = message[start.upperBound...].firstRange(of: " already exists") else { return nil }
+        let path = message[start.upperBound..<end.lowerBound]
+        guard let marker = path.ranges(of: "/replicas/").last else { return nil }
+        let replica = String(path[marker.upperBound...])
+        var table = "?"
+        if let creating = message.firstRange(of: "creating table ") {
+            table = String(message[creating.upperBound...].prefix { !$0.isWhitespace })
+            while table.hasSuffix(".") { table.removeLast() }
+        }
+        guard !replica.isEmpty, !replica.contains("/") else { return nil }
+        return StaleReplica(table: table, zookeeperPath: String(path[..<marker.lowerBound]), replica: replica)
+    }
 
     public var rpcError: RPCError { RPCError(statusCode, remedy.isEmpty ? description : "\(description); \(remedy)") }
 

@@ -31,6 +31,8 @@ public struct OperationParameters: Equatable, Sendable {
     public var structureOnly = false
     public var databaseMapping: [(source: String, target: String)] = []
     public var createTable: String?
+    /// Clear replicas Keeper still holds for the tables being restored (REPLICA_ALREADY_EXISTS).
+    public var dropStaleReplicas = false
     /// The backup to restore when it is not the CHB's own (e.g. one run of a schedule).
     public var backupName: String?
     /// Which backup shard goes to which shard of the target cluster (`0:0,1:0`), needed when
@@ -39,7 +41,8 @@ public struct OperationParameters: Equatable, Sendable {
 
     public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards"]
     public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables"]
-    public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping"]
+    public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
+                                     "drop_stale_replicas"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
     public static let createTableModes = ["create", "must-exist", "if-not-exists"]
 
@@ -51,7 +54,7 @@ public struct OperationParameters: Equatable, Sendable {
             && a.allowNonEmptyTables == b.allowNonEmptyTables && a.structureOnly == b.structureOnly
             && a.databaseMapping.map(\.source) == b.databaseMapping.map(\.source)
             && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
-            && a.createTable == b.createTable && a.backupName == b.backupName && a.parallelShards == b.parallelShards
+            && a.createTable == b.createTable && a.backupName == b.backupName && a.dropStaleReplicas == b.dropStaleReplicas && a.parallelShards == b.parallelShards
             && a.backupType == b.backupType && a.fullInterval == b.fullInterval && a.localTables == b.localTables
             && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
     }
@@ -92,6 +95,7 @@ public struct OperationParameters: Equatable, Sendable {
                 if let level = Int(value), (-131072...22).contains(level) { result.compressionLevel = level } else { problem("must be an integer compression level, not \(BoundedText.quoted(value))") }
             case "allow_non_empty_tables" where operation == .restore: result.allowNonEmptyTables = flag()
             case "structure_only" where operation == .restore: result.structureOnly = flag()
+            case "drop_stale_replicas" where operation == .restore: result.dropStaleReplicas = flag()
             case "create_table" where operation == .restore:
                 if createTableModes.contains(value) { result.createTable = value } else { problem("must be one of \(createTableModes.joined(separator: ", ")), not \(BoundedText.quoted(value))") }
             case "backup_name" where operation == .restore:

@@ -19,6 +19,8 @@ struct HostOperation: Sendable {
     let destination: BackupDestination
     let environment: ExecutionEnvironment
     let cancelOnAbort: Bool
+    /// Restore: clear a replica Keeper still holds (REPLICA_ALREADY_EXISTS) and try again.
+    var dropStaleReplicas = false
     /// Restore of a filter that needs listing: the tables recorded in the manifest.
     let tablesFromManifest: [ServerTable]?
     /// An incremental backup's base, with secrets resolved.
@@ -52,6 +54,20 @@ struct HostOperation: Sendable {
     /// or cancelled attempt is tried again under a new ClickHouse id (ClickHouse keeps the old
     /// one in system.backups and refuses its id a second time).
     func run() async throws -> Outcome {
+        var cleared: [String] = []
+        while true {
+            let outcome = try await runOnce()
+            // A replica left in Keeper refuses the RESTORE; with drop_stale_replicas it is
+            // cleared (each path once) and the restore tried again as the next attempt.
+            guard dropStaleReplicas, verb == .restore, !Self.succeeded.contains(outcome.status), let error = outcome.error,
+                  let stale = ClickHouseError.parse(error, host: client.endpoint.description)?.staleReplica,
+                  !cleared.contains(stale.dropStatement), cleared.count < 100 else { return outcome }
+            cleared.append(stale.dropStatement)
+            _ = try await client.execute(stale.dropStatement, timeout: .seconds(60))
+        }
+    }
+
+    private func runOnce() async throws -> Outcome {
         let tables = try await selectedTables()
         if planned.role == .local, tables.isEmpty {
             return Outcome(planned: planned, status: Self.nothingToCopy, error: nil, tables: [], clickHouseID: planned.operationID)

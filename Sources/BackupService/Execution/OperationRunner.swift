@@ -190,8 +190,8 @@ struct OperationRunner {
                        tablesFromManifest: [ServerTable]? = nil, baseBackup: BackupDestination? = nil) -> HostOperation {
         HostOperation(planned: planned, verb: verb, client: client(planned.host, resolved), filter: plan.filter, renames: renames,
                       destination: resolved.destination(planned.destination), environment: environment,
-                      cancelOnAbort: plan.parameters.cancelOnAbort, tablesFromManifest: tablesFromManifest, baseBackup: baseBackup,
-                      tracker: tracker)
+                      cancelOnAbort: plan.parameters.cancelOnAbort, dropStaleReplicas: plan.parameters.dropStaleReplicas,
+                      tablesFromManifest: tablesFromManifest, baseBackup: baseBackup, tracker: tracker)
     }
 
     /// Full or incremental, and on which base: from the catalog of this CHI's backups.
@@ -264,6 +264,7 @@ struct OperationRunner {
         let listed = Set(outcomes.flatMap(\.tables))
         let tables = Set(listed.map(\.name)).sorted()
         let definitionOnly = Set(listed.filter { $0.kind == .definitionOnly }.map(\.name)).sorted()
+        let replicated = Set(listed.filter { $0.kind == .replicated }.map(\.name)).sorted()
         var metadata: [String: String] = [
             "state": "Completed",
             "operation": plan.operation.rawValue,
@@ -285,6 +286,8 @@ struct OperationRunner {
             metadata["one_replica_only"] = warning.tables
             metadata["warning"] = warning.text
         }
+        // Replicated tables come from one replica per shard; the others' copies hold the rest.
+        if !replicated.isEmpty { metadata["replicated"] = replicated.map { "\($0.database).\($0.table)" }.joined(separator: ",") }
         // Distributed, Merge, Buffer, URL, S3, MySQL... hold no rows of their own: say so.
         if !definitionOnly.isEmpty { metadata["definition_only"] = definitionOnly.map { "\($0.database).\($0.table)" }.joined(separator: ",") }
         if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
