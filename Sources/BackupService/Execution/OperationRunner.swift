@@ -271,7 +271,7 @@ struct OperationRunner {
             "chi": "\(plan.chi.namespace)/\(plan.chi.name)",
             "cluster": plan.cluster,
             "location": plan.location,
-            "hosts": outcomes.map { environment.address(of: $0.planned.host) }
+            "hosts": written.map { environment.address(of: $0.planned.host) }
                 .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ","),
             "tables": tables.isEmpty ? plan.tables : tables.map { "\($0.database).\($0.table)" }.joined(separator: ","),
             "num_files": String(written.reduce(0) { $0 + $1.numFiles }),
