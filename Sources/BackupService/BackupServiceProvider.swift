@@ -41,7 +41,8 @@ public struct BackupServiceProvider: Sendable {
         let startedAt = now()
         let plan = try Planner.plan(.backup, Planner.Request(chiDefinition: request.chiDefinition,
                                                              backupDefinition: request.backupDefinition,
-                                                             parameters: request.parameters), now: startedAt)
+                                                             parameters: request.parameters,
+                                                             s3RetryAttempts: environment?.s3RetryAttempts), now: startedAt)
         Self.annotate(annotations, with: plan)
         let result = try await outcome(of: plan, startedAt: startedAt)
         return BackupResult(backupID: plan.id, backupName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
@@ -54,7 +55,8 @@ public struct BackupServiceProvider: Sendable {
         let startedAt = now()
         let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition,
                                                               backupDefinition: request.backupDefinition,
-                                                              parameters: request.parameters), now: startedAt)
+                                                              parameters: request.parameters,
+                                                              s3RetryAttempts: environment?.s3RetryAttempts), now: startedAt)
         Self.annotate(annotations, with: plan)
         let result = try await outcome(of: plan, startedAt: startedAt)
         return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
@@ -72,7 +74,11 @@ public struct BackupServiceProvider: Sendable {
     /// The plan itself for a dry run, else what running it produced. Both go through the
     /// process's registry: one run per backup id and per restore id (a second call joins it).
     private func outcome(of plan: OperationPlan, startedAt: Int64) async throws -> OperationRunner.RunResult {
-        if plan.parameters.dryRun { return .init(metadata: plan.metadata(), startedAt: startedAt, stoppedAt: now()) }
+        if plan.parameters.dryRun {
+            guard let environment else { return .init(metadata: plan.metadata(), startedAt: startedAt, stoppedAt: now()) }
+            let metadata = await OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now).preview()
+            return .init(metadata: metadata, startedAt: startedAt, stoppedAt: now())
+        }
         guard let environment else { throw Self.notExecutable }
         let (registry, now) = (self.registry, self.now)
         let run: @Sendable () async throws -> OperationRunner.RunResult = {

@@ -109,13 +109,32 @@ def stack_plugin(stack):
     plugin.stop()
 
 
-def call(plugin, stubs, method, chi, chb, parameters=None, timeout=120):
+def call(plugin, stubs, method, chi, chb, parameters=None, timeout=120, check_dry_run=True):
+    """A Backup or Restore call. Unless it is a dry run itself (or `check_dry_run` is off: tests
+    that count calls), a dry run of the same request goes first, and once the call succeeds
+    every statement the dry run showed must be in the query log of its host: the dry run shows
+    what a run sends, byte for byte (credentials hidden as the log hides them)."""
     channel = grpc.insecure_channel(plugin.address)
     stub = stubs.backup_grpc.BackupStub(channel)
     message = stubs.backup.BackupRequest if method == "Backup" else stubs.backup.RestoreRequest
-    request = message(chi_definition=json.dumps(chi).encode(), backup_definition=json.dumps(chb).encode(),
-                      parameters=parameters or {})
+
+    def request(extra):
+        return message(chi_definition=json.dumps(chi).encode(), backup_definition=json.dumps(chb).encode(),
+                       parameters={**(parameters or {}), **extra})
     try:
-        return getattr(stub, method)(request, timeout=timeout)
+        dry = check_dry_run and (parameters or {}).get("dry_run") not in ("true", "1", "yes")
+        shown = {}
+        if dry:
+            try:
+                preview = getattr(stub, method)(request({"dry_run": "true"}), timeout=timeout).metadata
+                shown = {key[4:]: sql for key, sql in preview.items() if key.startswith("sql.") and sql.startswith(("BACKUP ", "RESTORE "))}
+            except grpc.RpcError:
+                pass  # the real call says what is wrong
+        result = getattr(stub, method)(request({}), timeout=timeout)
+        for key, sql in shown.items():
+            shard, replica = (int(part) for part in key.split(".")[:2])
+            log = pathlib.Path(f"{STACK_DIR}/queries-{shard}-{replica}.log").read_text().splitlines()
+            assert json.dumps(sql) in log, f"the dry run showed for {key}:\n{sql}\nand the host's query log does not have it"
+        return result
     finally:
         channel.close()

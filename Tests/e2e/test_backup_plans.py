@@ -29,7 +29,9 @@ def test_dry_run_backup_plan_through_grpcurl(plugin):
     assert metadata["sql.0.0"] == (
         "BACKUP DATABASE `sales` EXCEPT TABLES `sales`.`tmp_import`, TABLE `events`.`page_views` "
         "TO S3('http://minio.minio.svc:9000/backups/clickhouse/analytics/demo/nightly-2026-11-22/shard-0/', "
-        f"'[HIDDEN]', '[HIDDEN]') SETTINGS id = '{result['backupId']}-s0-r0' ASYNC")
+        f"'[HIDDEN]', '[HIDDEN]') SETTINGS id = '{result['backupId']}-s0-r0', backup_restore_s3_retry_attempts = 3 ASYNC")
+    # The hosts do not exist here: the statements are as planned, and the dry run says why.
+    assert metadata["preview"].startswith("not read: ")
     plan = json.loads(metadata["plan"])
     assert [h["reason"].split(":")[0] for h in plan["hosts"]] == ["replica 0 of 2 of shard 0",
                                                                    "replica 0 of 2 of shard 1"]

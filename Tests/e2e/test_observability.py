@@ -91,16 +91,16 @@ def test_metrics_and_notifications_after_real_runs(stack, stubs, tmp_path):
     try:
         before = time.time()
         chb = stack.chb(f"obs-{time.time_ns()}", whitelist=["e2e_obs.t"])
-        result = call(plugin, stubs, "Backup", stack.chi, chb)
+        result = call(plugin, stubs, "Backup", stack.chi, chb, check_dry_run=False)
         assert result.metadata["state"] == "Completed"
         failing = stack.chb(f"obs-wrong-{time.time_ns()}", whitelist=["e2e_obs.t"], credentials="wrong")
         try:
-            call(plugin, stubs, "Backup", stack.chi, failing)
+            call(plugin, stubs, "Backup", stack.chi, failing, check_dry_run=False)
             raise AssertionError("a backup with wrong credentials completed")
         except grpc.RpcError as error:
             assert error.code() == grpc.StatusCode.PERMISSION_DENIED
         try:
-            call(plugin, stubs, "Backup", stack.chi, {"kind": "ClickHouseBackup", "spec": {}})
+            call(plugin, stubs, "Backup", stack.chi, {"kind": "ClickHouseBackup", "spec": {}}, check_dry_run=False)
             raise AssertionError("a backup without a destination was accepted")
         except grpc.RpcError as error:
             assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -166,7 +166,7 @@ def test_a_slow_receiver_never_holds_up_the_answer(stack, stubs, tmp_path):
     (tmp_path / "webhook").write_text(receiver.url)
     plugin = Plugin("--notify-webhook-file", str(tmp_path / "webhook"), "--notify-attempts", "1", env=plugin_env(stack))
     try:
-        result = call(plugin, stubs, "Backup", stack.chi, stack.chb(f"obs-slow-{time.time_ns()}", whitelist=["e2e_obs_slow.t"]))
+        result = call(plugin, stubs, "Backup", stack.chi, stack.chb(f"obs-slow-{time.time_ns()}", whitelist=["e2e_obs_slow.t"]), check_dry_run=False)
         assert result.metadata["state"] == "Completed"
         # the answer came back while the receiver still holds the notification's request
         assert receiver.arrived.wait(10) and not receiver.gate.is_set()
@@ -199,7 +199,7 @@ def test_sigterm_waits_for_a_notification_under_way(stack, stubs, tmp_path):
     plugin = Plugin("--notify-webhook-file", str(tmp_path / "webhook"), "--notify-attempts", "1", "--shutdown-grace", "10",
                     env=plugin_env(stack))
     try:
-        call(plugin, stubs, "Backup", stack.chi, stack.chb(f"obs-stop-{time.time_ns()}", whitelist=["e2e_obs_stop.t"]))
+        call(plugin, stubs, "Backup", stack.chi, stack.chb(f"obs-stop-{time.time_ns()}", whitelist=["e2e_obs_stop.t"]), check_dry_run=False)
         assert receiver.arrived.wait(10)
         threading.Timer(0.5, receiver.gate.set).start()  # the receiver answers after SIGTERM
         assert plugin.stop() == 0

@@ -56,6 +56,12 @@ public struct ClickHouseError: Error, RPCErrorConvertible, CustomStringConvertib
         public let zookeeperPath: String
         public let replica: String
 
+        public init(table: String, zookeeperPath: String, replica: String) {
+            self.table = table
+            self.zookeeperPath = zookeeperPath
+            self.replica = replica
+        }
+
         /// `SYSTEM DROP REPLICA 'r' FROM ZKPATH '/path'`: removes the replica's nodes only.
         public var dropStatement: String {
             "SYSTEM DROP REPLICA \(SQLQuoting.string(replica)) FROM ZKPATH \(SQLQuoting.string(zookeeperPath))"

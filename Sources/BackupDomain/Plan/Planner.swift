@@ -7,11 +7,15 @@ public enum Planner {
         public var chiDefinition: [UInt8]
         public var backupDefinition: [UInt8]
         public var parameters: [String: String]
+        /// `backup_restore_s3_retry_attempts` for S3 destinations (the server's
+        /// `--s3-retry-attempts`); nil leaves ClickHouse's default.
+        public var s3RetryAttempts: Int?
 
-        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String]) {
+        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String], s3RetryAttempts: Int? = nil) {
             self.chiDefinition = chiDefinition
             self.backupDefinition = backupDefinition
             self.parameters = parameters
+            self.s3RetryAttempts = s3RetryAttempts
         }
     }
 
@@ -69,6 +73,10 @@ public enum Planner {
                     let (destination, location) = Self.destination(definition.s3, disk: parameters.disk, key: rootKey + shardKey)
                     let operationID = "\(id)-s\(host.shardIndex)-r\(host.replicaIndex)" + (merged.count > 1 ? "-from\(source)" : "")
                     var hostSettings = settings(operation, parameters, id: operationID)
+                    // A dead S3 endpoint makes ClickHouse retry for many minutes: bounded here.
+                    if let attempts = request.s3RetryAttempts, parameters.disk == nil {
+                        hostSettings.append(("backup_restore_s3_retry_attempts", .integer(attempts)))
+                    }
                     if position > 0, !parameters.allowNonEmptyTables { hostSettings.append(("allow_non_empty_tables", .bool(true))) }
                     let statement = elements.map {
                         BackupStatement(verb: operation == .backup ? .backup : .restore, elements: $0, destination: destination,

@@ -67,14 +67,25 @@ struct HostOperation: Sendable {
         }
     }
 
-    private func runOnce() async throws -> Outcome {
+    /// What this host does next, decided from its tables, its attempts in system.backups and
+    /// (restore) the target tables' rows. A dry run shows it; a run carries it out.
+    enum Decision {
+        /// Nothing to do (a replica with no table that is not replicated).
+        case nothing(Outcome)
+        /// An attempt that is this operation already: follow it.
+        case follow(id: String, tables: [ServerTable], alreadyPresent: [TableName])
+        /// Start `statement` as attempt `id`.
+        case start(BackupStatement, id: String, tables: [ServerTable], alreadyPresent: [TableName])
+    }
+
+    func decide() async throws -> Decision {
         let tables = try await selectedTables()
         if planned.role == .local, tables.isEmpty {
-            return Outcome(planned: planned, status: Self.nothingToCopy, error: nil, tables: [], clickHouseID: planned.operationID)
+            return .nothing(Outcome(planned: planned, status: Self.nothingToCopy, error: nil, tables: [], clickHouseID: planned.operationID))
         }
         let latest = try await attempts().last
         if let latest, !Self.terminal.contains(latest.status) || (verb == .backup && Self.succeeded.contains(latest.status)) {
-            return try await followed(latest.id, tables: tables)  // a retried call: that attempt is this operation
+            return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation
         }
         var statement = try plannedStatement(tables)
         var alreadyPresent: [TableName] = []
@@ -83,11 +94,8 @@ struct HostOperation: Sendable {
             case .all: break
             case .only(let missing, let present):
                 alreadyPresent = present
-                guard !missing.isEmpty else {
-                    var outcome = try await followed(latest!.id, tables: tables)  // restored by an earlier call; nothing is missing
-                    outcome.alreadyPresent = present
-                    return outcome
-                }
+                // Restored by an earlier call and nothing is missing: that attempt is the answer.
+                guard !missing.isEmpty else { return .follow(id: latest!.id, tables: tables, alreadyPresent: present) }
                 statement = planned.statement(verb: verb, elements: missing.map { .table($0.name, renamedTo: $0.target) })
             }
         }
@@ -95,7 +103,28 @@ struct HostOperation: Sendable {
         statement.settings = statement.settings.map { $0.name == "id" ? ("id", .string(id)) : $0 }
         statement.destination = destination
         statement.baseBackup = baseBackup
-        if case .s3 = destination { statement.settings.append(("backup_restore_s3_retry_attempts", .integer(environment.s3RetryAttempts))) }
+        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent)
+    }
+
+    private func runOnce() async throws -> Outcome {
+        switch try await decide() {
+        case .nothing(let outcome):
+            return outcome
+        case .follow(let id, let tables, let present):
+            var outcome = try await followed(id, tables: tables)
+            outcome.alreadyPresent = present
+            return outcome
+        case .start(let statement, let id, let tables, let present):
+            var outcome = try await start(statement, id: id)
+            outcome.tables = tables
+            outcome.alreadyPresent = present
+            return outcome
+        }
+    }
+
+    /// Sends `statement` (a restore creates the databases of its table elements first) and
+    /// follows it to its end.
+    private func start(_ statement: BackupStatement, id: String) async throws -> Outcome {
         if verb == .restore { try await createTableOnlyDatabases(statement) }
         var reused = false
         do {
@@ -110,9 +139,7 @@ struct HostOperation: Sendable {
             throw CancellationError()
         }
         var outcome = try await follow(id: id)
-        outcome.tables = tables
         outcome.reused = reused
-        outcome.alreadyPresent = alreadyPresent
         return outcome
     }
 

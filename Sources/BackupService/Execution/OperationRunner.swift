@@ -89,7 +89,7 @@ struct OperationRunner {
 
     /// The same backup asked again (a retry, a second caller, a restarted plugin): its
     /// manifest says what became of it (nil: Failed, Cancelled or none, this call runs it).
-    private func earlierRun(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult? {
+    func earlierRun(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult? {
         guard let recorded = try await store.read().map({ try JSONParser.parse($0) }), case .string(plan.id)? = recorded["backup_id"] else {
             return nil
         }
@@ -102,7 +102,7 @@ struct OperationRunner {
 
     /// A restore reads the backup's manifest: its shard count, its chain, its tables (what
     /// patterns select from and what a retried restore checks) and its layout.
-    private func restoreChecks(_ store: ManifestStore?, resolved: ResolvedSecrets) async throws -> JSONValue? {
+    func restoreChecks(_ store: ManifestStore?, resolved: ResolvedSecrets) async throws -> JSONValue? {
         let recorded = try await store?.read().map { try JSONParser.parse($0) }
         if let record = recorded.flatMap(BackupRecord.init(manifest:)), let mismatch = plan.shardMismatch(backupShards: record.shards) {
             throw RPCError(.failedPrecondition, mismatch)
@@ -120,7 +120,7 @@ struct OperationRunner {
     }
 
     /// Probes every replica, then assigns the parts; a shard nobody can serve stops the run here.
-    private func assignHosts(_ resolved: ResolvedSecrets, layout: BackupLayout) async throws -> HostAssignment {
+    func assignHosts(_ resolved: ResolvedSecrets, layout: BackupLayout) async throws -> HostAssignment {
         let unreachable = try await ReplicaProbe(environment: environment, client: { [self] in client($0, resolved) })
             .unreachable(plan.candidates.map(\.host))
         let assignment = plan.assign(unreachable: unreachable, layout: layout)
@@ -131,7 +131,7 @@ struct OperationRunner {
     }
 
     /// Full or incremental: recorded in the manifest, and said in the result.
-    private func chooseChain(_ manifest: inout Manifest, _ resolved: ResolvedSecrets) async throws -> [String: String] {
+    func chooseChain(_ manifest: inout Manifest, _ resolved: ResolvedSecrets) async throws -> [String: String] {
         switch try await chooseBase(resolved) {
         case .full(let reason): return ["type": "full", "type_reason": reason]
         case .incremental(let base, let reason):
@@ -145,29 +145,37 @@ struct OperationRunner {
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
     private func runHosts(_ assignment: HostAssignment, manifest: Manifest, tables: [String: [ServerTable]]?,
                           _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [RPCError]) {
-        let verb: BackupStatement.Verb = plan.operation == .backup ? .backup : .restore
-        let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
-        func operation(_ planned: PlannedHost) -> HostOperation {
-            // A replica's own copy is always whole: its replica may have no copy in the base.
-            let base = planned.role == .local ? nil : manifest.base
-            return hostOperation(planned, verb: verb, resolved: resolved, renames: plan.operation == .restore ? renames : [:],
-                                 tablesFromManifest: tables.map { $0[Manifest.tablesKey(planned)] ?? [] },
-                                 baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
-        }
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
-        let stages = plan.operation == .backup ? [assignment.data + assignment.local] : [assignment.data, assignment.schema, assignment.local]
         var outcomes: [HostOperation.Outcome] = [], failures: [RPCError] = []
-        for stage in stages where !stage.isEmpty && failures.isEmpty {
-            let result = await runBounded(groupedByHost(stage.map(operation)), limit: limit, environment: environment)
+        for stage in stages(assignment) where !stage.isEmpty && failures.isEmpty {
+            let operations = stage.map { hostOperation($0, manifest: manifest, tables: tables, resolved) }
+            let result = await runBounded(groupedByHost(operations), limit: limit, environment: environment)
             outcomes += result.outcomes
             failures += result.failures
         }
         return (outcomes, failures)
     }
 
+    /// The hosts' parts in the order they run: a backup's at once, a restore's data, then
+    /// structure, then the replicas' own copies.
+    func stages(_ assignment: HostAssignment) -> [[PlannedHost]] {
+        plan.operation == .backup ? [assignment.data + assignment.local] : [assignment.data, assignment.schema, assignment.local]
+    }
+
+    /// One host's part with what the run knows: renames (restore), the backup's table list and
+    /// the base (a replica's own copy is always whole: its replica may have no copy in the base).
+    func hostOperation(_ planned: PlannedHost, manifest: Manifest, tables: [String: [ServerTable]]?, _ resolved: ResolvedSecrets) -> HostOperation {
+        let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
+        let base = planned.role == .local ? nil : manifest.base
+        return hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
+                             renames: plan.operation == .restore ? renames : [:],
+                             tablesFromManifest: tables.map { $0[Manifest.tablesKey(planned)] ?? [] },
+                             baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
+    }
+
     /// `local_tables=refuse`: a shard with several replicas whose data replica has tables that
     /// are not replicated is refused before any BACKUP starts.
-    private func refuseLocalTables(_ assignment: HostAssignment, _ resolved: ResolvedSecrets) async throws {
+    func refuseLocalTables(_ assignment: HostAssignment, _ resolved: ResolvedSecrets) async throws {
         for planned in assignment.data where plan.candidates.filter({ $0.host.shardIndex == planned.host.shardIndex }).count > 1 {
             let local = try await hostOperation(planned, verb: .backup, resolved: resolved).listSelectedTables().filter { $0.kind == .local }
             guard !local.isEmpty else { continue }
@@ -294,10 +302,9 @@ struct OperationRunner {
         if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
         if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
         for outcome in allOutcomes {
-            var key = "host.\(outcome.planned.host.shardIndex).\(outcome.planned.host.replicaIndex)"
-            // A host restoring several backup shards (merged by shard_mapping): one key set each.
-            if outcome.planned.operationID.hasSuffix("-from\(outcome.planned.sourceShard)") { key += ".from\(outcome.planned.sourceShard)" }
-            if outcome.planned.role == .local { key += ".local" }  // a replica's own copy (a restore also gives it the structure)
+            // A host restoring several backup shards (merged by shard_mapping), or a replica's own
+            // copy next to its structure: one key set each.
+            let key = "host." + Self.hostKey(outcome.planned)
             metadata["\(key).fqdn"] = outcome.planned.host.fqdn
             metadata["\(key).id"] = outcome.clickHouseID
             if !outcome.alreadyPresent.isEmpty {
