@@ -45,7 +45,7 @@ def backups_with_prefix(stack, host, prefix):
 @pytest.fixture(autouse=True)
 def clean(stack):
     yield
-    drop(stack, "e2e_adv", "e2e_adv2", "e2e_eng", "e2e_c12", "e2e_long")
+    drop(stack, "e2e_adv", "e2e_adv2", "e2e_eng", "e2e_c12", "e2e_long", "e2e_dbdef")
 
 
 def seed_big(stack, rows):
@@ -342,3 +342,33 @@ def test_a_huge_name_gives_a_status_a_default_client_can_receive(stack_plugin, s
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "… (20000 characters)" in error.value.details() and len(error.value.details()) < 2000
     assert max(len(line) for line in stack_plugin.log_text.splitlines()) < 10_000
+
+
+@pytest.mark.parametrize("backup_lists, restore_lists, restored", [
+    ({"whitelist": ["e2e_dbdef.*"]}, {"whitelist": ["e2e_dbdef.a*"]}, ["alpha"]),
+    ({"whitelist": ["e2e_dbde?.*"]}, {}, ["alpha", "beta", "gamma"]),
+    ({"whitelist": ["e2e_dbdef.alpha", "e2e_dbdef.beta", "e2e_dbdef.gamma"]},
+     {"whitelist": ["e2e_dbdef.alpha", "e2e_dbdef.beta"]}, ["alpha", "beta"]),
+], ids=["database, restore a pattern", "glob, restore all", "static names"])
+def test_a_restore_gives_back_the_database_definition_the_backup_holds(stack, stack_plugin, stubs, backup_lists, restore_lists,
+                                                                       restored):
+    """Issue 10: RESTORE TABLE elements created their database with the server's default engine."""
+    drop(stack, "e2e_dbdef")
+    each(stack, "CREATE DATABASE e2e_dbdef ENGINE = Memory COMMENT 'kept by the backup'")
+    for table in ("alpha", "beta", "gamma"):
+        each(stack, f"CREATE TABLE e2e_dbdef.{table} (v UInt32) ENGINE = Log")
+        each(stack, f"INSERT INTO e2e_dbdef.{table} SELECT number FROM numbers(77)")
+    restored_tables = [f"e2e_dbdef.{table}" for table in restored]
+    before = sums(stack, restored_tables)
+    name = f"adv-dbdef-{time.time_ns()}"
+    backup = call(stack_plugin, stubs, "Backup", stack.chi, stack.chb(name, prefix="adv/", **backup_lists))
+    manifest = json.loads(stack.s3_get(f"adv/stack/demo/{name}/manifest.json"))
+    assert manifest["hosts"][0]["databases"] == ["e2e_dbdef"], backup.metadata
+    drop(stack, "e2e_dbdef")
+    call(stack_plugin, stubs, "Restore", stack.chi, stack.chb(name, prefix="adv/", **restore_lists))
+    assert sums(stack, restored_tables) == before
+    for host in range(len(stack.hosts)):
+        assert stack.sql(host, "SELECT engine, comment FROM system.databases WHERE name = 'e2e_dbdef' FORMAT TSV").strip() \
+            == "Memory\tkept by the backup"
+        for table in ("alpha", "beta", "gamma"):
+            assert stack.sql(host, f"EXISTS TABLE e2e_dbdef.{table}").strip() == ("1" if table in restored else "0")

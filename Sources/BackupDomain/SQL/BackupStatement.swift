@@ -22,6 +22,15 @@ public enum BackupElement: Equatable, Sendable {
     /// `ALL [EXCEPT DATABASES a, b] [EXCEPT TABLES db.x]`.
     case all(exceptDatabases: [String], exceptTables: [TableName] = [])
 
+    /// Whether this is a `TABLE` element.
+    public var isTable: Bool { tableName != nil }
+
+    /// The table a `TABLE` element names.
+    public var tableName: TableName? {
+        if case .table(let name, _) = self { return name }
+        return nil
+    }
+
     func sql() -> String {
         switch self {
         case .table(let name, let renamed):

@@ -21,8 +21,10 @@ struct HostOperation: Sendable {
     let cancelOnAbort: Bool
     /// Restore: clear a replica Keeper still holds (REPLICA_ALREADY_EXISTS) and try again.
     var dropStaleReplicas = false
-    /// Restore of a filter that needs listing: the tables recorded in the manifest.
+    /// Restore: the tables the manifest records for this host's part (nil: no manifest).
     let tablesFromManifest: [ServerTable]?
+    /// Restore: the databases the backup holds whole, with their definitions.
+    var databasesFromManifest: Set<String> = []
     /// An incremental backup's base, with secrets resolved.
     var baseBackup: BackupDestination? = nil
     var tracker: OperationTracker? = nil
@@ -36,6 +38,8 @@ struct HostOperation: Sendable {
         var clickHouseID: String
         /// Restore: tables an earlier call of this restore filled, left as they are.
         var alreadyPresent: [TableName] = []
+        /// Backup: the databases written whole, with their definitions (a restore can give them back).
+        var wholeDatabases: [String] = []
         var numFiles: Int64 = 0
         var totalSize: Int64 = 0
         var compressedSize: Int64 = 0
@@ -79,7 +83,8 @@ struct HostOperation: Sendable {
     }
 
     func decide() async throws -> Decision {
-        let tables = try await selectedTables()
+        let available = try await availableTables()
+        let tables = selected(from: available)
         if planned.role == .local, tables.isEmpty {
             return .nothing(Outcome(planned: planned, status: Self.nothingToCopy, error: nil, tables: [], clickHouseID: planned.operationID))
         }
@@ -87,7 +92,7 @@ struct HostOperation: Sendable {
         if let latest, !Self.terminal.contains(latest.status) || (verb == .backup && Self.succeeded.contains(latest.status)) {
             return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation
         }
-        var statement = try plannedStatement(tables)
+        var statement = try plannedStatement(tables, available: available)
         var alreadyPresent: [TableName] = []
         if verb == .restore, planned.role != .schema {
             switch try await restoreScope(tables, earlierSucceeded: latest.map { Self.succeeded.contains($0.status) } ?? false) {
@@ -118,6 +123,7 @@ struct HostOperation: Sendable {
             var outcome = try await start(statement, id: id)
             outcome.tables = tables
             outcome.alreadyPresent = present
+            if verb == .backup { outcome.wholeDatabases = ElementWriter.wholeDatabases(of: statement.elements, tables: tables.map(\.name)) }
             return outcome
         }
     }
@@ -143,13 +149,25 @@ struct HostOperation: Sendable {
         return outcome
     }
 
-    /// The statement the plan gives, or one built from the listed tables.
-    private func plannedStatement(_ tables: [ServerTable]) throws -> BackupStatement {
-        if let statement = planned.statement { return statement }
-        guard !tables.isEmpty else {
+    /// The statement for `tables`, resolved against what the source has (`available`) by
+    /// ``ElementWriter``. The plan's own statement stands when it names no table, or names one
+    /// the source lacks (ClickHouse then says which), or (restore) the backup holds no
+    /// database whole; otherwise its `TABLE` elements are resolved too, so that a database
+    /// named table by table is backed up with its definition and comes back with it.
+    private func plannedStatement(_ tables: [ServerTable], available: [ServerTable]) throws -> BackupStatement {
+        let names = tables.map(\.name)
+        if let statement = planned.statement {
+            let present = Set(names)
+            guard verb == .backup || !databasesFromManifest.isEmpty, statement.elements.contains(where: \.isTable),
+                  statement.elements.allSatisfy({ $0.tableName.map(present.contains) ?? true }) else { return statement }
+        } else if tables.isEmpty {
             throw RPCError(.notFound, "\(client.endpoint): no table matches \(filter.whiteList.map(\.source).joined(separator: ", "))")
         }
-        return planned.statement(verb: verb, elements: tables.map(\.name).map { .table($0, renamedTo: target(of: $0)) })
+        // A replica's own copy names its tables: a DATABASE element would take the replicated ones too.
+        let whole: Set<String>? = planned.role == .local ? [] : (verb == .restore ? databasesFromManifest : nil)
+        return planned.statement(verb: verb, elements: ElementWriter.elements(selected: names, available: available.map(\.name),
+                                                                              wholeDatabases: whole, renames: renames,
+                                                                              preferWhole: verb == .restore))
     }
 
     /// Where a backup's table is restored: renamed by `database_mapping`, or nil for the same name.
@@ -211,25 +229,31 @@ struct HostOperation: Sendable {
         }
     }
 
-    /// The tables this host has that the filter selects (backup), or those of the backup's
-    /// list that the restoring CHB's lists select (restore).
-    private func selectedTables() async throws -> [ServerTable] {
-        if verb == .restore { return filter.select(from: tablesFromManifest ?? []) }
-        let tables = try await listSelectedTables()
-        // A replica's own copy holds only what the shard's data does not: tables that are not replicated.
-        return planned.role == .local ? tables.filter { $0.kind == .local } : tables
+    /// What the source has: the host's tables (backup) or the backup's list for this part
+    /// (restore).
+    private func availableTables() async throws -> [ServerTable] {
+        if verb == .restore { return tablesFromManifest ?? [] }
+        return try await listTables()
+    }
+
+    /// Of `available`, what the CHB's lists select; a replica's own copy holds only what the
+    /// shard's data does not: tables that are not replicated.
+    private func selected(from available: [ServerTable]) -> [ServerTable] {
+        let tables = filter.select(from: available)
+        return verb == .backup && planned.role == .local ? tables.filter { $0.kind == .local } : tables
     }
 
     /// The tables this host has that the filter selects.
-    func listSelectedTables() async throws -> [ServerTable] {
+    func listSelectedTables() async throws -> [ServerTable] { filter.select(from: try await listTables()) }
+
+    private func listTables() async throws -> [ServerTable] {
         let rows = try await client.rows("SELECT database, name, engine FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
                                          timeout: .seconds(30))
-        let available = rows.compactMap { row -> ServerTable? in
-            guard case .string(let database)? = row["database"], case .string(let name)? = row["name"] else { return nil }
-            guard case .string(let engine)? = row["engine"] else { return nil }
+        return rows.compactMap { row -> ServerTable? in
+            guard case .string(let database)? = row["database"], case .string(let name)? = row["name"],
+                  case .string(let engine)? = row["engine"] else { return nil }
             return ServerTable(name: TableName(database: database, table: name), engine: engine)
         }
-        return filter.select(from: available)
     }
 
     /// Polls system.backups until the operation ends; on cancellation, leaves it running

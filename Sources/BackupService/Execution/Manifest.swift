@@ -31,6 +31,7 @@ struct Manifest {
                 "status": outcome.map { .string($0.status) } ?? .string("PENDING"),
                 "error": outcome?.error.map(JSONValue.string) ?? .null,
                 "tables": .array((outcome?.tables ?? []).map { .array([.string($0.name.database), .string($0.name.table), .string($0.engine)]) }),
+                "databases": .array((outcome?.wholeDatabases ?? []).map(JSONValue.string)),
                 "num_files": .number(String(outcome?.numFiles ?? 0)),
                 "total_size": .number(String(outcome?.totalSize ?? 0)),
                 "compressed_size": .number(String(outcome?.compressedSize ?? 0)),
@@ -86,6 +87,20 @@ struct Manifest {
                 if parts.count > 2, case .string(let recorded) = parts[2] { engine = recorded }
                 return ServerTable(name: TableName(database: database, table: table), engine: engine)
             }
+        }
+        return result
+    }
+
+    /// The databases each host's part holds whole, with their definitions, keyed as
+    /// ``tablesKey(_:)`` says (manifests before this was recorded hold none: TABLE elements).
+    static func wholeDatabases(in manifest: JSONValue) -> [String: Set<String>] {
+        guard case .array(let hosts)? = manifest["hosts"] else { return [:] }
+        var result: [String: Set<String>] = [:]
+        for host in hosts {
+            guard case .number(let shard)? = host["shard"], case .array(let names)? = host["databases"] else { continue }
+            var key = shard
+            if case .string("local")? = host["role"], case .number(let replica)? = host["replica"] { key = "\(shard)/r\(replica)" }
+            result[key] = Set(names.compactMap { if case .string(let name) = $0 { return name }; return nil })
         }
         return result
     }

@@ -36,10 +36,9 @@ extension OperationRunner {
             if plan.parameters.localTables == .refuse { try await refuseLocalTables(assignment, resolved) }
             result = try await chooseChain(&manifest, resolved)
         }
-        let tables = recorded.map { Manifest.tables(in: $0) }
         for planned in stages(assignment).flatMap({ $0 }) {
             let key = "sql." + Self.hostKey(planned)
-            switch try await hostOperation(planned, manifest: manifest, tables: tables, resolved).decide() {
+            switch try await hostOperation(planned, manifest: manifest, recorded: recorded, resolved).decide() {
             case .start(let statement, _, _, _): result[key] = statement.redacted
             case .follow(let id, _, _): result[key] = "(none: follows \(id), which ClickHouse already knows)"
             case .nothing: result[key] = "(none: no table that is not replicated)"

@@ -102,15 +102,23 @@ extension OperationRunner {
             if let base = record.base, case .string(let baseID)? = recorded["base_backup_id"] { manifest.base = (base, baseID) }
         }
         let tables = Manifest.tables(in: recorded)
+        let wholeDatabases = Manifest.wholeDatabases(in: recorded)
         var outcomes: [HostOperation.Outcome] = []
         var failures: [RPCError] = []
         await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
             for (planned, _) in hosts {
                 let operation = hostOperation(planned, verb: .backup, resolved: resolved)
                 let shardTables = tables[Manifest.tablesKey(planned)] ?? []
+                let databases = (wholeDatabases[Manifest.tablesKey(planned)] ?? []).sorted()
                 // A manifest written moments ago may belong to a run still starting its BACKUPs.
                 let grace: Duration = now() - started < 30 ? .seconds(15) : .zero
-                group.addTask { await Result { try await operation.attach(tables: shardTables, grace: grace) } }
+                group.addTask {
+                    await Result {
+                        var outcome = try await operation.attach(tables: shardTables, grace: grace)
+                        outcome.wholeDatabases = databases  // as the first run recorded them
+                        return outcome
+                    }
+                }
             }
             for await result in group {
                 switch result {

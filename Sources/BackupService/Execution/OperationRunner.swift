@@ -82,7 +82,7 @@ struct OperationRunner {
             }
         }
         if !assignment.unrestoredCopies.isEmpty { extra["unrestored_copies"] = assignment.unrestoredCopies.joined(separator: "; ") }
-        let (outcomes, failures) = await runHosts(assignment, manifest: manifest, tables: recorded.map { Manifest.tables(in: $0) }, resolved)
+        let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved)
         return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
                                 extra: extra)
     }
@@ -143,12 +143,12 @@ struct OperationRunner {
     /// Runs the hosts' parts: the data (and a backup's replica copies) at once, at most
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
-    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, tables: [String: [ServerTable]]?,
+    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: JSONValue?,
                           _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [RPCError]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var outcomes: [HostOperation.Outcome] = [], failures: [RPCError] = []
         for stage in stages(assignment) where !stage.isEmpty && failures.isEmpty {
-            let operations = stage.map { hostOperation($0, manifest: manifest, tables: tables, resolved) }
+            let operations = stage.map { hostOperation($0, manifest: manifest, recorded: recorded, resolved) }
             let result = await runBounded(groupedByHost(operations), limit: limit, environment: environment)
             outcomes += result.outcomes
             failures += result.failures
@@ -162,15 +162,19 @@ struct OperationRunner {
         plan.operation == .backup ? [assignment.data + assignment.local] : [assignment.data, assignment.schema, assignment.local]
     }
 
-    /// One host's part with what the run knows: renames (restore), the backup's table list and
-    /// the base (a replica's own copy is always whole: its replica may have no copy in the base).
-    func hostOperation(_ planned: PlannedHost, manifest: Manifest, tables: [String: [ServerTable]]?, _ resolved: ResolvedSecrets) -> HostOperation {
+    /// One host's part with what the run knows: renames, the backup's table list and whole
+    /// databases (restore, from its manifest `recorded`), and the base (a replica's own copy is
+    /// always whole: its replica may have no copy in the base).
+    func hostOperation(_ planned: PlannedHost, manifest: Manifest, recorded: JSONValue?, _ resolved: ResolvedSecrets) -> HostOperation {
         let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
         let base = planned.role == .local ? nil : manifest.base
-        return hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
-                             renames: plan.operation == .restore ? renames : [:],
-                             tablesFromManifest: tables.map { $0[Manifest.tablesKey(planned)] ?? [] },
-                             baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
+        let key = Manifest.tablesKey(planned)
+        var operation = hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
+                                      renames: plan.operation == .restore ? renames : [:],
+                                      tablesFromManifest: recorded.map { Manifest.tables(in: $0)[key] ?? [] },
+                                      baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
+        operation.databasesFromManifest = recorded.map { Manifest.wholeDatabases(in: $0)[key] ?? [] } ?? []
+        return operation
     }
 
     /// `local_tables=refuse`: a shard with several replicas whose data replica has tables that
