@@ -4,6 +4,8 @@ every engine family, a failed backup retried under a new attempt, restore lists 
 thousands of long names, a quote in the prefix, refusals mapped to statuses, bounded messages."""
 import http.client
 import json
+import os
+import pathlib
 import signal
 import time
 
@@ -11,7 +13,7 @@ import grpc
 import pytest
 
 from conftest import Plugin
-from stack_fixtures import call, plugin_env, stack, stack_plugin  # noqa: F401 (fixtures)
+from stack_fixtures import STACK_DIR, call, plugin_env, stack, stack_plugin  # noqa: F401 (fixtures)
 from test_catalog import catalog
 
 
@@ -46,6 +48,31 @@ def backups_with_prefix(stack, host, prefix):
 def clean(stack):
     yield
     drop(stack, "e2e_adv", "e2e_adv2", "e2e_eng", "e2e_c12", "e2e_long", "e2e_dbdef")
+
+
+def wait_for_line(log, needle, seconds):
+    """Reads `log` on from where it is until a line holds `needle`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        line = log.readline()
+        if not line:
+            time.sleep(0.0005)
+        elif needle in line:
+            return
+    raise AssertionError(f"no statement with {needle!r} within {seconds} s")
+
+
+def s3_process():
+    """The pid of the stack's seaweedfs (`weed mini` with the stack's directory)."""
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if command and command[0].endswith(b"weed") and b"mini" in command and any(str(STACK_DIR).encode() in part for part in command):
+                return int(entry.name)
+    raise RuntimeError("the stack's seaweedfs is not running")
 
 
 def seed_big(stack, rows):
@@ -84,23 +111,37 @@ def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_ba
         plan = json.loads(call(first, stubs, "Restore", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
         ids = [h["clickhouse_id"] for h in plan["hosts"]]
         channel = grpc.insecure_channel(first.address)
-        pending = stubs.backup_grpc.BackupStub(channel).Restore.future(restore_request(stubs, stack, chb), timeout=120)
+        s3 = s3_process()
+        statement = f"SETTINGS id = '{ids[0]}'"
+        with open(stack.host(0, 0)["query_log"]) as log:
+            log.seek(0, os.SEEK_END)
+            if kill_point == "before the statement":
+                # S3 frozen first: the plugin waits for the backup's manifest, before any statement.
+                os.kill(s3, signal.SIGSTOP)
+            pending = stubs.backup_grpc.BackupStub(channel).Restore.future(restore_request(stubs, stack, chb), timeout=120)
+            try:
+                if kill_point == "before the statement":
+                    time.sleep(0.5)
+                else:
+                    # S3 frozen the moment shard 0's RESTORE is sent (the stack logs a statement
+                    # before it runs): that RESTORE waits for its first read, however fast this machine is.
+                    wait_for_line(log, statement, seconds=60)
+                    os.kill(s3, signal.SIGSTOP)
+                    deadline = time.time() + 30
+                    while time.time() < deadline and not backups_with_prefix(stack, 0, ids[0]):
+                        time.sleep(0.005)
+                    assert backups_with_prefix(stack, 0, ids[0])[-1][1] == "RESTORING"
+                first.process.send_signal(signal.SIGKILL)
+                first.process.wait(timeout=10)
+            finally:
+                os.kill(s3, signal.SIGCONT)
         if kill_point == "before the statement":
-            time.sleep(0.02)
-        else:
-            deadline = time.time() + 60
-            while time.time() < deadline and not all(backups_with_prefix(stack, i, op) for i, op in enumerate(ids)):
-                time.sleep(0.005)
-        first.process.send_signal(signal.SIGKILL)
-        first.process.wait(timeout=10)
+            assert not any(backups_with_prefix(stack, i, op) for i, op in enumerate(ids)), "no RESTORE was sent"
         with pytest.raises(grpc.RpcError):
             pending.result(timeout=30)
         channel.close()
     finally:
         first.stop()
-    started = [backups_with_prefix(stack, i, op) for i, op in enumerate(ids)]
-    if kill_point == "mid-run":
-        assert any(s and s[-1][1] == "RESTORING" for s in started), f"the kill came too late to test anything: {started}"
     if kill_point == "after ClickHouse finished":
         deadline = time.time() + 60
         while time.time() < deadline and not all(s and s[-1][1] == "RESTORED" for s in
