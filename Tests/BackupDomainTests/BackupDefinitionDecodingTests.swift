@@ -41,7 +41,7 @@ import Testing
             "backup_definition: spec.backup.s3.destinationPath: must be s3://BUCKET/PREFIX/ with a valid bucket name, not \"gs://bucket/x\"",
             "backup_definition: spec.backup.s3.endpointURL: must be http(s)://HOST[:PORT] with no path, query or credentials, not \"http://user:pw@minio:9000/path\"",
             "backup_definition: spec.backup.s3.s3Credentials.accessKeyId.key: is required",
-            "backup_definition: spec.backup.s3.s3Credentials.secretAccessKey: is required with s3Credentials ({\"name\": SECRET, \"key\": KEY})",
+            "backup_definition: spec.backup.s3.s3Credentials.secretAccessKey: is required when the other key of s3Credentials is set ({\"name\": SECRET, \"key\": KEY})",
         ])
     }
 

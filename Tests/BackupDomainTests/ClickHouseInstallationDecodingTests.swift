@@ -87,9 +87,14 @@ import Testing
         #expect(issues.map(\.problem).contains("expands to more than 4096 hosts"))
     }
 
-    @Test func missingClustersAndNonObjectRoot() {
-        #expect(Fixture.chi(json: #"{"metadata":{"name":"x"}}"#).1.map(\.description)
-                == ["chi_definition: spec.configuration.clusters: is required (at least one cluster)"])
+    /// Issue 11 item 2: the operator's normalizer gives a CHI without clusters one cluster
+    /// named "cluster" of 1 x 1; it was refused here.
+    @Test func missingClustersGiveTheOperatorsDefaultAndNonObjectRootIsRefused() throws {
+        let (chi, issues) = Fixture.chi(json: #"{"metadata":{"name":"x","namespace":"ns"}}"#)
+        #expect(issues.isEmpty)
+        let cluster = try #require(chi?.clusters.first)
+        #expect(chi?.clusters.count == 1 && cluster.name == "cluster" && cluster.shards.count == 1 && cluster.hosts.count == 1)
+        #expect(cluster.hosts[0].fqdn == "chi-x-cluster-0-0.ns.svc.cluster.local")
         #expect(Fixture.chi(json: "[1]").1.map(\.description) == ["chi_definition: (root): must be an object, not an array"])
     }
 }

@@ -278,3 +278,28 @@ def test_json_logs_carry_the_operation_and_no_secret(stack, stubs):
     assert int(call_line["duration_ms"]) >= 0 and call_line["peer"].startswith("ipv4:127.0.0.1:")
     assert [line["msg"] for line in lines][-1] == "stopped"
     assert stack.info["secret_key"] not in plugin.log_text and stack.info["clickhouse_password"] not in plugin.log_text
+
+
+def test_an_operator_shaped_chb_backs_up_on_the_servers_credentials_and_restores(stack, stack_plugin, stubs):
+    """Issue 11 item 1: what json.Marshal of the operator's Go types sends: unset parts as {}
+    (no keys: the servers' own credentials; no cluster: the CHI's only one), null times, and a
+    CHI read back from the API server (no apiVersion/kind, with status)."""
+    seed(stack)
+    before = checksums(stack, ["e2e_logs.events"])
+    name = f"op-{time.time_ns()}"
+    chb = {"kind": "ClickHouseBackup", "apiVersion": "clickhouse-backup.altinity.com/v1",
+           "metadata": {"name": name, "namespace": "stack", "uid": f"uid-{name}", "resourceVersion": "1", "generation": 1,
+                        "creationTimestamp": "2026-12-01T00:00:00Z"},
+           "spec": {"backup": {"dbTable": {"whiteList": ["e2e_logs.*"]},
+                               "s3": {"destinationPath": f"s3://{stack.info['bucket']}/server-credentials/",
+                                      "endpointURL": stack.info["s3_endpoint"],
+                                      "s3Credentials": {"accessKeyId": {}, "secretAccessKey": {}}}},
+                    "method": "plugin", "pluginConfiguration": {}, "ClickhouseInstallation": {"name": "demo", "cluster": {}}},
+           "status": {"state": "InProgress", "message": "", "backupId": "", "backupName": "", "startedAt": None, "stoppedAt": None}}
+    chi = {key: value for key, value in stack.chi.items() if key not in ("apiVersion", "kind")}
+    result = call(stack_plugin, stubs, "Backup", chi, chb)
+    assert result.metadata["state"] == "Completed" and result.metadata["cluster"] == "main"
+    assert result.metadata["manifest"].startswith("not written")
+    drop(stack, "e2e_logs")
+    call(stack_plugin, stubs, "Restore", chi, chb)
+    assert checksums(stack, ["e2e_logs.events"]) == before

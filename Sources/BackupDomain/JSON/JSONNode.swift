@@ -34,6 +34,12 @@ public struct JSONNode {
         self.log = log
     }
 
+    /// A value the document does not hold but a default supplies, decoded as if it stood at
+    /// `node` (its problems are reported there).
+    public static func synthesized(_ value: JSONValue, at node: JSONNode) -> JSONNode {
+        JSONNode(value, path: node.path, document: node.document, log: node.log)
+    }
+
     /// The full location for messages: `document: path`.
     public var location: String { path.isEmpty ? "\(document): (root)" : "\(document): \(path)" }
 
@@ -45,6 +51,23 @@ public struct JSONNode {
         if let value, value != .null { return false }
         return true
     }
+
+    /// True when nothing is set here: absent, null, an empty string or list, or an object
+    /// whose members are all unset. Go's `json.Marshal` (the operator's encoder) never omits a
+    /// nested struct, so a part nobody set arrives as `{}` or `{"name": ""}`: not an error.
+    public var isUnset: Bool {
+        guard let value, value != .null else { return true }
+        switch value {
+        case .string(let text): return text.isEmpty
+        case .array(let items): return items.isEmpty
+        case .object(let members): return members.keys.allSatisfy { self[$0].isUnset }
+        default: return false
+        }
+    }
+
+    /// The string when one is set (an empty string is unset), or nil (logging an issue when
+    /// present but not a string).
+    public var optionalString: String? { isUnset ? nil : string }
 
     /// The member `key` (absent members give a missing node).
     public subscript(key: String) -> JSONNode {

@@ -16,25 +16,26 @@ extension BackupDefinition {
         if let name, !KubernetesNames.isSubdomain(name) {
             metadata["name"].issue("must be a Kubernetes object name (lower-case letters, digits, '-', '.'), not \(BoundedText.quoted(name))")
         }
-        let namespace = metadata["namespace"].string ?? "default"
+        let namespace = metadata["namespace"].optionalString ?? "default"
         if !KubernetesNames.isLabel(namespace) {
             metadata["namespace"].issue("must be a Kubernetes namespace name, not \(BoundedText.quoted(namespace))")
         }
         let spec = root["spec"]
         _ = spec.object
         let kindText = root["kind"].string
-        let isScheduled = kindText == "ClickHouseScheduledBackup" || !spec["schedule"].isMissing
+        let isScheduled = kindText == "ClickHouseScheduledBackup" || !spec["schedule"].isUnset
         let kind: Kind = isScheduled ? .scheduled(schedule: spec["schedule"].string) : .backup
-        if let method = spec["method"].string, method != "plugin" {
+        if let method = spec["method"].optionalString, method != "plugin" {
             spec["method"].issue("must be \"plugin\" for this plugin, not \(BoundedText.quoted(method))")
         }
-        if let plugin = spec["pluginConfiguration"]["name"].string, plugin != pluginName {
+        if let plugin = spec["pluginConfiguration"]["name"].optionalString, plugin != pluginName {
             spec["pluginConfiguration"]["name"].issue("names plugin \(BoundedText.quoted(plugin)); this is \(pluginName)")
         }
         let target = spec["ClickhouseInstallation"]
         _ = target.object
-        let chiName = target["name"].string
-        let clusterName = target["cluster"]["name"].string
+        // `"cluster": {}` (as the operator sends an unset reference) names no cluster.
+        let chiName = target["name"].optionalString
+        let clusterName = target["cluster"]["name"].optionalString
         let backup = spec["backup"]
         _ = backup.object
         let filter = TableFilter(whiteList: patterns(backup["dbTable"]["whiteList"]),
@@ -58,7 +59,7 @@ extension BackupDefinition {
     }
 
     private static func decodeS3(_ node: JSONNode) -> S3Destination? {
-        guard node.object != nil else { return nil }
+        guard !node.isUnset, node.object != nil else { return nil }
         let pathNode = node["destinationPath"]
         var bucket: String?, prefix = ""
         if let path = pathNode.requiredString {
@@ -114,8 +115,10 @@ extension BackupDefinition {
         return scheme + authority
     }
 
+    /// The two references, or nil when neither is set: the operator sends a CHB without keys
+    /// (the servers' own or IAM credentials) as `{"accessKeyId":{},"secretAccessKey":{}}`.
     private static func decodeCredentials(_ node: JSONNode) -> S3Destination.Credentials? {
-        guard node.object != nil else { return nil }
+        guard !node.isUnset, node.object != nil else { return nil }
         let accessKey = secretReference(node["accessKeyId"])
         let secretKey = secretReference(node["secretAccessKey"])
         guard let accessKey, let secretKey else { return nil }
@@ -123,8 +126,8 @@ extension BackupDefinition {
     }
 
     private static func secretReference(_ node: JSONNode) -> SecretReference? {
-        guard node.object != nil else {
-            if node.isMissing { node.issue("is required with s3Credentials ({\"name\": SECRET, \"key\": KEY})") }
+        guard !node.isUnset, node.object != nil else {
+            if node.isUnset { node.issue("is required when the other key of s3Credentials is set ({\"name\": SECRET, \"key\": KEY})") }
             return nil
         }
         let name = node["name"].requiredString

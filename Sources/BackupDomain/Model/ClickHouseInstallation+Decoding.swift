@@ -16,13 +16,13 @@ extension ClickHouseInstallation {
         if let name, !KubernetesNames.isSubdomain(name) {
             metadata["name"].issue("must be a Kubernetes object name (lower-case letters, digits, '-', '.'), not \(BoundedText.quoted(name))")
         }
-        let namespace = metadata["namespace"].string ?? "default"
+        let namespace = metadata["namespace"].optionalString ?? "default"
         if !KubernetesNames.isLabel(namespace) {
             metadata["namespace"].issue("must be a Kubernetes namespace name, not \(BoundedText.quoted(namespace))")
         }
         let spec = root["spec"]
         _ = spec.object
-        let domainPattern = spec["namespaceDomainPattern"].string
+        let domainPattern = spec["namespaceDomainPattern"].optionalString
         if let domainPattern, domainPattern.occurrences(of: "%s") != 1 {
             spec["namespaceDomainPattern"].issue("must contain %s (the namespace) exactly once")
         }
@@ -40,7 +40,11 @@ extension ClickHouseInstallation {
                 }
             }
         } else if clustersNode.isMissing {
-            clustersNode.issue("is required (at least one cluster)")
+            // The operator's normalizer gives a CHI without clusters one cluster named
+            // "cluster" of 1 x 1 (a CHI that only sets users or settings is still a server).
+            let naming = Naming(chi: name ?? "", namespace: namespace, domainPattern: domainPattern)
+            if let cluster = decodeCluster(JSONNode.synthesized(.object(["name": .string("cluster")]), at: clustersNode),
+                                         naming: naming, hostsSoFar: 0) { clusters.append(cluster) }
         }
         let status = root["status"]
         applyStatusFQDNs(status["fqdns"], to: &clusters)

@@ -31,7 +31,7 @@ public enum Planner {
         let chi = ClickHouseInstallation.decode(chiRoot)
         let definition = BackupDefinition.decode(backupRoot)
         let s3Node = backupRoot["spec"]["backup"]["s3"]
-        if backupRoot.object != nil, s3Node.isMissing, parameters.disk == nil {
+        if backupRoot.object != nil, s3Node.isUnset, parameters.disk == nil {
             s3Node.issue("is required (or name a backup disk in parameters[\"disk\"])")
         }
         // Cross-document checks run whenever both documents decoded, so that one answer lists
