@@ -99,8 +99,10 @@ public struct CatalogServiceProvider: Sendable {
         guard let credentials = scope.s3.credentials else {
             throw RPCError(.failedPrecondition, "the catalog needs the CHB's S3 credential references: the plugin lists and deletes with them")
         }
-        let signing = AWSSigning(region: environment.s3Region, accessKeyID: try environment.secrets.value(credentials.accessKeyID),
-                                 secretAccessKey: try environment.secrets.value(credentials.secretAccessKey))
+        let namespace = scope.secretsNamespace
+        let signing = AWSSigning(region: environment.s3Region,
+                                 accessKeyID: try environment.secrets.value(credentials.accessKeyID, namespace: namespace),
+                                 secretAccessKey: try environment.secrets.value(credentials.secretAccessKey, namespace: namespace))
         return CatalogStore(client: S3Client(http: environment.http, signing: signing), scope: scope)
     }
 

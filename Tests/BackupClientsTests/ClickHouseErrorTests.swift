@@ -15,7 +15,7 @@ import Testing
         func status(_ code: Int, _ message: String = "x") -> StatusCode {
             ClickHouseError(host: "h", code: code, name: "", message: message).statusCode
         }
-        #expect(status(516) == .unauthenticated)
+        #expect(status(516) == .permissionDenied && status(195) == .permissionDenied)
         #expect(status(497) == .permissionDenied)
         #expect(status(81) == .notFound)
         #expect(status(598) == .alreadyExists)
@@ -49,6 +49,19 @@ import Testing
             #expect(error.code == .failedPrecondition)
             #expect(error.message.hasPrefix("secret other/k not found"))
             #expect(error.message.contains("CLICKHOUSE_BACKUP_PLUGIN_SECRET_OTHER_K"))
+        }
+        // Issue 11: a Secret of the CHB's own namespace comes first, the shared one after.
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("analytics/s3-credentials"), withIntermediateDirectories: true)
+        try "key-of-analytics".write(to: directory.appendingPathComponent("analytics/s3-credentials/accessKeyId"), atomically: true, encoding: .utf8)
+        let reference = SecretReference(name: "s3-credentials", key: "accessKeyId")
+        #expect(try store.value(reference, namespace: "analytics") == "key-of-analytics")
+        #expect(try store.value(reference, namespace: "other") == "key-from-file")
+        #expect(try store.value(reference, namespace: "..") == "key-from-file")  // never a path outside
+        do {
+            _ = try store.value(SecretReference(name: "gone", key: "k"), namespace: "analytics")
+            Issue.record("expected a failure")
+        } catch let error as RPCError {
+            #expect(error.message.contains("\(directory.path)/analytics/gone/k, \(directory.path)/gone/k"))
         }
         // No escape from the directory through the reference.
         #expect(throws: RPCError.self) { try store.value(SecretReference(name: "..", key: "etc")) }

@@ -303,3 +303,22 @@ def test_an_operator_shaped_chb_backs_up_on_the_servers_credentials_and_restores
     drop(stack, "e2e_logs")
     call(stack_plugin, stubs, "Restore", chi, chb)
     assert checksums(stack, ["e2e_logs.events"]) == before
+
+
+def test_a_refused_clickhouse_user_is_permission_denied_with_the_remedy(stack, stubs):
+    """Issue 11 item 5: the operator limits `default` to localhost and its pods; a refused
+    login must say which host, which user and what to do."""
+    from conftest import Plugin
+    from stack_fixtures import plugin_env
+    plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_PASSWORD="not-the-password"))
+    try:
+        with pytest.raises(grpc.RpcError) as error:
+            call(plugin, stubs, "Backup", stack.chi, stack.chb(f"denied-{time.time_ns()}", whitelist=["e2e_logs.*"]), check_dry_run=False)
+    finally:
+        plugin.stop()
+    assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    details = error.value.details()
+    assert details.startswith("ClickHouse chi-demo-main-") and "AUTHENTICATION_FAILED" in details
+    assert '(the plugin logs in as user "default")' in details
+    assert "give the plugin a ClickHouse user of its own whose networks admit the plugin's address" in details
+    assert "not-the-password" not in details and "not-the-password" not in plugin.log_text

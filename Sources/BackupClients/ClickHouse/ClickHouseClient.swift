@@ -100,6 +100,10 @@ public final class ClickHouseClient: Sendable {
     private func mask(_ error: ClickHouseError) -> ClickHouseError {
         var message = error.message
         for secret in secrets where !secret.isEmpty { message = message.replacing(secret, with: "[HIDDEN]") }
+        // A refused login names the user the plugin logged in as (never the password).
+        if ClickHouseErrorMap.entry(error.code)?.remedy == ClickHouseErrorMap.userRemedy {
+            message += " (the plugin logs in as user \(BoundedText.quoted(credentials.user)))"
+        }
         return ClickHouseError(host: error.host, code: error.code, name: error.name, message: message)
     }
 }

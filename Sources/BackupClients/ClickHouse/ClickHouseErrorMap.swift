@@ -20,14 +20,19 @@ public enum ClickHouseErrorMap {
         Entry(name: name, status: status, remedy: remedy)
     }
 
+    static let userRemedy = "give the plugin a ClickHouse user of its own whose networks admit the plugin's address "
+        + "(the operator limits `default` to localhost and the CHI's pods; README: ClickHouse user for the plugin) "
+        + "and pass it with --clickhouse-user and --clickhouse-password-file"
+
     /// code → entry. Grouped by what the caller does next.
     public static let table: [Int: Entry] = [
-        // Who the plugin is: fix its ClickHouse user.
-        192: e("UNKNOWN_USER", .unauthenticated, "create the plugin's ClickHouse user, or set --clickhouse-user"),
-        193: e("WRONG_PASSWORD", .unauthenticated, "check the plugin's ClickHouse password"),
-        194: e("REQUIRED_PASSWORD", .unauthenticated, "give the plugin's ClickHouse user a password"),
-        516: e("AUTHENTICATION_FAILED", .unauthenticated,
-               "check the plugin's ClickHouse user and password, and that the user's networks admit the plugin's address"),
+        // The plugin's own ClickHouse user is refused: not the gRPC caller's credentials, so
+        // PERMISSION_DENIED (the operator limits `default` to localhost and the CHI's pods).
+        192: e("UNKNOWN_USER", .permissionDenied, userRemedy),
+        193: e("WRONG_PASSWORD", .permissionDenied, userRemedy),
+        194: e("REQUIRED_PASSWORD", .permissionDenied, userRemedy),
+        195: e("IP_ADDRESS_NOT_ALLOWED", .permissionDenied, userRemedy),
+        516: e("AUTHENTICATION_FAILED", .permissionDenied, userRemedy),
         // What the plugin's user may do: grant it.
         164: e("READONLY", .permissionDenied, "the plugin's user is read-only: give it a profile with readonly = 0"),
         291: e("DATABASE_ACCESS_DENIED", .permissionDenied, "grant the plugin's user access to the database"),

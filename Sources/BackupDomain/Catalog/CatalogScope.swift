@@ -4,6 +4,8 @@ public struct CatalogScope: Sendable {
     public enum Operation: String, Sendable { case list, get, delete, retention, cleanBroken }
 
     public let s3: S3Destination
+    /// The CHB's namespace: its secret references name Secrets there.
+    public var secretsNamespace: String? = nil
     /// `NAMESPACE/CHI/` below the destination's prefix.
     public let catalogKey: String
     /// `NAMESPACE/CHI`, as logs and metrics name a CHI.
@@ -75,7 +77,9 @@ public struct CatalogScope: Sendable {
             log.add("parameters[\"keep_full_chains\"]", "or parameters[\"max_age\"] is required: say what to keep")
         }
         guard log.issues.isEmpty, let s3 = definition?.s3, let namespace, let chiName else { throw .invalid(log.issues) }
-        return CatalogScope(s3: s3, catalogKey: "\(namespace)/\(chiName)/", backupName: backupName, force: force,
-                            keepFullChains: keep, maxAge: maxAge, olderThan: olderThan, dryRun: dryRun)
+        var scope = CatalogScope(s3: s3, catalogKey: "\(namespace)/\(chiName)/", backupName: backupName, force: force,
+                                 keepFullChains: keep, maxAge: maxAge, olderThan: olderThan, dryRun: dryRun)
+        scope.secretsNamespace = definition?.namespace
+        return scope
     }
 }

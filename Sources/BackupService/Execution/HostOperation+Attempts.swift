@@ -19,6 +19,35 @@ extension HostOperation {
         number <= 1 ? planned.operationID : "\(planned.operationID)-a\(number)"
     }
 
+    /// What a run reads from its host before it decides, in one query (each costs a round trip
+    /// and the server's time): the tables with their engines and rows, and the attempts of
+    /// this operation in system.backups.
+    struct HostState: Sendable {
+        var tables: [ServerTable] = []
+        var rows: [TableName: Int64] = [:]
+        var attempts: [Attempt] = []
+    }
+
+    func readState() async throws -> HostState {
+        let base = planned.operationID
+        let sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, toString(ifNull(total_rows, 0)) AS d "
+            + "FROM system.tables WHERE NOT is_temporary UNION ALL "
+            + "SELECT 'attempt', id, toString(status), '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
+        var state = HostState()
+        var attempts: [(id: String, status: String)] = []
+        for row in try await client.rows(sql, timeout: .seconds(30)) {
+            guard case .string(let kind)? = row["kind"], case .string(let a)? = row["a"], case .string(let b)? = row["b"] else { continue }
+            if kind == "attempt" { attempts.append((a, b)); continue }
+            guard case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
+            let name = TableName(database: a, table: b)
+            state.tables.append(ServerTable(name: name, engine: engine))
+            if let rows = Int64(count), rows > 0 { state.rows[name] = rows }
+        }
+        state.tables.sort { $0.name < $1.name }
+        state.attempts = Self.attempts(of: base, attempts)
+        return state
+    }
+
     /// The attempts system.backups holds for this host's operation, oldest first.
     func attempts() async throws -> [Attempt] {
         let base = planned.operationID
@@ -62,11 +91,10 @@ extension HostOperation {
     /// otherwise a table holding rows is refused before anything starts, since a failed RESTORE
     /// may have left part of the backup in it. Without the backup's table list (no manifest)
     /// ClickHouse's own refusal of non-empty tables stands in.
-    func restoreScope(_ tables: [ServerTable], earlierSucceeded: Bool) async throws -> RestoreScope {
+    func restoreScope(_ tables: [ServerTable], earlierSucceeded: Bool, rows: [TableName: Int64]) throws -> RestoreScope {
         guard !tables.isEmpty else { return .all }
         let targets = tables.filter { $0.kind != .definitionOnly && $0.kind != .dictionary }
             .map { RestoreTarget(name: $0.name, target: target(of: $0.name)) }
-        let rows = try await rowsHeld()
         let held = targets.filter { (rows[$0.landsAt] ?? 0) > 0 }
         if earlierSucceeded {
             let present = Set(held.map(\.landsAt))
@@ -81,21 +109,6 @@ extension HostOperation {
                        + "nothing was restored on this host. A restore never appends (a failed earlier restore may have left part of the "
                        + "backup there): drop them and call again, restore under other names with parameters[\"database_mapping\"], "
                        + "or set parameters[\"allow_non_empty_tables\"] = \"true\" to append")
-    }
-
-    /// Rows per table on this host (tables whose engine keeps no count are left out).
-    private func rowsHeld() async throws -> [TableName: Int64] {
-        let rows = try await client.rows("SELECT database, name, total_rows FROM system.tables WHERE NOT is_temporary AND total_rows > 0",
-                                         timeout: .seconds(30))
-        var held: [TableName: Int64] = [:]
-        for row in rows {
-            guard case .string(let database)? = row["database"], case .string(let name)? = row["name"] else { continue }
-            switch row["total_rows"] {
-            case .number(let text)?, .string(let text)?: held[TableName(database: database, table: name)] = Int64(text) ?? 0
-            default: continue
-            }
-        }
-        return held
     }
 
     /// Whether this host's restore appends by design: the user asked for it, or a later

@@ -83,19 +83,20 @@ struct HostOperation: Sendable {
     }
 
     func decide() async throws -> Decision {
-        let available = try await availableTables()
+        let state = try await readState()
+        let available = verb == .restore ? tablesFromManifest ?? [] : state.tables
         let tables = selected(from: available)
         if planned.role == .local, tables.isEmpty {
             return .nothing(Outcome(planned: planned, status: Self.nothingToCopy, error: nil, tables: [], clickHouseID: planned.operationID))
         }
-        let latest = try await attempts().last
+        let latest = state.attempts.last
         if let latest, !Self.terminal.contains(latest.status) || (verb == .backup && Self.succeeded.contains(latest.status)) {
             return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation
         }
         var statement = try plannedStatement(tables, available: available)
         var alreadyPresent: [TableName] = []
         if verb == .restore, planned.role != .schema {
-            switch try await restoreScope(tables, earlierSucceeded: latest.map { Self.succeeded.contains($0.status) } ?? false) {
+            switch try restoreScope(tables, earlierSucceeded: latest.map { Self.succeeded.contains($0.status) } ?? false, rows: state.rows) {
             case .all: break
             case .only(let missing, let present):
                 alreadyPresent = present
@@ -227,13 +228,6 @@ struct HostOperation: Sendable {
         for database in databases {
             _ = try await client.execute("CREATE DATABASE IF NOT EXISTS \(SQLQuoting.identifier(database))", timeout: .seconds(30))
         }
-    }
-
-    /// What the source has: the host's tables (backup) or the backup's list for this part
-    /// (restore).
-    private func availableTables() async throws -> [ServerTable] {
-        if verb == .restore { return tablesFromManifest ?? [] }
-        return try await listTables()
     }
 
     /// Of `available`, what the CHB's lists select; a replica's own copy holds only what the

@@ -367,8 +367,9 @@ struct OperationRunner {
 
     func resolveSecrets() throws -> ResolvedSecrets {
         guard let credentials = plan.definition.s3?.credentials, plan.parameters.disk == nil else { return ResolvedSecrets() }
-        return ResolvedSecrets(accessKeyID: try environment.secrets.value(credentials.accessKeyID),
-                               secretAccessKey: try environment.secrets.value(credentials.secretAccessKey))
+        let namespace = plan.definition.namespace
+        return ResolvedSecrets(accessKeyID: try environment.secrets.value(credentials.accessKeyID, namespace: namespace),
+                               secretAccessKey: try environment.secrets.value(credentials.secretAccessKey, namespace: namespace))
     }
 
     /// Where the manifest goes: next to the data when the plugin has the destination's S3
