@@ -32,10 +32,12 @@ CRD_KINDS = {"ServiceMonitor"}
 
 
 def render(values, mode="deployment"):
+    """The chart rendered with `values` in `mode` (None: the chart's own default)."""
     import helm_python as helm
+    values = dict(values) if mode is None else dict(values, mode=mode)
     with helm.Chart.load(str(CHART)) as chart:
-        chart.validate_schema(dict(values, mode=mode))
-        files = chart.render(dict(values, mode=mode), name="backup", namespace="ch")
+        chart.validate_schema(values)
+        files = chart.render(values, name="backup", namespace="ch")
     objects = [doc for name, text in files.items() if name.endswith(".yaml") for doc in yaml.safe_load_all(text) if doc]
     return objects, files
 
@@ -125,6 +127,35 @@ def test_the_operator_finds_the_service_and_the_probes_speak_grpc_health():
     assert "grpcurl -plaintext localhost:50051 list" in render({})[1]["clickhouse-backup-plugin/templates/NOTES.txt"]
 
 
+def operator_with(patch):
+    """The clickhouse-operator's Deployment with the sidecar patch applied."""
+    operator = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "clickhouse-operator", "namespace": "ch"},
+                "spec": {"selector": {"matchLabels": {"app": "clickhouse-operator"}},
+                         "template": {"metadata": {"labels": {"app": "clickhouse-operator"}},
+                                      "spec": {"containers": [{"name": "clickhouse-operator", "image": "altinity/clickhouse-operator:0.25.0"}]}}}}
+    operator["spec"]["template"]["spec"]["containers"] += patch["spec"]["template"]["spec"]["containers"]
+    operator["spec"]["template"]["spec"]["volumes"] = patch["spec"]["template"]["spec"]["volumes"]
+    return operator
+
+
+def test_the_default_render_is_the_sidecar_form_todays_operator_reaches():
+    """Issue 11 item 4: today's operator dials localhost:50051 in plaintext; a Deployment of
+    its own (the old default) can never be reached by it."""
+    import kubernetes_validate
+    objects, files = render({}, mode=None)
+    assert not by_kind(objects, "Deployment") and not by_kind(objects, "Service")
+    patch = yaml.safe_load(by_kind(objects, "ConfigMap")[0]["data"]["patch.yaml"])
+    container = patch["spec"]["template"]["spec"]["containers"][0]
+    args = container["args"]
+    assert args[args.index("--listen") + 1] == "127.0.0.1:50051"  # loopback: only the operator's pod
+    assert args[args.index("--health-listen") + 1] == "0.0.0.0:50052"  # the kubelet's probes
+    assert "--tls-cert" not in args and "--auth-token-file" not in args  # the operator sends neither
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["grpc"] == {"port": 50052}
+    kubernetes_validate.validate(operator_with(patch), KUBERNETES, strict=True)
+    assert "Sidecar mode" in files["clickhouse-backup-plugin/templates/NOTES.txt"]
+
+
 def test_the_sidecar_form_patches_the_operator_deployment_with_the_same_container():
     import kubernetes_validate
     objects, _ = render(FULL, mode="sidecar")
@@ -132,16 +163,15 @@ def test_the_sidecar_form_patches_the_operator_deployment_with_the_same_containe
     patch = yaml.safe_load(by_kind(objects, "ConfigMap")[0]["data"]["patch.yaml"])
     alone, _ = render(FULL)
     own = by_kind(alone, "Deployment")[0]["spec"]["template"]["spec"]
-    assert patch["spec"]["template"]["spec"]["containers"] == own["containers"]
+    sidecar = patch["spec"]["template"]["spec"]["containers"][0]
+    # The same container but for where the gRPC port listens (loopback as a sidecar).
+    own_args = own["containers"][0]["args"]
+    assert sidecar["args"][sidecar["args"].index("--listen") + 1] == "127.0.0.1:50051"
+    assert own_args[own_args.index("--listen") + 1] == "0.0.0.0:50051"
+    assert {k: v for k, v in sidecar.items() if k != "args"} == {k: v for k, v in own["containers"][0].items() if k != "args"}
     assert patch["spec"]["template"]["spec"]["volumes"] == own["volumes"]
     # Applied to an operator Deployment, the result is a valid Deployment.
-    operator = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "clickhouse-operator", "namespace": "ch"},
-                "spec": {"selector": {"matchLabels": {"app": "clickhouse-operator"}},
-                         "template": {"metadata": {"labels": {"app": "clickhouse-operator"}},
-                                      "spec": {"containers": [{"name": "clickhouse-operator", "image": "altinity/clickhouse-operator:0.25.0"}]}}}}
-    operator["spec"]["template"]["spec"]["containers"] += patch["spec"]["template"]["spec"]["containers"]
-    operator["spec"]["template"]["spec"]["volumes"] = patch["spec"]["template"]["spec"]["volumes"]
-    kubernetes_validate.validate(operator, KUBERNETES, strict=True)
+    kubernetes_validate.validate(operator_with(patch), KUBERNETES, strict=True)
 
 
 def test_the_values_schema_refuses_bad_values():

@@ -28,14 +28,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- else -}}{{ printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}{{- end -}}
 {{- end -}}
 
-{{/* The plugin container: the same in its own Deployment and as a sidecar of the operator. */}}
+{{/* The plugin container: the same in its own Deployment and as a sidecar of the operator,
+     except where it listens. As a sidecar the gRPC port is on loopback (today's operator dials
+     localhost:50051 in plaintext; nothing else in the pod network can reach it) and the
+     kubelet's probes use the plaintext health-only port on the pod's address. */}}
+{{- define "cbp.healthPortOn" -}}{{ or .Values.tls.enabled (eq .Values.mode "sidecar") }}{{- end -}}
 {{- define "cbp.container" -}}
 name: clickhouse-backup-plugin
 image: {{ include "cbp.image" . }}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
 args:
   - --listen
-  - {{ printf "0.0.0.0:%d" (int .Values.port) | quote }}
+  - {{ printf "%s:%d" (ternary "127.0.0.1" "0.0.0.0" (eq .Values.mode "sidecar")) (int .Values.port) | quote }}
   - --clickhouse-user
   - {{ .Values.clickhouse.user | quote }}
   - --secrets-dir
@@ -53,12 +57,14 @@ args:
   - /etc/clickhouse-backup-plugin/tls/tls.crt
   - --tls-key
   - /etc/clickhouse-backup-plugin/tls/tls.key
-  - --health-listen
-  - {{ printf "0.0.0.0:%d" (int .Values.healthPort) | quote }}
   {{- if .Values.tls.clientCA.secretName }}
   - --tls-client-ca
   - /etc/clickhouse-backup-plugin/client-ca/ca.crt
   {{- end }}
+  {{- end }}
+  {{- if eq (include "cbp.healthPortOn" .) "true" }}
+  - --health-listen
+  - {{ printf "0.0.0.0:%d" (int .Values.healthPort) | quote }}
   {{- end }}
   {{- if .Values.auth.tokenSecret.name }}
   - --auth-token-file
@@ -87,7 +93,7 @@ ports:
   - name: grpc
     containerPort: {{ .Values.port }}
     protocol: TCP
-  {{- if .Values.tls.enabled }}
+  {{- if eq (include "cbp.healthPortOn" .) "true" }}
   - name: health
     containerPort: {{ .Values.healthPort }}
     protocol: TCP
@@ -97,7 +103,7 @@ ports:
     containerPort: {{ .Values.metrics.port }}
     protocol: TCP
   {{- end }}
-{{- $probePort := ternary .Values.healthPort .Values.port .Values.tls.enabled }}
+{{- $probePort := ternary .Values.healthPort .Values.port (eq (include "cbp.healthPortOn" .) "true") }}
 startupProbe:
   grpc: {port: {{ $probePort }}}
   periodSeconds: 2
