@@ -65,63 +65,54 @@ struct Manifest {
         ])
     }
 
-    /// The key of a host's table list in ``tables(in:)``: its shard's index for the shard's data,
-    /// `S/rR` for replica R's own copy.
+    /// The key of a host's part in ``Parts``: its shard's index for the shard's data, `S/rR`
+    /// for replica R's own copy.
     static func tablesKey(_ planned: PlannedHost) -> String {
         planned.role == .local ? "\(planned.sourceShard)/r\(planned.host.replicaIndex)" : String(planned.sourceShard)
     }
 
-    /// Each host's table list in a manifest, keyed as ``tablesKey(_:)`` says: `[database,
-    /// table, engine]` (manifests before the engine was recorded list `[database, table]`).
-    static func tables(in manifest: JSONValue) -> [String: [ServerTable]] {
-        guard case .array(let hosts)? = manifest["hosts"] else { return [:] }
-        var result: [String: [ServerTable]] = [:]
-        for host in hosts {
-            guard case .number(let shard)? = host["shard"], case .array(let tables)? = host["tables"] else { continue }
-            var key = shard
-            if case .string("local")? = host["role"], case .number(let replica)? = host["replica"] { key = "\(shard)/r\(replica)" }
-            result[key] = tables.compactMap { value -> ServerTable? in
-                guard case .array(let parts) = value, parts.count >= 2,
-                      case .string(let database) = parts[0], case .string(let table) = parts[1] else { return nil }
-                var engine = ""
-                if parts.count > 2, case .string(let recorded) = parts[2] { engine = recorded }
-                return ServerTable(name: TableName(database: database, table: table), engine: engine)
-            }
-        }
-        return result
-    }
-
-    /// The databases each host's part holds whole, with their definitions, keyed as
-    /// ``tablesKey(_:)`` says (manifests before this was recorded hold none: TABLE elements).
-    static func wholeDatabases(in manifest: JSONValue) -> [String: Set<String>] {
-        guard case .array(let hosts)? = manifest["hosts"] else { return [:] }
-        var result: [String: Set<String>] = [:]
-        for host in hosts {
-            guard case .number(let shard)? = host["shard"], case .array(let names)? = host["databases"] else { continue }
-            var key = shard
-            if case .string("local")? = host["role"], case .number(let replica)? = host["replica"] { key = "\(shard)/r\(replica)" }
-            result[key] = Set(names.compactMap { if case .string(let name) = $0 { return name }; return nil })
-        }
-        return result
-    }
-
-    /// Which replica wrote each shard's data, and which replicas wrote a copy of their own
-    /// (a replica with no table to copy wrote none).
-    static func layout(in manifest: JSONValue) -> BackupLayout {
-        guard case .array(let hosts)? = manifest["hosts"] else { return BackupLayout() }
+    /// What a restore reads of a backup's manifest, parsed once: each part's tables and the
+    /// databases it holds whole (keyed as ``tablesKey(_:)`` says), and the backup's layout.
+    struct Parts: Sendable {
+        var tables: [String: [ServerTable]] = [:]
+        var wholeDatabases: [String: Set<String>] = [:]
         var layout = BackupLayout()
+    }
+
+    static func parts(in manifest: JSONValue) -> Parts {
+        var parts = Parts()
+        guard case .array(let hosts)? = manifest["hosts"] else { return parts }
         for host in hosts {
-            guard case .number(let shardText)? = host["shard"], case .number(let replicaText)? = host["replica"],
-                  let shard = Int(shardText), let replica = Int(replicaText) else { continue }
-            if case .string("local")? = host["role"] {
-                guard case .string(let status)? = host["status"], HostOperation.succeeded.contains(status),
-                      status != HostOperation.nothingToCopy else { continue }
-                layout.localCopies[shard, default: []].append(replica)
-            } else {
-                layout.dataReplica[shard] = replica
+            guard case .number(let shardText)? = host["shard"], case .number(let replicaText)? = host["replica"] else { continue }
+            let isLocal: Bool
+            if case .string("local")? = host["role"] { isLocal = true } else { isLocal = false }
+            let key = isLocal ? "\(shardText)/r\(replicaText)" : shardText
+            parts.tables[key] = tables(ofHost: host)
+            if case .array(let names)? = host["databases"] {
+                parts.wholeDatabases[key] = Set(names.compactMap { if case .string(let name) = $0 { return name }; return nil })
+            }
+            guard let shard = Int(shardText), let replica = Int(replicaText) else { continue }
+            if !isLocal {
+                parts.layout.dataReplica[shard] = replica
+            } else if case .string(let status)? = host["status"], HostOperation.succeeded.contains(status), status != HostOperation.nothingToCopy {
+                // A replica with no table to copy wrote none.
+                parts.layout.localCopies[shard, default: []].append(replica)
             }
         }
-        return layout
+        return parts
+    }
+
+    /// A host record's tables: `[database, table, engine]` (manifests before the engine was
+    /// recorded list `[database, table]`; their manifests hold no whole databases: TABLE elements).
+    static func tables(ofHost host: JSONValue) -> [ServerTable] {
+        guard case .array(let tables)? = host["tables"] else { return [] }
+        return tables.compactMap { value -> ServerTable? in
+            guard case .array(let parts) = value, parts.count >= 2,
+                  case .string(let database) = parts[0], case .string(let table) = parts[1] else { return nil }
+            var engine = ""
+            if parts.count > 2, case .string(let recorded) = parts[2] { engine = recorded }
+            return ServerTable(name: TableName(database: database, table: table), engine: engine)
+        }
     }
 }
 

@@ -24,12 +24,11 @@ extension OperationRunner {
     private func previewStatements() async throws -> [String: String] {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
-        if plan.operation == .backup, let store, let recorded = try await store.read().map({ try JSONParser.parse($0) }),
-           case .string(plan.id)? = recorded["backup_id"], case .string(let state)? = recorded["state"], state == "Completed" || state == "InProgress" {
+        if plan.operation == .backup, let store, let (state, _) = try await recordedRun(store), state == "Completed" || state == "InProgress" {
             return ["sql": "(none: the manifest says \(state); a run answers from it)"]
         }
-        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved) : nil
-        let assignment = try await assignHosts(resolved, layout: recorded.map(Manifest.layout(in:)) ?? BackupLayout())
+        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved).map(Manifest.parts(in:)) : nil
+        let assignment = try await assignHosts(resolved, layout: recorded?.layout ?? BackupLayout())
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
         var result: [String: String] = [:]
         if plan.operation == .backup {

@@ -43,7 +43,7 @@ extension OperationRunner {
         let outcomes = recordedHosts(recorded).map { planned, record in
             func text(_ key: String) -> String? { if case .string(let value)? = record[key] { return value }; return nil }
             var outcome = HostOperation.Outcome(planned: planned, status: text("status") ?? "", error: nil,
-                                                tables: Manifest.tables(in: .object(["hosts": .array([record])])).values.first ?? [],
+                                                tables: Manifest.tables(ofHost: record),
                                                 clickHouseID: text("clickhouse_id") ?? planned.operationID)
             outcome.numFiles = Self.integer(record["num_files"]) ?? 0
             outcome.totalSize = Self.integer(record["total_size"]) ?? 0
@@ -101,15 +101,14 @@ extension OperationRunner {
             manifest.kind = record.kind
             if let base = record.base, case .string(let baseID)? = recorded["base_backup_id"] { manifest.base = (base, baseID) }
         }
-        let tables = Manifest.tables(in: recorded)
-        let wholeDatabases = Manifest.wholeDatabases(in: recorded)
+        let parts = Manifest.parts(in: recorded)
         var outcomes: [HostOperation.Outcome] = []
         var failures: [RPCError] = []
         await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
             for (planned, _) in hosts {
                 let operation = hostOperation(planned, verb: .backup, resolved: resolved)
-                let shardTables = tables[Manifest.tablesKey(planned)] ?? []
-                let databases = (wholeDatabases[Manifest.tablesKey(planned)] ?? []).sorted()
+                let shardTables = parts.tables[Manifest.tablesKey(planned)] ?? []
+                let databases = (parts.wholeDatabases[Manifest.tablesKey(planned)] ?? []).sorted()
                 // A manifest written moments ago may belong to a run still starting its BACKUPs.
                 let grace: Duration = now() - started < 30 ? .seconds(15) : .zero
                 group.addTask {

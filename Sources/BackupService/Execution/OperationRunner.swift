@@ -68,8 +68,8 @@ struct OperationRunner {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
         if plan.operation == .backup, let store, let answer = try await earlierRun(store, resolved: resolved) { return answer }
-        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved) : nil
-        let assignment = try await assignHosts(resolved, layout: recorded.map(Manifest.layout(in:)) ?? BackupLayout())
+        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved).map(Manifest.parts(in:)) : nil
+        let assignment = try await assignHosts(resolved, layout: recorded?.layout ?? BackupLayout())
         tracker?.hosts(assignment.data + assignment.local + assignment.schema)
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
         var extra: [String: String] = [:]
@@ -90,14 +90,18 @@ struct OperationRunner {
     /// The same backup asked again (a retry, a second caller, a restarted plugin): its
     /// manifest says what became of it (nil: Failed, Cancelled or none, this call runs it).
     func earlierRun(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult? {
-        guard let recorded = try await store.read().map({ try JSONParser.parse($0) }), case .string(plan.id)? = recorded["backup_id"] else {
-            return nil
-        }
-        switch recorded["state"] {
-        case .string("Completed")?: return completedResult(recorded)
-        case .string("InProgress")?: return try await attach(recorded, store: store, resolved: resolved)
+        switch try await recordedRun(store) {
+        case ("Completed", let recorded)?: return completedResult(recorded)
+        case ("InProgress", let recorded)?: return try await attach(recorded, store: store, resolved: resolved)
         default: return nil
         }
+    }
+
+    /// This backup's manifest and its state, when the store holds one for this backup id.
+    func recordedRun(_ store: ManifestStore) async throws -> (state: String, manifest: JSONValue)? {
+        guard let recorded = try await store.read().map({ try JSONParser.parse($0) }), case .string(plan.id)? = recorded["backup_id"],
+              case .string(let state)? = recorded["state"] else { return nil }
+        return (state, recorded)
     }
 
     /// A restore reads the backup's manifest: its shard count, its chain, its tables (what
@@ -143,7 +147,7 @@ struct OperationRunner {
     /// Runs the hosts' parts: the data (and a backup's replica copies) at once, at most
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
-    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: JSONValue?,
+    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: Manifest.Parts?,
                           _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [RPCError]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var outcomes: [HostOperation.Outcome] = [], failures: [RPCError] = []
@@ -163,17 +167,17 @@ struct OperationRunner {
     }
 
     /// One host's part with what the run knows: renames, the backup's table list and whole
-    /// databases (restore, from its manifest `recorded`), and the base (a replica's own copy is
-    /// always whole: its replica may have no copy in the base).
-    func hostOperation(_ planned: PlannedHost, manifest: Manifest, recorded: JSONValue?, _ resolved: ResolvedSecrets) -> HostOperation {
+    /// databases (restore, from its manifest's `recorded` parts), and the base (a replica's own
+    /// copy is always whole: its replica may have no copy in the base).
+    func hostOperation(_ planned: PlannedHost, manifest: Manifest, recorded: Manifest.Parts?, _ resolved: ResolvedSecrets) -> HostOperation {
         let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
         let base = planned.role == .local ? nil : manifest.base
         let key = Manifest.tablesKey(planned)
         var operation = hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
                                       renames: plan.operation == .restore ? renames : [:],
-                                      tablesFromManifest: recorded.map { Manifest.tables(in: $0)[key] ?? [] },
+                                      tablesFromManifest: recorded.map { $0.tables[key] ?? [] },
                                       baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
-        operation.databasesFromManifest = recorded.map { Manifest.wholeDatabases(in: $0)[key] ?? [] } ?? []
+        operation.databasesFromManifest = recorded?.wholeDatabases[key] ?? []
         return operation
     }
 
