@@ -1,8 +1,9 @@
 extension ClickHouseInstallation {
     /// Most hosts one CHI may expand to (guards against `shardsCount: 100000000`).
-    public static let maxHosts = 4096
+    public static let maxHosts = OperatorSpec.maxHosts
 
-    /// Decodes and validates a CHI; every problem goes to `root`'s issue log.
+    /// Decodes a CHI and lays out its hosts exactly as the operator's normalizer does
+    /// (`Operator/`: layout, names, templates, ports); every problem goes to `root`'s issue log.
     /// - Parameter root: the document's root node.
     /// - Returns: the CHI, or nil when a problem prevented building it.
     public static func decode(_ root: JSONNode) -> ClickHouseInstallation? {
@@ -20,161 +21,115 @@ extension ClickHouseInstallation {
         if !KubernetesNames.isLabel(namespace) {
             metadata["namespace"].issue("must be a Kubernetes namespace name, not \(BoundedText.quoted(namespace))")
         }
-        let spec = root["spec"]
-        _ = spec.object
-        let domainPattern = spec["namespaceDomainPattern"].optionalString
-        if let domainPattern, domainPattern.occurrences(of: "%s") != 1 {
-            spec["namespaceDomainPattern"].issue("must contain %s (the namespace) exactly once")
-        }
-        let clustersNode = spec["configuration"]["clusters"]
-        var clusters: [Cluster] = []
-        if let items = clustersNode.items {
-            if items.isEmpty { clustersNode.issue("must list at least one cluster") }
-            let naming = Naming(chi: name ?? "", namespace: namespace, domainPattern: domainPattern)
-            for item in items {
-                if let cluster = decodeCluster(item, naming: naming, hostsSoFar: clusters.reduce(0) { $0 + $1.hosts.count }) {
-                    if clusters.contains(where: { $0.name == cluster.name }) {
-                        item["name"].issue("repeats cluster \(BoundedText.quoted(cluster.name))")
-                    }
-                    clusters.append(cluster)
-                }
-            }
-        } else if clustersNode.isMissing {
-            // The operator's normalizer gives a CHI without clusters one cluster named
-            // "cluster" of 1 x 1 (a CHI that only sets users or settings is still a server).
-            let naming = Naming(chi: name ?? "", namespace: namespace, domainPattern: domainPattern)
-            if let cluster = decodeCluster(JSONNode.synthesized(.object(["name": .string("cluster")]), at: clustersNode),
-                                         naming: naming, hostsSoFar: 0) { clusters.append(cluster) }
-        }
+        let specNode = root["spec"]
+        checkDomainPattern(specNode["namespaceDomainPattern"], namespace: namespace)
+        guard let spec = OperatorSpec.decode(specNode) else { return nil }
+        var clusters = layOut(spec, chi: name ?? "", namespace: namespace)
+        checkClusterNames(spec.clusters)
         let status = root["status"]
-        applyStatusFQDNs(status["fqdns"], to: &clusters)
+        if !applyStatusFQDNs(status["fqdns"], to: &clusters), let name, KubernetesNames.isSubdomain(name) {
+            checkServiceNames(spec, clusters)
+        }
+        checkDistinctAddresses(spec, clusters)
         let statusText = status.object == nil ? nil : status["status"].string
         guard let name else { return nil }
         return ClickHouseInstallation(name: name, namespace: namespace, uid: metadata["uid"].string,
                                       clusters: clusters, status: statusText)
     }
 
-    struct Naming {
-        let chi: String
-        let namespace: String
-        let domainPattern: String?
-    }
-
-    private static func decodeCluster(_ node: JSONNode, naming: Naming, hostsSoFar: Int) -> Cluster? {
-        guard node.object != nil else { return nil }
-        let name = node["name"].requiredString
-        if let name { checkNamePart(name, at: node["name"], limit: OperatorNaming.clusterNameLimit) }
-        let layout = node["layout"]
-        _ = layout.object
-        let defaults = HostDefaults(secure: node["secure"].flag ?? false)
-        let shardsCount = layout["shardsCount"].integer(in: 0...maxHosts)
-        let replicasCount = layout["replicasCount"].integer(in: 0...maxHosts)
-        let shardNodes = layout["shards"].items ?? []
-        let replicaNodes = layout["replicas"].items ?? []
-        if !shardNodes.isEmpty && !replicaNodes.isEmpty {
-            layout.issue("sets both shards and replicas; describe the layout one way")
+    /// The operator's normalizer from the spec to hosts: each layout is expanded and named (`OperatorLayout`),
+    /// addresses are filled (`FillCR`), templates and settings inherited, host templates and
+    /// ports applied (`finalize`), and every host named (`fillCRAddressInfo`).
+    static func layOut(_ spec: OperatorSpec, chi: String, namespace: String) -> [Cluster] {
+        spec.clusters.forEach(OperatorLayout.normalize)
+        OperatorLayout.fillAddresses(spec.clusters, namespace: namespace, chi: chi, maxPodsPerNode: spec.maxPodsPerNode)
+        spec.clusters.forEach { OperatorHostRules.inherit($0, defaults: spec.defaultTemplates) }
+        for cluster in spec.clusters {
+            for host in cluster.hosts {
+                OperatorHostRules.applyHostTemplate(OperatorHostRules.hostTemplate(for: host, spec: spec), to: host, cluster: cluster, spec: spec)
+            }
         }
-        // Refuse absurd expansions before allocating anything.
-        let wanted = max(shardsCount ?? 1, shardNodes.count, 1) * max(replicasCount ?? 1, replicaNodes.count, 1)
-        if hostsSoFar + wanted > maxHosts {
-            layout.issue("expands to more than \(maxHosts) hosts")
-            return nil
-        }
-        let grid = replicaNodes.isEmpty
-            ? shardMajor(shardNodes, shardsCount: shardsCount, replicasCount: replicasCount)
-            : replicaMajor(replicaNodes, shardsCount: shardsCount, replicasCount: replicasCount)
-        guard let name else { return nil }
-        let shards = grid.enumerated().map { shardIndex, slots in
-            Shard(index: shardIndex, name: slots.first?.shardName ?? "\(shardIndex)", replicas: slots.enumerated().map { replicaIndex, slot in
-                decodeHost(slot, shard: shardIndex, replica: replicaIndex, cluster: name, naming: naming, defaults: defaults)
+        return spec.clusters.map { cluster in
+            Cluster(name: cluster.name, shards: cluster.shards.enumerated().map { index, shard in
+                Shard(index: index, name: shard.name, replicas: shard.hosts.map { host(from: $0, cluster: cluster, spec: spec) })
             })
         }
-        return Cluster(name: name, shards: shards)
     }
 
-    /// A host position in the layout and the JSON that describes it, if any.
-    struct HostSlot {
-        let node: JSONNode?
-        let shardName: String
-        let defaultName: String
+    /// The plan's view of one normalised host: its FQDN, the port the plugin dials and where
+    /// both came from. The interface is chosen as the operator chooses its own (scheme `auto`
+    /// of `ensureClusterSchemer`): HTTP when the host has an HTTP port, HTTPS when it only has
+    /// an HTTPS one (`insecure: no` with `secure: yes`).
+    private static func host(from draft: HostDraft, cluster: ClusterDraft, spec: OperatorSpec) -> Host {
+        let (service, rule) = OperatorHostRules.serviceName(draft, spec: spec)
+        let https = draft.ports.http == nil && draft.ports.https != nil
+        let used = https ? draft.ports.https : draft.ports.http
+        if used == nil {
+            (draft.node ?? cluster.node).issue("leaves host \(BoundedText.quoted(draft.name)) without an HTTP or HTTPS port (insecure is off and secure is not on): the plugin has no interface to reach")
+        }
+        let domain = spec.namespaceDomainPattern.map { " in \($0)" } ?? ""
+        return Host(name: draft.name, shardIndex: draft.address.shardIndex, replicaIndex: draft.address.replicaIndex,
+                    fqdn: OperatorHostRules.fqdn(service: service, namespace: draft.address.namespace, domainPattern: spec.namespaceDomainPattern),
+                    fqdnSource: .naming, fqdnRule: rule + domain,
+                    httpPort: draft.ports.http?.value ?? 8123, httpsPort: draft.ports.https?.value ?? 8443,
+                    tcpPort: draft.ports.tcp?.value ?? 9000, portSource: used?.source ?? "none", secure: https)
     }
 
-    struct HostDefaults { let secure: Bool }
+    /// `normalizeNamespaceDomainPattern` drops a pattern with more than one `%s`; one without
+    /// any would make the operator's own FQDNs read `host.domain%!(EXTRA string=ns)`.
+    private static func checkDomainPattern(_ node: JSONNode, namespace: String) {
+        guard let pattern = node.optionalString, pattern.occurrences(of: "%s") == 0 else { return }
+        node.issue("must contain %s (the namespace): without it the operator's FQDNs read \(BoundedText.quoted("chi-...\(pattern)%!(EXTRA string=\(namespace))")), which no one can resolve")
+    }
 
-    /// `layout.shards[].replicas[]`: shard by shard, filled up to the counts.
-    private static func shardMajor(_ shardNodes: [JSONNode], shardsCount: Int?, replicasCount: Int?) -> [[HostSlot]] {
-        let shardTotal = max(shardsCount ?? 1, shardNodes.count, 1)
-        return (0..<shardTotal).map { shardIndex in
-            let shardNode = shardIndex < shardNodes.count ? shardNodes[shardIndex] : nil
-            _ = shardNode?.object
-            let shardName = shardNode?["name"].string ?? "\(shardIndex)"
-            if let shardNode, shardNode["name"].string != nil {
-                checkNamePart(shardName, at: shardNode["name"], limit: OperatorNaming.hostNameLimit)
-            }
-            let hostNodes = shardNode?["replicas"].items ?? []
-            let ownCount = shardNode?["replicasCount"].integer(in: 0...maxHosts)
-            let replicaTotal = max(ownCount ?? replicasCount ?? 1, hostNodes.count, 1)
-            return (0..<replicaTotal).map { replicaIndex in
-                HostSlot(node: replicaIndex < hostNodes.count ? hostNodes[replicaIndex] : nil, shardName: shardName,
-                         defaultName: OperatorNaming.hostName(shard: shardName, replica: "\(replicaIndex)"))
+    /// Two clusters of one name would share every Service name.
+    private static func checkClusterNames(_ clusters: [ClusterDraft]) {
+        var seen: Set<String> = []
+        for cluster in clusters where !seen.insert(cluster.name).inserted {
+            cluster.node["name"].issue("repeats cluster \(BoundedText.quoted(cluster.name))")
+        }
+    }
+
+    /// Without `status.fqdns`, every derived Service name must be one Kubernetes can create
+    /// (one issue per place that names hosts, with the first bad name).
+    private static func checkServiceNames(_ spec: OperatorSpec, _ clusters: [Cluster]) {
+        var reported: Set<String> = []
+        for (draft, cluster) in zip(spec.clusters, clusters) {
+            for (hostDraft, host) in zip(draft.hosts, cluster.hosts) {
+                let service = String(host.fqdn.prefix { $0 != "." })
+                let node = hostDraft.node.map { $0["name"] } ?? draft.node["name"]
+                guard !KubernetesNames.isLabel(service), reported.insert(node.path).inserted else { continue }
+                node.issue("gives host \(BoundedText.quoted(host.name)) the Service name \(BoundedText.quoted(service)) (\(host.fqdnRule)), which is not a DNS label (lower-case letters, digits, '-', at most 63): the operator cannot create it")
             }
         }
     }
 
-    /// `layout.replicas[].shards[]`: replica by replica, transposed to shards of replicas.
-    private static func replicaMajor(_ replicaNodes: [JSONNode], shardsCount: Int?, replicasCount: Int?) -> [[HostSlot]] {
-        let replicaTotal = max(replicasCount ?? 1, replicaNodes.count, 1)
-        let columns: [(name: String, hosts: [JSONNode], count: Int)] = (0..<replicaTotal).map { replicaIndex in
-            let replicaNode = replicaIndex < replicaNodes.count ? replicaNodes[replicaIndex] : nil
-            _ = replicaNode?.object
-            let hosts = replicaNode?["shards"].items ?? []
-            let ownCount = replicaNode?["shardsCount"].integer(in: 0...maxHosts)
-            return (replicaNode?["name"].string ?? "\(replicaIndex)", hosts, max(ownCount ?? shardsCount ?? 1, hosts.count, 1))
-        }
-        let shardTotal = columns.map(\.count).max() ?? 1
-        return (0..<shardTotal).map { shardIndex in
-            columns.map { column in
-                HostSlot(node: shardIndex < column.hosts.count ? column.hosts[shardIndex] : nil, shardName: "\(shardIndex)",
-                         defaultName: OperatorNaming.hostName(shard: "\(shardIndex)", replica: column.name))
+    /// No two hosts may share an address: a layout that names two hosts alike (the operator's
+    /// rules allow it, e.g. a shard named "1" before shard 1) has one server where the plan
+    /// would see two, and would back it up twice under two shards.
+    private static func checkDistinctAddresses(_ spec: OperatorSpec, _ clusters: [Cluster]) {
+        var owners: [String: String] = [:]
+        for (draft, cluster) in zip(spec.clusters, clusters) {
+            for (hostDraft, host) in zip(draft.hosts, cluster.hosts) {
+                let place = "cluster \(BoundedText.quoted(cluster.name)) shard \(host.shardIndex) replica \(host.replicaIndex)"
+                guard let owner = owners.updateValue(place, forKey: host.fqdn) else { continue }
+                (hostDraft.node.map { $0["name"] } ?? draft.node["name"]).issue(
+                    "gives \(place) the address \(BoundedText.quoted(host.fqdn)) that \(owner) already has: one server cannot be two hosts of the plan")
             }
-        }
-    }
-
-    private static func decodeHost(_ slot: HostSlot, shard: Int, replica: Int, cluster: String, naming: Naming, defaults: HostDefaults) -> Host {
-        let node = slot.node
-        _ = node?.object
-        let name = node?["name"].string ?? slot.defaultName
-        if let node, node["name"].string != nil { checkNamePart(name, at: node["name"], limit: OperatorNaming.hostNameLimit) }
-        let ports = 1...65535
-        let httpPort = node?["httpPort"].integer(in: ports) ?? 8123
-        let httpsPort = node?["httpsPort"].integer(in: ports) ?? 8443
-        let tcpPort = node?["tcpPort"].integer(in: ports) ?? node?["port"].integer(in: ports) ?? 9000
-        let insecure = node?["insecure"].flag
-        let secure = node?["secure"].flag ?? insecure.map { !$0 } ?? defaults.secure
-        let fqdn = OperatorNaming.hostFQDN(chi: naming.chi, cluster: cluster, host: name,
-                                           namespace: naming.namespace, domainPattern: naming.domainPattern)
-        return Host(name: name, shardIndex: shard, replicaIndex: replica, fqdn: fqdn, fqdnSource: .naming,
-                    httpPort: httpPort, httpsPort: httpsPort, tcpPort: tcpPort, secure: secure)
-    }
-
-    /// Names become parts of Service names and DNS addresses: after the operator's cut they
-    /// must be lower-case letters, digits and '-'.
-    private static func checkNamePart(_ name: String, at node: JSONNode, limit: Int) {
-        if !KubernetesNames.isLabel(OperatorNaming.namePart(name, limit: limit)) {
-            node.issue("must be usable in a host name (lower-case letters, digits, '-'), not \(BoundedText.quoted(name))")
         }
     }
 
     /// Uses `status.fqdns` when it lists exactly one address per host (the operator writes
-    /// them in the same cluster/shard/replica order); otherwise keeps the derived names.
-    private static func applyStatusFQDNs(_ node: JSONNode, to clusters: inout [Cluster]) {
-        guard let items = node.items else { return }
+    /// them in the same cluster/shard/replica order, `fillStatus`); otherwise keeps the
+    /// derived names. Returns whether it applied.
+    private static func applyStatusFQDNs(_ node: JSONNode, to clusters: inout [Cluster]) -> Bool {
+        guard let items = node.items else { return false }
         let fqdns = items.compactMap { item -> String? in
             guard let text = item.string else { return nil }
             if !KubernetesNames.isSubdomain(text) { item.issue("must be a DNS name, not \(BoundedText.quoted(text))"); return nil }
             return text
         }
-        guard fqdns.count == items.count, fqdns.count == clusters.reduce(0, { $0 + $1.hosts.count }) else { return }
+        guard fqdns.count == items.count, fqdns.count == clusters.reduce(0, { $0 + $1.hosts.count }) else { return false }
         var next = fqdns.makeIterator()
         for c in clusters.indices {
             for s in clusters[c].shards.indices {
@@ -184,5 +139,6 @@ extension ClickHouseInstallation {
                 }
             }
         }
+        return true
     }
 }

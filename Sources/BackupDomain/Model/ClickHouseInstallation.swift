@@ -57,27 +57,40 @@ public struct Host: Equatable, Sendable {
     public var fqdn: String
     /// Where the FQDN came from: `status.fqdns` or the operator's naming rules.
     public var fqdnSource: FQDNSource
+    /// The naming rule that made the FQDN (the Service name pattern, its template), shown in plans.
+    public var fqdnRule: String
     public var httpPort: Int
     public var httpsPort: Int
     public var tcpPort: Int
-    /// Whether the plugin should talk HTTPS to it.
+    /// Where the port the plugin uses came from: a JSON path of the CHI, or the operator's rule.
+    public var portSource: String
+    /// Whether the plugin talks HTTPS to it: the host has only an HTTPS port (as the operator
+    /// decides for its own connections, scheme `auto`).
     public var secure: Bool
 
     public enum FQDNSource: String, Sendable { case status = "status.fqdns", naming = "operator naming rules" }
+
+    /// Where the FQDN came from, for plans: `status.fqdns`, or the naming rule that made it.
+    public var fqdnSourceText: String {
+        fqdnSource == .status || fqdnRule.isEmpty ? fqdnSource.rawValue : "\(fqdnSource.rawValue): \(fqdnRule)"
+    }
 
     /// The port of the HTTP interface the plugin uses (HTTPS when secure).
     public var clickHousePort: Int { secure ? httpsPort : httpPort }
 
     public init(name: String, shardIndex: Int, replicaIndex: Int, fqdn: String, fqdnSource: FQDNSource = .naming,
-                httpPort: Int = 8123, httpsPort: Int = 8443, tcpPort: Int = 9000, secure: Bool = false) {
+                fqdnRule: String = "", httpPort: Int = 8123, httpsPort: Int = 8443, tcpPort: Int = 9000,
+                portSource: String = "default", secure: Bool = false) {
         self.name = name
         self.shardIndex = shardIndex
         self.replicaIndex = replicaIndex
         self.fqdn = fqdn
         self.fqdnSource = fqdnSource
+        self.fqdnRule = fqdnRule
         self.httpPort = httpPort
         self.httpsPort = httpsPort
         self.tcpPort = tcpPort
+        self.portSource = portSource
         self.secure = secure
     }
 }

@@ -127,6 +127,8 @@ public struct OperationPlan: Equatable, Sendable {
         if let endpoint { metadata["endpoint"] = endpoint }
         for planned in hosts {
             let key = "\(planned.host.shardIndex).\(planned.host.replicaIndex)"
+            metadata["fqdn_source.\(key)"] = planned.host.fqdnSourceText
+            metadata["port_source.\(key)"] = planned.host.portSource
             metadata["sql.\(key)"] = planned.statement?.redacted ?? "(built after listing the server's tables: \(tables))"
         }
         return metadata
@@ -150,8 +152,9 @@ public struct OperationPlan: Equatable, Sendable {
             "hosts": .array(hosts.map { planned in
                 .object([
                     "fqdn": .string(planned.host.fqdn),
-                    "fqdn_source": .string(planned.host.fqdnSource.rawValue),
+                    "fqdn_source": .string(planned.host.fqdnSourceText),
                     "port": .number(String(planned.host.clickHousePort)),
+                    "port_source": .string(planned.host.portSource),
                     "secure": .bool(planned.host.secure),
                     "shard": .number(String(planned.host.shardIndex)),
                     "replica": .number(String(planned.host.replicaIndex)),
