@@ -1,10 +1,10 @@
 // swift-tools-version:6.0
 // clickhouse-backup-plugin: a gRPC backup plugin for the Altinity clickhouse-operator.
 // Layout (one role per module):
-//   CGRPC, CProtobuf, CCurl, CExpat  C shims: the gRPC C core, protobuf-c generated code, libcurl, Expat (XML)
+//   CGRPC, CProtobuf, CCurl, CExpat, CYAML  C shims: the gRPC C core, protobuf-c generated code, libcurl, Expat (XML), libyaml
 //   RPCRuntime               our small gRPC server runtime over the C core
 //   HTTPTransport            HTTP over libcurl (ClickHouse, S3): pooling, timeouts, --resolve, SigV4
-//   BackupClients            ClickHouse HTTP client, S3 client, secret store
+//   BackupClients            ClickHouse HTTP client, S3 client, secret store, policy file (YAML)
 //   BackupProtocol           the wire messages, mapped by hand to Swift types
 //   BackupDomain             pure: JSON, CHI/CHB models, validation, filters, SQL, plans
 //   BackupService            the gRPC services: Backup, Catalog, Operations, Identity, Health, Reflection
@@ -29,9 +29,10 @@ let package = Package(
         .target(name: "CProtobuf", path: "Sources/CProtobuf"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CExpat", path: "Sources/CExpat"),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         .target(name: "RPCRuntime", dependencies: ["CGRPC"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "RPCRuntime"]),
-        .target(name: "BackupClients", dependencies: ["CExpat", "HTTPTransport", "RPCRuntime", "BackupDomain"]),
+        .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "RPCRuntime", "BackupDomain"]),
         .target(name: "BackupProtocol", dependencies: ["CProtobuf", "RPCRuntime"]),
         .target(name: "BackupDomain"),
         .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport"]),

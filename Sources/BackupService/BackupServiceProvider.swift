@@ -42,9 +42,13 @@ public struct BackupServiceProvider: Sendable {
         let plan = try Planner.plan(.backup, Planner.Request(chiDefinition: request.chiDefinition,
                                                              backupDefinition: request.backupDefinition,
                                                              parameters: request.parameters,
-                                                             s3RetryAttempts: environment?.s3RetryAttempts), now: startedAt)
+                                                             s3RetryAttempts: environment?.s3RetryAttempts,
+                                                             policies: environment?.policies() ?? PolicySet()), now: startedAt)
         Self.annotate(annotations, with: plan)
-        let result = try await outcome(of: plan, startedAt: startedAt)
+        var result = try await outcome(of: plan, startedAt: startedAt)
+        if plan.parameters.appliesRetention, !plan.parameters.dryRun {
+            result.metadata.merge(await retention(after: plan, request), uniquingKeysWith: { _, new in new })
+        }
         return BackupResult(backupID: plan.id, backupName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
                             metadata: result.metadata)
     }
@@ -56,11 +60,34 @@ public struct BackupServiceProvider: Sendable {
         let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition,
                                                               backupDefinition: request.backupDefinition,
                                                               parameters: request.parameters,
-                                                              s3RetryAttempts: environment?.s3RetryAttempts), now: startedAt)
+                                                              s3RetryAttempts: environment?.s3RetryAttempts,
+                                                              policies: environment?.policies() ?? PolicySet()), now: startedAt)
         Self.annotate(annotations, with: plan)
         let result = try await outcome(of: plan, startedAt: startedAt)
         return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,
                              metadata: result.metadata)
+    }
+
+    /// Retention after a successful backup (`keep_full_chains`, `max_age`, e.g. from a
+    /// policy): ApplyRetention over the CHI's catalog. The backup stands whatever happens here;
+    /// a failure is reported in `retention.error` and logged.
+    private func retention(after plan: OperationPlan, _ request: BackupRequest) async -> [String: String] {
+        var parameters: [String: String] = [:]
+        if let keep = plan.parameters.keepFullChains { parameters["keep_full_chains"] = String(keep) }
+        if let maxAge = plan.parameters.maxAge { parameters["max_age"] = "\(maxAge)s" }
+        if let region = plan.parameters.region { parameters["region"] = region }
+        let catalog = CatalogServiceProvider(environment: environment, now: now)
+        do {
+            let response = try await catalog.handle(.retention, CatalogRequest(chiDefinition: request.chiDefinition,
+                                                                              backupDefinition: request.backupDefinition, parameters: parameters))
+            return ["retention.kept": String(response.backups.count),
+                    "retention.deleted": response.deleted.map(\.backupName).joined(separator: ","),
+                    "retention.objects_deleted": response.metadata["objects_deleted"] ?? "0"]
+        } catch {
+            let message = (error as? RPCError)?.message ?? String(describing: error)
+            environment?.log(true, "retention after the backup failed; the backup stands", ["backup": plan.name, "error": message])
+            return ["retention.error": message]
+        }
     }
 
     private static func annotate(_ annotations: CallAnnotations, with plan: OperationPlan) {

@@ -100,7 +100,7 @@ public struct CatalogServiceProvider: Sendable {
             throw RPCError(.failedPrecondition, "the catalog needs the CHB's S3 credential references: the plugin lists and deletes with them")
         }
         let namespace = scope.secretsNamespace
-        let signing = AWSSigning(region: environment.s3Region,
+        let signing = AWSSigning(region: scope.region ?? environment.s3Region,
                                  accessKeyID: try environment.secrets.value(credentials.accessKeyID, namespace: namespace),
                                  secretAccessKey: try environment.secrets.value(credentials.secretAccessKey, namespace: namespace))
         return CatalogStore(client: S3Client(http: environment.http, signing: signing), scope: scope)

@@ -58,6 +58,10 @@ struct ExecutionOptions: ParsableArguments {
           help: "Reach every ClickHouse host over HTTPS (its httpsPort, 8443) with certificate verification, whatever the CHI says (env: CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_TLS=true).")
     var clickHouseTLS: Bool = Environment.flag("CLICKHOUSE_TLS")
 
+    @Option(name: .customLong("policy-file"),
+            help: "YAML or JSON file of policies: which CHIs and CHBs get which parameters (type, retention, ...) when a request sends none, as the operator's do; read again when it changes (env: CLICKHOUSE_BACKUP_PLUGIN_POLICY_FILE).")
+    var policyFileValue: String = Environment.string("POLICY_FILE", default: "")
+
     @OptionGroup var notifications: NotificationOptions
 
     @Option(name: .customLong("log-format"), help: "Log lines as logfmt or json, on stderr (env: CLICKHOUSE_BACKUP_PLUGIN_LOG_FORMAT).")
@@ -98,6 +102,14 @@ struct ExecutionOptions: ParsableArguments {
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
             parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, log: log)
         environment.clickHouseTLS = clickHouseTLS
+        if !policyFileValue.isEmpty {
+            do {
+                let file = try PolicyFile(path: policyFileValue, log: log)
+                environment.policies = { file.current() }
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
         let notifier = try notifications.notifier(http: environment.http, version: PluginInfo.version, metrics: metrics, log: log)
         environment.onOutcome = { outcome in
             metrics?.record(outcome)

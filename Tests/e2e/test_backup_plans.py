@@ -83,8 +83,9 @@ CHI, CHB = example("chi-demo.json"), example("chb-demo.json")
 INVALID_CASES = {
     "chi not json": (b"{nope", CHB, None, ["chi_definition: (root): is not valid JSON (invalid JSON at byte 1: expected a member name)"]),
     "chb empty": (CHI, b"", None, ["backup_definition: (root): is required (the ClickHouseBackup as JSON)"]),
+    # An empty list is the operator's default cluster "cluster" (ensureClusters), not "main".
     "chi without clusters": (mutate(CHI, ["spec", "configuration", "clusters"], []), CHB, None,
-                             ["chi_definition: spec.configuration.clusters: must list at least one cluster"]),
+                             ['backup_definition: spec.ClickhouseInstallation.cluster.name: names cluster "main", which the CHI does not have (it has "cluster")']),
     "chi name not a k8s name": (mutate(CHI, ["metadata", "name"], "Demo CHI"), CHB, None,
                                 ["chi_definition: metadata.name: must be a Kubernetes object name"]),
     "shards count not integer": (mutate(CHI, ["spec", "configuration", "clusters", 0, "layout", "shardsCount"], "two"), CHB, None,

@@ -1,4 +1,5 @@
-"""ClickHouse over HTTPS (8443): hosts marked secure in the CHI are reached with TLS, verified
+"""ClickHouse over HTTPS (8443): hosts whose only HTTP interface is HTTPS in the CHI (secure on,
+insecure off: the operator itself would use HTTPS for them) are reached with TLS, verified
 against the CA given with --ca-file; without it the certificate is refused."""
 import copy
 import time
@@ -25,7 +26,8 @@ def test_secure_hosts_round_trip_over_https_and_an_unknown_ca_is_refused(stack, 
         stack.sql(host, f"INSERT INTO e2e_tls.t SELECT number + {host} FROM numbers(3000)")
     before = [stack.checksum(h, "e2e_tls.t") for h in range(len(stack.hosts))]
     chi = copy.deepcopy(stack.chi)
-    chi["spec"]["configuration"]["clusters"][0]["secure"] = True
+    chi["spec"]["configuration"]["clusters"][0]["secure"] = "yes"
+    chi["spec"]["configuration"]["clusters"][0]["insecure"] = "no"
     chb = stack.chb(f"tls-{time.time_ns()}", whitelist=["e2e_tls.t"])
 
     untrusting = Plugin(env=plugin_env(stack))

@@ -322,3 +322,56 @@ def test_a_refused_clickhouse_user_is_permission_denied_with_the_remedy(stack, s
     assert '(the plugin logs in as user "default")' in details
     assert "give the plugin a ClickHouse user of its own whose networks admit the plugin's address" in details
     assert "not-the-password" not in details and "not-the-password" not in plugin.log_text
+
+
+def test_a_policy_file_gives_operator_requests_a_full_backup_and_retention(stack, stubs, tmp_path):
+    """Issue 11 item 6: the operator sends no parameters and its CRD drops unknown CHB fields;
+    a policy file gives its requests type and retention. Two backups of an operator-shaped CHB
+    (no parameters) become full ones, the second is followed by retention (keep 1 chain), which
+    deletes the first; a bad change of the file keeps the policy; the data restores."""
+    from conftest import Plugin
+    from stack_fixtures import plugin_env
+    seed(stack)
+    before = checksums(stack, ["e2e_logs.events"])
+    prefix = f"policy-{time.time_ns()}/"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "policies:\n"
+        "  - name: stack-nightly\n"
+        "    match: {namespaces: [stack], chb: ['policy-*']}\n"
+        "    parameters: {type: full, keep_full_chains: 1}\n"
+        "  - name: others\n"
+        "    parameters: {type: incremental}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("policies:\n  - name: x\n    parameters: {type: weekly}\n")
+    with pytest.raises(RuntimeError) as refused:  # refused at start, naming the bad field
+        Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_POLICY_FILE=str(bad)))
+    assert "policy_file: policies[0].parameters.type: must be full, incremental or auto" in str(refused.value)
+
+    plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_POLICY_FILE=str(policy)))
+    try:
+        def operator_shaped(name):
+            chb = stack.chb(name, whitelist=["e2e_logs.*"], prefix=prefix)
+            chb["spec"]["pluginConfiguration"] = {}
+            chb["spec"]["ClickhouseInstallation"]["cluster"] = {}
+            chb["status"] = {"state": "InProgress", "message": "", "backupId": "", "backupName": "", "startedAt": None, "stoppedAt": None}
+            return chb
+        chi = {key: value for key, value in stack.chi.items() if key not in ("apiVersion", "kind")}
+        first = call(plugin, stubs, "Backup", chi, operator_shaped("policy-first"))
+        assert first.metadata["type"] == "full" and first.metadata["policy"] == "stack-nightly"
+        assert first.metadata["retention.deleted"] == ""
+        policy.write_text(policy.read_text().replace("{type: full,", "{type: fortnightly,"))  # a bad change: kept out
+        second = call(plugin, stubs, "Backup", chi, operator_shaped("policy-second"))
+        assert second.metadata["type"] == "full" and second.metadata["policy"] == "stack-nightly"
+        assert second.metadata["retention.deleted"] == "policy-first" and second.metadata["retention.kept"] == "1"
+        assert "policy file change refused; the last good policies stay" in plugin.log_text
+        channel = grpc.insecure_channel(plugin.address)
+        listed = stubs.catalog_grpc.BackupCatalogStub(channel).ListBackups(stubs.catalog.CatalogRequest(
+            chi_definition=json.dumps(chi).encode(), backup_definition=json.dumps(operator_shaped("policy-second")).encode()), timeout=60)
+        channel.close()
+        assert [b.backup_name for b in listed.backups] == ["policy-second"]
+        drop(stack, "e2e_logs")
+        call(plugin, stubs, "Restore", chi, operator_shaped("policy-second"))
+    finally:
+        plugin.stop()
+    assert checksums(stack, ["e2e_logs.events"]) == before

@@ -6,6 +6,8 @@ public struct CatalogScope: Sendable {
     public let s3: S3Destination
     /// The CHB's namespace: its secret references name Secrets there.
     public var secretsNamespace: String? = nil
+    /// `parameters["region"]`: the SigV4 region for the catalog's requests (nil: the server's).
+    public var region: String? = nil
     /// `NAMESPACE/CHI/` below the destination's prefix.
     public let catalogKey: String
     /// `NAMESPACE/CHI`, as logs and metrics name a CHI.
@@ -20,8 +22,8 @@ public struct CatalogScope: Sendable {
     public let dryRun: Bool
 
     static let known: [Operation: [String]] = [
-        .list: [], .get: ["backup_name"], .delete: ["backup_name", "force", "dry_run"],
-        .retention: ["keep_full_chains", "max_age", "dry_run"], .cleanBroken: ["older_than", "dry_run"],
+        .list: ["region"], .get: ["backup_name", "region"], .delete: ["backup_name", "force", "dry_run", "region"],
+        .retention: ["keep_full_chains", "max_age", "dry_run", "region"], .cleanBroken: ["older_than", "dry_run", "region"],
     ]
 
     /// - Throws: ``DomainError`` `.invalidArgument` with every problem and its path.
@@ -43,7 +45,7 @@ public struct CatalogScope: Sendable {
             backupRoot["spec"]["ClickhouseInstallation"]["name"].issue("is required when chi_definition is empty")
         }
 
-        var backupName: String?, force = false, dryRun = false, keep: Int?, maxAge: Int64?, olderThan: Int64 = 86400
+        var backupName: String?, force = false, dryRun = false, keep: Int?, maxAge: Int64?, olderThan: Int64 = 86400, region: String?
         let known = Self.known[operation] ?? []
         for key in raw.keys.sorted() {
             let value = raw[key]!
@@ -64,6 +66,8 @@ public struct CatalogScope: Sendable {
                 if let count = Int(value), count >= 1 { keep = count } else { log.add(path, "must be 1 or more, not \(BoundedText.quoted(value))") }
             case "max_age" where known.contains(key):
                 if let seconds = OperationParameters.parseDuration(value), seconds > 0 { maxAge = seconds } else { log.add(path, "must be a duration such as 30d or 12h, not \(BoundedText.quoted(value))") }
+            case "region" where known.contains(key):
+                if !value.isEmpty, value.count <= 64, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) { region = value } else { log.add(path, "must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
             case "older_than" where known.contains(key):
                 if let seconds = OperationParameters.parseDuration(value) { olderThan = seconds } else { log.add(path, "must be a duration such as 1d or 6h, not \(BoundedText.quoted(value))") }
             default:
@@ -80,6 +84,7 @@ public struct CatalogScope: Sendable {
         var scope = CatalogScope(s3: s3, catalogKey: "\(namespace)/\(chiName)/", backupName: backupName, force: force,
                                  keepFullChains: keep, maxAge: maxAge, olderThan: olderThan, dryRun: dryRun)
         scope.secretsNamespace = definition?.namespace
+        scope.region = region
         return scope
     }
 }

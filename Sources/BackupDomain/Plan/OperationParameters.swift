@@ -26,6 +26,12 @@ public struct OperationParameters: Equatable, Sendable {
     public var compressionMethod: String?
     public var compressionLevel: Int?
     public var localTables = LocalTables.eachReplica
+    /// Retention applied after each successful backup (ApplyRetention's rules): keep this many
+    /// newest chains, drop chains older than `maxAge` seconds.
+    public var keepFullChains: Int?
+    public var maxAge: Int64?
+    /// The S3 region the plugin signs its own requests for (nil: the server's `--s3-region`).
+    public var region: String?
     // Restore only.
     public var allowNonEmptyTables = false
     public var structureOnly = false
@@ -39,14 +45,21 @@ public struct OperationParameters: Equatable, Sendable {
     /// their shard counts differ.
     public var shardMapping: [(source: Int, target: Int)] = []
 
-    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards"]
-    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables"]
+    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region"]
+    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables",
+                                    "keep_full_chains", "max_age"]
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
                                      "drop_stale_replicas"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
     public static let createTableModes = ["create", "must-exist", "if-not-exists"]
 
     public init() {}
+
+    /// Every key `operation` accepts.
+    public static func keys(for operation: Operation) -> [String] { common + (operation == .backup ? backupOnly : restoreOnly) }
+
+    /// Whether a successful backup is followed by retention.
+    public var appliesRetention: Bool { keepFullChains != nil || maxAge != nil }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.dryRun == b.dryRun && a.replicas == b.replicas && a.disk == b.disk && a.cancelOnAbort == b.cancelOnAbort
@@ -56,13 +69,14 @@ public struct OperationParameters: Equatable, Sendable {
             && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
             && a.createTable == b.createTable && a.backupName == b.backupName && a.dropStaleReplicas == b.dropStaleReplicas && a.parallelShards == b.parallelShards
             && a.backupType == b.backupType && a.fullInterval == b.fullInterval && a.localTables == b.localTables
+            && a.keepFullChains == b.keepFullChains && a.maxAge == b.maxAge && a.region == b.region
             && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
     }
 
     /// Validates `raw` for `operation`; issues go to `log` with paths like `parameters["dry_run"]`.
     public static func parse(_ raw: [String: String], for operation: Operation, log: IssueLog) -> OperationParameters {
         var result = OperationParameters()
-        let known = common + (operation == .backup ? backupOnly : restoreOnly)
+        let known = keys(for: operation)
         for key in raw.keys.sorted() {
             let value = raw[key]!
             let path = "parameters[\(BoundedText.quoted(key))]"
@@ -83,6 +97,12 @@ public struct OperationParameters: Equatable, Sendable {
                 if let replicas = Replicas(rawValue: value) { result.replicas = replicas } else { problem("must be first or all, not \(BoundedText.quoted(value))") }
             case "disk":
                 if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(BoundedText.quoted(value))") }
+            case "region":
+                if isIdentifierLike(value) { result.region = value } else { problem("must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
+            case "keep_full_chains" where operation == .backup:
+                if let count = Int(value), count >= 1 { result.keepFullChains = count } else { problem("must be 1 or more, not \(BoundedText.quoted(value))") }
+            case "max_age" where operation == .backup:
+                if let seconds = parseDuration(value), seconds > 0 { result.maxAge = seconds } else { problem("must be a duration such as 30d or 12h, not \(BoundedText.quoted(value))") }
             case "type" where operation == .backup:
                 if let type = BackupType(rawValue: value) { result.backupType = type } else { problem("must be full, incremental or auto, not \(BoundedText.quoted(value))") }
             case "full_interval" where operation == .backup:

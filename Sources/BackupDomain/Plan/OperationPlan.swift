@@ -94,6 +94,8 @@ public struct OperationPlan: Equatable, Sendable {
     public let rootDestination: BackupDestination
     /// Where every backup of the CHI lives, below the destination's prefix: `NAMESPACE/CHI/`.
     public let catalogKey: String
+    /// The policy of the policy file whose parameters this plan took, if any.
+    public var policy: String? = nil
 
     /// `candidate`'s own copy of its shard's tables that are not replicated, in this backup.
     public func localCopy(of candidate: PlannedHost, reason: String) -> PlannedHost {
@@ -106,6 +108,13 @@ public struct OperationPlan: Equatable, Sendable {
     /// backup's base), with the same credentials.
     public func destination(ofBackup name: String, for host: PlannedHost) -> BackupDestination {
         Planner.destination(definition.s3, disk: parameters.disk, key: "\(catalogKey)\(name)/\(host.shardKey)").0
+    }
+
+    /// What retention follows a successful backup, in words (nil: none).
+    public var retention: String? {
+        guard operation == .backup, parameters.appliesRetention else { return nil }
+        let rules = [parameters.keepFullChains.map { "keep the newest \($0) chains" }, parameters.maxAge.map { "drop chains older than \($0)s" }]
+        return "after the backup: " + rules.compactMap { $0 }.joined(separator: ", ") + " (the newest chain always stays)"
     }
 
     /// The plan as `metadata` for a dry run: flat keys for people reading grpcurl output,
@@ -124,6 +133,8 @@ public struct OperationPlan: Equatable, Sendable {
             "plan": JSONWriter.string(json),
         ]
         if operation == .restore { metadata["backup_name"] = backupName }
+        if let policy { metadata["policy"] = policy }
+        if let retention { metadata["retention"] = retention }
         if let endpoint { metadata["endpoint"] = endpoint }
         for planned in hosts {
             let key = "\(planned.host.shardIndex).\(planned.host.replicaIndex)"
@@ -143,6 +154,8 @@ public struct OperationPlan: Equatable, Sendable {
             "backup_name": .string(backupName),
             "chi": .object(["namespace": .string(chi.namespace), "name": .string(chi.name)]),
             "cluster": .string(cluster),
+            "policy": policy.map(JSONValue.string) ?? .null,
+            "retention": retention.map(JSONValue.string) ?? .null,
             "location": .string(location),
             "endpoint": endpoint.map(JSONValue.string) ?? .null,
             "credentials": .string(credentials),

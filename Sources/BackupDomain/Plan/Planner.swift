@@ -10,12 +10,17 @@ public enum Planner {
         /// `backup_restore_s3_retry_attempts` for S3 destinations (the server's
         /// `--s3-retry-attempts`); nil leaves ClickHouse's default.
         public var s3RetryAttempts: Int?
+        /// The policy file's policies: the first that matches fills the parameters the request
+        /// does not set.
+        public var policies: PolicySet
 
-        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String], s3RetryAttempts: Int? = nil) {
+        public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String], s3RetryAttempts: Int? = nil,
+                    policies: PolicySet = PolicySet()) {
             self.chiDefinition = chiDefinition
             self.backupDefinition = backupDefinition
             self.parameters = parameters
             self.s3RetryAttempts = s3RetryAttempts
+            self.policies = policies
         }
     }
 
@@ -27,9 +32,10 @@ public enum Planner {
         let log = IssueLog()
         let chiRoot = parseDocument(request.chiDefinition, name: "chi_definition", log: log)
         let backupRoot = parseDocument(request.backupDefinition, name: "backup_definition", log: log)
-        let parameters = OperationParameters.parse(request.parameters, for: operation, log: log)
         let chi = ClickHouseInstallation.decode(chiRoot)
         let definition = BackupDefinition.decode(backupRoot)
+        let (raw, policy) = policyParameters(operation, request, chi: chi, definition: definition, roots: (chiRoot, backupRoot))
+        let parameters = OperationParameters.parse(raw, for: operation, log: log)
         let s3Node = backupRoot["spec"]["backup"]["s3"]
         if backupRoot.object != nil, s3Node.isUnset, parameters.disk == nil {
             s3Node.issue("is required (or name a backup disk in parameters[\"disk\"])")
@@ -107,7 +113,23 @@ public enum Planner {
             location: rootLocation, endpoint: parameters.disk == nil ? definition.s3?.endpoint : nil, credentials: credentials,
             filter: definition.filter, tables: describe(definition.filter), hosts: hosts, candidates: candidates,
             shardCount: cluster.shards.count, parameters: parameters,
-            definition: definition, rootDestination: rootDestination, catalogKey: "\(sourceCHI.0)/\(sourceCHI.1)/")
+            definition: definition, rootDestination: rootDestination, catalogKey: "\(sourceCHI.0)/\(sourceCHI.1)/", policy: policy)
+    }
+
+    /// The request's parameters filled from the first policy that matches the CHB (its
+    /// namespace, name and labels) and the CHI (name and labels).
+    private static func policyParameters(_ operation: OperationParameters.Operation, _ request: Request, chi: ClickHouseInstallation?,
+                                         definition: BackupDefinition?, roots: (chi: JSONNode, backup: JSONNode))
+        -> (parameters: [String: String], policy: String?)
+    {
+        guard !request.policies.policies.isEmpty, let chi, let definition else { return (request.parameters, nil) }
+        func labels(_ root: JSONNode) -> [String: String] {
+            guard case .object(let members)? = root.value?["metadata"]?["labels"] else { return [:] }
+            return members.compactMapValues { if case .string(let text) = $0 { return text } else { return nil } }
+        }
+        let subject = PolicySet.Subject(namespace: definition.namespace, chi: chi.name, chb: definition.name,
+                                        labels: labels(roots.backup), chiLabels: labels(roots.chi))
+        return request.policies.parameters(request.parameters, for: operation, subject: subject)
     }
 
     static func parseDocument(_ bytes: [UInt8], name: String, log: IssueLog) -> JSONNode {

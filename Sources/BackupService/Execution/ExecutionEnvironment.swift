@@ -10,6 +10,8 @@ public struct ExecutionEnvironment: Sendable {
     public var secrets: SecretStore
     /// SigV4 region for the plugin's own S3 requests (manifests).
     public var s3Region: String
+    /// The policy file's policies as they are now (`--policy-file`; none without one).
+    public var policies: @Sendable () -> PolicySet = { PolicySet() }
     /// `backup_restore_s3_retry_attempts` for every BACKUP/RESTORE: a dead endpoint fails in
     /// seconds instead of ClickHouse's default of 1000 attempts.
     public var s3RetryAttempts: Int

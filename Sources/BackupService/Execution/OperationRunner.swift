@@ -228,7 +228,7 @@ struct OperationRunner {
     /// Reads this CHI's backups when the plugin has the destination's S3 credentials.
     func catalogReader(_ secrets: ResolvedSecrets) -> CatalogReader? {
         guard plan.parameters.disk == nil, let s3 = plan.definition.s3, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
-        let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
+        let signing = AWSSigning(region: plan.parameters.region ?? environment.s3Region, accessKeyID: key, secretAccessKey: secret)
         return CatalogReader(client: S3Client(http: environment.http, signing: signing), s3: s3, catalogKey: plan.catalogKey)
     }
 
@@ -298,6 +298,7 @@ struct OperationRunner {
             "manifest": manifest ?? "not written: the plugin holds no S3 credentials for this destination",
         ]
         if !tables.isEmpty { metadata["databases"] = Set(tables.map(\.database)).sorted().joined(separator: ",") }
+        if let policy = plan.policy { metadata["policy"] = policy }
         if let warning = oneReplicaWarning(outcomes, skipped: skipped) {
             metadata["one_replica_only"] = warning.tables
             metadata["warning"] = warning.text
@@ -381,7 +382,7 @@ struct OperationRunner {
     /// cannot reach the bucket, and says so in the metadata.
     func manifestStore(_ secrets: ResolvedSecrets) -> ManifestStore? {
         guard case .s3(let url, _, _) = plan.rootDestination, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
-        let signing = AWSSigning(region: environment.s3Region, accessKeyID: key, secretAccessKey: secret)
+        let signing = AWSSigning(region: plan.parameters.region ?? environment.s3Region, accessKeyID: key, secretAccessKey: secret)
         return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + Manifest.fileName)
     }
 }
