@@ -18,6 +18,14 @@ import Testing
         #expect(plan.hosts[0].statement?.redacted.contains("TO S3('https://backups.s3.amazonaws.com/clickhouse/analytics/demo/nightly/shard-0/')") == true)
     }
 
+    /// controller-runtime's cache returns the CHB without apiVersion/kind (and with
+    /// managedFields): the same plan.
+    @Test func aCHBWithoutTypeMetaPlansTheSame() throws {
+        let bare = try plan(chi: "operator/chi-stored-one-cluster.json", chb: Fixture.bytes("operator/chb-as-sent-without-typemeta.json"))
+        let full = try plan(chi: "operator/chi-stored-one-cluster.json", chb: Fixture.bytes("operator/chb-no-credentials.json"))
+        #expect(bare.id == full.id && bare.json == full.json)
+    }
+
     @Test func anUnsetClusterWithSeveralClustersSaysWhichExist() throws {
         let chi = Array(#"{"metadata":{"name":"demo","namespace":"analytics"},"spec":{"configuration":{"clusters":[{"name":"a"},{"name":"b"}]}}}"#.utf8)
         let chb = Fixture.bytes("operator/chb-no-credentials.json")

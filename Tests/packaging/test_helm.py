@@ -15,7 +15,9 @@ KUBERNETES = "1.29.0"
 FULL = {
     "image": {"digest": "sha256:" + "a" * 64},
     "clickhouse": {"user": "backup", "passwordSecret": {"name": "clickhouse-credentials", "key": "password"}},
-    "s3CredentialSecrets": ["s3-credentials", "s3-archive"],
+    "s3CredentialSecrets": ["s3-credentials", "s3-archive", {"namespace": "analytics", "name": "s3", "secretName": "analytics-s3"}],
+    "policies": {"content": {"policies": [{"name": "nightly", "match": {"namespaces": ["prod"]},
+                                           "parameters": {"type": "full", "keep_full_chains": 4}}]}},
     "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/backup"}},
     "extraArgs": ["--parallel-shards", "4"],
     "networkPolicy": {"enabled": True},
@@ -105,6 +107,31 @@ def test_tls_auth_and_notification_secrets_become_flags_and_mounts():
     assert [m["name"] for m in plain["volumeMounts"]] == ["tmp"]
 
 
+def test_policies_and_per_namespace_secrets_are_mounted():
+    """Issue 11: the policy file from the chart's values (a ConfigMap mounted whole, so edits
+    reach the plugin) and a copied Secret of a CHB's namespace at DIR/<namespace>/<name>."""
+    objects, _ = render(FULL)
+    pod = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    args = container["args"]
+    assert args[args.index("--policy-file") + 1] == "/etc/clickhouse-backup-plugin/policies/policies.yaml"
+    config, = [o for o in by_kind(objects, "ConfigMap") if o["metadata"]["name"].endswith("-policies")]
+    assert yaml.safe_load(config["data"]["policies.yaml"]) == FULL["policies"]["content"]
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert mounts["policies"]["mountPath"] == "/etc/clickhouse-backup-plugin/policies" and "subPath" not in mounts["policies"]
+    assert volumes["policies"]["configMap"]["name"] == config["metadata"]["name"]
+    assert mounts["s3-analytics-s3"]["mountPath"] == "/var/run/secrets/clickhouse-backup-plugin/analytics/s3"
+    assert volumes["s3-analytics-s3"]["secret"] == {"secretName": "analytics-s3"}
+    assert mounts["s3-s3-archive"]["mountPath"] == "/var/run/secrets/clickhouse-backup-plugin/s3-archive"
+    # An existing ConfigMap instead of content; nothing without either.
+    existing, _ = render({"policies": {"existingConfigMap": "team-policies"}})
+    pod = by_kind(existing, "Deployment")[0]["spec"]["template"]["spec"]
+    assert {v["name"]: v for v in pod["volumes"]}["policies"]["configMap"]["name"] == "team-policies"
+    assert not [o for o in by_kind(existing, "ConfigMap") if o["metadata"]["name"].endswith("-policies")]
+    assert "--policy-file" not in by_kind(render({})[0], "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
 def test_the_operator_finds_the_service_and_the_probes_speak_grpc_health():
     objects, files = render(FULL)
     service = by_kind(objects, "Service")[0]
@@ -144,7 +171,7 @@ def test_the_default_render_is_the_sidecar_form_todays_operator_reaches():
     import kubernetes_validate
     objects, files = render({}, mode=None)
     assert not by_kind(objects, "Deployment") and not by_kind(objects, "Service")
-    patch = yaml.safe_load(by_kind(objects, "ConfigMap")[0]["data"]["patch.yaml"])
+    patch = yaml.safe_load([o for o in by_kind(objects, "ConfigMap") if o["metadata"]["name"].endswith("-sidecar")][0]["data"]["patch.yaml"])
     container = patch["spec"]["template"]["spec"]["containers"][0]
     args = container["args"]
     assert args[args.index("--listen") + 1] == "127.0.0.1:50051"  # loopback: only the operator's pod
@@ -160,7 +187,7 @@ def test_the_sidecar_form_patches_the_operator_deployment_with_the_same_containe
     import kubernetes_validate
     objects, _ = render(FULL, mode="sidecar")
     assert not by_kind(objects, "Deployment") and not by_kind(objects, "Service")
-    patch = yaml.safe_load(by_kind(objects, "ConfigMap")[0]["data"]["patch.yaml"])
+    patch = yaml.safe_load([o for o in by_kind(objects, "ConfigMap") if o["metadata"]["name"].endswith("-sidecar")][0]["data"]["patch.yaml"])
     alone, _ = render(FULL)
     own = by_kind(alone, "Deployment")[0]["spec"]["template"]["spec"]
     sidecar = patch["spec"]["template"]["spec"]["containers"][0]

@@ -32,6 +32,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
      except where it listens. As a sidecar the gRPC port is on loopback (today's operator dials
      localhost:50051 in plaintext; nothing else in the pod network can reach it) and the
      kubelet's probes use the plaintext health-only port on the pod's address. */}}
+{{- define "cbp.policiesOn" -}}{{ or (not (empty .Values.policies.content)) (not (empty .Values.policies.existingConfigMap)) }}{{- end -}}
+{{/* An s3CredentialSecrets entry: "name" (mounted at DIR/name) or {namespace, name, secretName}
+     (a copy of a Secret of the CHB's namespace, mounted at DIR/namespace/name). */}}
+{{- define "cbp.s3SecretDir" -}}{{ if kindIs "string" . }}{{ . }}{{ else }}{{ printf "%s/%s" .namespace .name }}{{ end }}{{- end -}}
+{{- define "cbp.s3SecretVolume" -}}{{ printf "s3-%s" (include "cbp.s3SecretDir" . | replace "/" "-") | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "cbp.s3SecretName" -}}{{ if kindIs "string" . }}{{ . }}{{ else }}{{ .secretName }}{{ end }}{{- end -}}
 {{- define "cbp.healthPortOn" -}}{{ or .Values.tls.enabled (eq .Values.mode "sidecar") }}{{- end -}}
 {{- define "cbp.container" -}}
 name: clickhouse-backup-plugin
@@ -86,6 +92,10 @@ args:
   - --notify-slack-webhook-file
   - /etc/clickhouse-backup-plugin/notify/slack/url
   {{- end }}
+  {{- if eq (include "cbp.policiesOn" .) "true" }}
+  - --policy-file
+  - /etc/clickhouse-backup-plugin/policies/policies.yaml
+  {{- end }}
   {{- range .Values.extraArgs }}
   - {{ . | quote }}
   {{- end }}
@@ -131,8 +141,13 @@ volumeMounts:
     readOnly: true
   {{- end }}
   {{- range .Values.s3CredentialSecrets }}
-  - name: {{ printf "s3-%s" . | trunc 63 | trimSuffix "-" }}
-    mountPath: {{ printf "/var/run/secrets/clickhouse-backup-plugin/%s" . }}
+  - name: {{ include "cbp.s3SecretVolume" . }}
+    mountPath: {{ printf "/var/run/secrets/clickhouse-backup-plugin/%s" (include "cbp.s3SecretDir" .) }}
+    readOnly: true
+  {{- end }}
+  {{- if eq (include "cbp.policiesOn" .) "true" }}
+  - name: policies
+    mountPath: /etc/clickhouse-backup-plugin/policies
     readOnly: true
   {{- end }}
   {{- /* whole-Secret mounts (no subPath): Kubernetes updates them in place, the plugin reloads */}}
@@ -173,8 +188,14 @@ volumeMounts:
     items: [{key: {{ .Values.clickhouse.passwordSecret.key }}, path: password}]
 {{- end }}
 {{- range .Values.s3CredentialSecrets }}
-- name: {{ printf "s3-%s" . | trunc 63 | trimSuffix "-" }}
-  secret: {secretName: {{ . }}}
+- name: {{ include "cbp.s3SecretVolume" . }}
+  secret: {secretName: {{ include "cbp.s3SecretName" . }}}
+{{- end }}
+{{- if eq (include "cbp.policiesOn" .) "true" }}
+- name: policies
+  configMap:
+    name: {{ default (printf "%s-policies" (include "cbp.fullname" .)) .Values.policies.existingConfigMap }}
+    items: [{key: policies.yaml, path: policies.yaml}]
 {{- end }}
 {{- if .Values.tls.enabled }}
 - name: tls
