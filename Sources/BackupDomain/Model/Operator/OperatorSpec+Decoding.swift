@@ -53,18 +53,13 @@ extension OperatorSpec {
         guard node.object != nil else { return nil }
         let layout = node["layout"]
         _ = layout.object
-        let shards = (layout["shards"].items ?? []).map { item in
-            ShardDraft(node: item, name: item["name"].optionalString ?? "",
-                       replicasCount: item["replicasCount"].integer(in: 0...maxHosts) ?? 0,
-                       settings: settings(item["settings"]), templates: templateNames(item["templates"]),
-                       hosts: (item["replicas"].items ?? []).map(host))
+        func line(_ item: JSONNode, count: String, hosts: String) -> HostLineDraft {
+            HostLineDraft(name: item["name"].optionalString ?? "", count: item[count].integer(in: 0...maxHosts) ?? 0,
+                          settings: settings(item["settings"]), templates: templateNames(item["templates"]),
+                          hosts: (item[hosts].items ?? []).map(host))
         }
-        let replicas = (layout["replicas"].items ?? []).map { item in
-            ReplicaDraft(name: item["name"].optionalString ?? "",
-                         shardsCount: item["shardsCount"].integer(in: 0...maxHosts) ?? 0,
-                         settings: settings(item["settings"]), templates: templateNames(item["templates"]),
-                         hosts: (item["shards"].items ?? []).map(host))
-        }
+        let shards = (layout["shards"].items ?? []).map { line($0, count: "replicasCount", hosts: "replicas") }
+        let replicas = (layout["replicas"].items ?? []).map { line($0, count: "shardsCount", hosts: "shards") }
         let cluster = ClusterDraft(node: node, name: node["name"].optionalString ?? "",
                                    insecure: node["insecure"].flag, secure: node["secure"].flag,
                                    settings: settings(node["settings"]), templates: templateNames(node["templates"]),

@@ -120,38 +120,21 @@ struct HostAddress: Equatable {
     var clusterScopeCycleOffset = 0
 }
 
-/// `chi.ChiShard`: `replicas[]` are its hosts.
-final class ShardDraft {
-    let node: JSONNode?
+/// `chi.ChiShard` (its `replicas[]` are its hosts, `replicasCount` their count) or
+/// `chi.ChiReplica` (its `shards[]` are its hosts, `shardsCount` their count): a named line of
+/// the layout's host field.
+final class HostLineDraft {
     var name: String
-    var replicasCount: Int
+    /// `replicasCount` of a shard, `shardsCount` of a replica (0: unset).
+    var count: Int
     var settings: OperatorSettings
     var templates: TemplateNames
     var hosts: [HostDraft]
 
-    init(node: JSONNode?, name: String = "", replicasCount: Int = 0, settings: OperatorSettings = OperatorSettings(),
-         templates: TemplateNames = TemplateNames(), hosts: [HostDraft] = []) {
-        self.node = node
-        self.name = name
-        self.replicasCount = replicasCount
-        self.settings = settings
-        self.templates = templates
-        self.hosts = hosts
-    }
-}
-
-/// `chi.ChiReplica`: `shards[]` are its hosts.
-final class ReplicaDraft {
-    var name: String
-    var shardsCount: Int
-    var settings: OperatorSettings
-    var templates: TemplateNames
-    var hosts: [HostDraft]
-
-    init(name: String = "", shardsCount: Int = 0, settings: OperatorSettings = OperatorSettings(),
+    init(name: String = "", count: Int = 0, settings: OperatorSettings = OperatorSettings(),
          templates: TemplateNames = TemplateNames(), hosts: [HostDraft] = []) {
         self.name = name
-        self.shardsCount = shardsCount
+        self.count = count
         self.settings = settings
         self.templates = templates
         self.hosts = hosts
@@ -168,15 +151,15 @@ final class ClusterDraft {
     var templates: TemplateNames
     var shardsCount: Int
     var replicasCount: Int
-    var shards: [ShardDraft]
-    var replicas: [ReplicaDraft]
+    var shards: [HostLineDraft]
+    var replicas: [HostLineDraft]
     var shardsExplicit = false
     var replicasExplicit = false
     /// `Layout.HostsField`: shard x replica, nil where no host was created.
     var field: [[HostDraft?]] = []
 
     init(node: JSONNode, name: String, insecure: Bool?, secure: Bool?, settings: OperatorSettings, templates: TemplateNames,
-         shardsCount: Int, replicasCount: Int, shards: [ShardDraft], replicas: [ReplicaDraft]) {
+         shardsCount: Int, replicasCount: Int, shards: [HostLineDraft], replicas: [HostLineDraft]) {
         self.node = node
         self.name = name
         self.insecure = insecure
