@@ -13,7 +13,7 @@ func fuzzOne(_ input: [UInt8]) {
     let fixedCHB = Array(#"{"metadata":{"name":"b"},"spec":{"backup":{"dbTable":{"whiteList":["a.*"]},"s3":{"destinationPath":"s3://bkt/p"}}}}"#.utf8)
     switch selector % 8 {
     case 0:
-        _ = try? JSONParser.parse(payload)
+        if let value = try? JSONParser.parse(payload) { _ = PolicySet.decode(JSONNode(value, document: "policy_file", log: IssueLog())) }
     case 1:
         _ = try? Planner.plan(.backup, Planner.Request(chiDefinition: payload, backupDefinition: fixedCHB, parameters: ["dry_run": "true"]), now: 0)
             .metadata()
