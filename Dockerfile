@@ -6,7 +6,7 @@
 FROM swift:6.3-bookworm AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgrpc-dev libprotobuf-c-dev libcurl4-openssl-dev libexpat1-dev libyaml-dev pkg-config \
+    && apt-get install -y --no-install-recommends libgrpc-dev libprotobuf-c-dev libcurl4-openssl-dev libexpat1-dev libyaml-dev libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -28,7 +28,7 @@ LABEL org.opencontainers.image.title="clickhouse-backup-plugin" \
 # Versions are not pinned so that Debian's security updates land with every rebuild.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgrpc29 libprotobuf-c1 libcurl4 libexpat1 libyaml-0-2 ca-certificates \
+    && apt-get install -y --no-install-recommends libgrpc29 libprotobuf-c1 libcurl4 libexpat1 libyaml-0-2 libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/clickhouse-backup-plugin /usr/local/bin/clickhouse-backup-plugin
 # A numeric non-root user (the chart sets runAsNonRoot), no shell needed at run time.

@@ -1,7 +1,9 @@
 // swift-tools-version:6.0
 // clickhouse-backup-plugin: a gRPC backup plugin for the Altinity clickhouse-operator.
 // Layout (one role per module):
-//   CGRPC, CProtobuf, CCurl, CExpat, CYAML  C shims: the gRPC C core, protobuf-c generated code, libcurl, Expat (XML), libyaml
+//   CGRPC, CProtobuf, CCurl, CExpat, CYAML, CCrypto  C shims: the gRPC C core, protobuf-c generated code, libcurl,
+//                            Expat (XML), libyaml, OpenSSL's libcrypto
+//   CryptoDigest             SHA-256 from libcrypto, given to the domain
 //   RPCRuntime               our small gRPC server runtime over the C core
 //   HTTPTransport            HTTP over libcurl (ClickHouse, S3): pooling, timeouts, --resolve, SigV4
 //   BackupClients            ClickHouse HTTP client, S3 client, secret store, policy file (YAML)
@@ -30,12 +32,14 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CExpat", path: "Sources/CExpat"),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .target(name: "CryptoDigest", dependencies: ["CCrypto", "BackupDomain"]),
         .target(name: "RPCRuntime", dependencies: ["CGRPC"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "RPCRuntime"]),
         .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "RPCRuntime", "BackupDomain"]),
         .target(name: "BackupProtocol", dependencies: ["CProtobuf", "RPCRuntime"]),
         .target(name: "BackupDomain"),
-        .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport"]),
+        .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport", "CryptoDigest"]),
         .target(name: "Observability", dependencies: [
             "BackupService", "BackupClients", "BackupDomain", "RPCRuntime",
             .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -50,12 +54,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "DecoderFuzzer",
-            dependencies: ["BackupDomain", "BackupProtocol"],
+            dependencies: ["BackupDomain", "BackupProtocol", "CryptoDigest"],
             path: "Fuzz/DecoderFuzzer"
         ),
         .testTarget(name: "RPCRuntimeTests", dependencies: ["RPCRuntime", "CGRPC"]),
         .testTarget(name: "BackupProtocolTests", dependencies: ["BackupProtocol"]),
-        .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain"], exclude: ["Fixtures"]),
+        .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain", "CryptoDigest"], exclude: ["Fixtures"]),
+        .testTarget(name: "CryptoDigestTests", dependencies: ["CryptoDigest", "BackupDomain"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
         .testTarget(name: "BackupClientsTests", dependencies: ["BackupClients", "HTTPTransport"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "BackupService", "BackupClients", "HTTPTransport", "RPCRuntime"]),

@@ -2,6 +2,7 @@ import BackupDomain
 import BackupProtocol
 #if canImport(Glibc)
 import Glibc
+import CryptoDigest
 #endif
 
 /// Feeds one input to a decoder, chosen by the input's first byte; the rest is the payload.
@@ -15,15 +16,15 @@ func fuzzOne(_ input: [UInt8]) {
     case 0:
         if let value = try? JSONParser.parse(payload) { _ = PolicySet.decode(JSONNode(value, document: "policy_file", log: IssueLog())) }
     case 1:
-        _ = try? Planner.plan(.backup, Planner.Request(chiDefinition: payload, backupDefinition: fixedCHB, parameters: ["dry_run": "true"]), now: 0)
+        _ = try? Planner.plan(.backup, Planner.Request(chiDefinition: payload, backupDefinition: fixedCHB, parameters: ["dry_run": "true"], digest: .openSSL), now: 0)
             .metadata()
     case 2:
-        _ = try? Planner.plan(.restore, Planner.Request(chiDefinition: fixedCHI, backupDefinition: payload, parameters: ["dry_run": "true"]), now: 0)
+        _ = try? Planner.plan(.restore, Planner.Request(chiDefinition: fixedCHI, backupDefinition: payload, parameters: ["dry_run": "true"], digest: .openSSL), now: 0)
             .metadata()
     case 3:
         if let request = try? BackupRequest(serializedBytes: payload) {
             _ = try? Planner.plan(.backup, Planner.Request(chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
-                                                           parameters: request.parameters), now: 0)
+                                                           parameters: request.parameters, digest: .openSSL), now: 0)
             precondition((try? BackupRequest(serializedBytes: request.serializedBytes())) == request, "round trip changed the request")
         }
     case 4:

@@ -1,6 +1,7 @@
 import BackupDomain
 import BackupProtocol
 import RPCRuntime
+import CryptoDigest
 
 /// `altinity.backup.v1.Backup`: plans every call; a dry run answers with the plan, any other
 /// call runs it on the cluster and answers when ClickHouse is done.
@@ -43,7 +44,7 @@ public struct BackupServiceProvider: Sendable {
                                                              backupDefinition: request.backupDefinition,
                                                              parameters: request.parameters,
                                                              s3RetryAttempts: environment?.s3RetryAttempts,
-                                                             policies: environment?.policies() ?? PolicySet()), now: startedAt)
+                                                             policies: environment?.policies() ?? PolicySet(), digest: .openSSL), now: startedAt)
         Self.annotate(annotations, with: plan)
         var result = try await outcome(of: plan, startedAt: startedAt)
         if plan.parameters.appliesRetention, !plan.parameters.dryRun {
@@ -61,7 +62,7 @@ public struct BackupServiceProvider: Sendable {
                                                               backupDefinition: request.backupDefinition,
                                                               parameters: request.parameters,
                                                               s3RetryAttempts: environment?.s3RetryAttempts,
-                                                              policies: environment?.policies() ?? PolicySet()), now: startedAt)
+                                                              policies: environment?.policies() ?? PolicySet(), digest: .openSSL), now: startedAt)
         Self.annotate(annotations, with: plan)
         let result = try await outcome(of: plan, startedAt: startedAt)
         return RestoreResult(restoreID: plan.id, restoreName: plan.name, startedAt: result.startedAt, stoppedAt: result.stoppedAt,

@@ -1,5 +1,6 @@
 import Testing
 @testable import BackupDomain
+import CryptoDigest
 
 @Suite struct BoundedTextTests {
     @Test func shortValuesAreShownWholeAndLongOnesCutWithTheirLength() {
@@ -18,7 +19,7 @@ import Testing
             let chi = Array(#"{"metadata":{"name":"\#(name)","namespace":"ns"},"spec":{"configuration":{"clusters":[{"name":"c"}]}}}"#.utf8)
             let chb = Array(#"{"metadata":{"name":"b"},"spec":{"backup":{"s3":{"destinationPath":"s3://bkt/"}}}}"#.utf8)
             do {
-                _ = try Planner.plan(.backup, Planner.Request(chiDefinition: chi, backupDefinition: chb, parameters: [:]), now: 0)
+                _ = try Planner.plan(.backup, Planner.Request(chiDefinition: chi, backupDefinition: chb, parameters: [:], digest: .openSSL), now: 0)
                 Issue.record("expected INVALID_ARGUMENT")
             } catch {
                 #expect(error.kind == .invalidArgument)

@@ -1,11 +1,12 @@
 import Testing
 @testable import BackupDomain
+import CryptoDigest
 
 /// Replica choice once the executor knows who answers, and shard mapping for restores.
 @Suite struct HostAssignmentTests {
     func plan(_ operation: OperationParameters.Operation = .backup, _ parameters: [String: String] = [:]) throws(DomainError) -> OperationPlan {
         try Planner.plan(operation, Planner.Request(chiDefinition: Fixture.bytes("chi-2x2-explicit.json"),
-                                                    backupDefinition: Fixture.bytes("chb-full.json"), parameters: parameters),
+                                                    backupDefinition: Fixture.bytes("chb-full.json"), parameters: parameters, digest: .openSSL),
                          now: 1_795_356_987)
     }
 
@@ -101,7 +102,7 @@ import Testing
             #""configuration":{"clusters":[{"name":"main","layout":{"shardsCount":1,"replicasCount":1}}]}}}"#
         let chb = #"{"metadata":{"name":"nightly","namespace":"ns"},"spec":{"ClickhouseInstallation":{"name":"old"},"# +
             #""backup":{"s3":{"destinationPath":"s3://bucket/p/"}}}}"#
-        return try Planner.plan(.restore, Planner.Request(chiDefinition: Array(chi.utf8), backupDefinition: Array(chb.utf8), parameters: parameters),
+        return try Planner.plan(.restore, Planner.Request(chiDefinition: Array(chi.utf8), backupDefinition: Array(chb.utf8), parameters: parameters, digest: .openSSL),
                                 now: 1_795_356_987)
     }
 

@@ -34,16 +34,7 @@ import Testing
     }
 }
 
-@Suite struct HashAndTimeTests {
-    @Test func sha256StandardVectors() {
-        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))
-                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    }
-
+@Suite struct TimeTests {
     @Test func utcTime() {
         #expect(UTCTime(unixSeconds: 0).iso8601 == "1970-01-01T00:00:00Z")
         #expect(UTCTime(unixSeconds: 951_782_400).iso8601 == "2000-02-29T00:00:00Z")

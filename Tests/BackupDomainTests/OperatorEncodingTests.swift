@@ -1,11 +1,12 @@
 import Testing
 @testable import BackupDomain
+import CryptoDigest
 
 /// Issue 11 item 1: the operator marshals Go structs, so unset parts arrive as empty objects
 /// and null times; they mean "not set", never an error. Fixtures: Fixtures/operator/README.md.
 @Suite struct OperatorEncodingTests {
     func plan(chi: String, chb: [UInt8]) throws(DomainError) -> OperationPlan {
-        try Planner.plan(.backup, Planner.Request(chiDefinition: Fixture.bytes(chi), backupDefinition: chb, parameters: [:]),
+        try Planner.plan(.backup, Planner.Request(chiDefinition: Fixture.bytes(chi), backupDefinition: chb, parameters: [:], digest: .openSSL),
                          now: 1_796_000_000)
     }
 
@@ -31,7 +32,7 @@ import Testing
         let chb = Fixture.bytes("operator/chb-no-credentials.json")
         #expect(throws: DomainError.invalid([ValidationIssue(path: "backup_definition: spec.ClickhouseInstallation.cluster.name",
                                                              problem: "is required: the CHI has 2 clusters (\"a\", \"b\")")])) {
-            try Planner.plan(.backup, Planner.Request(chiDefinition: chi, backupDefinition: chb, parameters: [:]), now: 0)
+            try Planner.plan(.backup, Planner.Request(chiDefinition: chi, backupDefinition: chb, parameters: [:], digest: .openSSL), now: 0)
         }
     }
 

@@ -1,17 +1,18 @@
 import Testing
 @testable import BackupDomain
+import CryptoDigest
 
 @Suite struct PlannerTests {
     static let now: Int64 = 1_795_356_987  // 2026-11-22T14:16:27Z
 
     func plan(_ operation: OperationParameters.Operation = .backup, chi: String = "chi-2x2-explicit.json",
               chb: [UInt8] = Fixture.bytes("chb-full.json"), parameters: [String: String] = ["dry_run": "true"]) throws(DomainError) -> OperationPlan {
-        try Planner.plan(operation, Planner.Request(chiDefinition: Fixture.bytes(chi), backupDefinition: chb, parameters: parameters), now: Self.now)
+        try Planner.plan(operation, Planner.Request(chiDefinition: Fixture.bytes(chi), backupDefinition: chb, parameters: parameters, digest: .openSSL), now: Self.now)
     }
 
     @Test func backupPlanChoosesOneReplicaPerShardAndBuildsExactSQL() throws {
         let plan = try plan()
-        #expect(plan.id == "chb-" + SHA256.hex("backup\nuid:1111-2222\ns3://backups/ch/analytics/repl/nightly/").prefix(24))
+        #expect(plan.id == "chb-" + Digest.openSSL.hex("backup\nuid:1111-2222\ns3://backups/ch/analytics/repl/nightly/").prefix(24))
         #expect(plan.name == "nightly")
         #expect(plan.location == "s3://backups/ch/analytics/repl/nightly/")
         #expect(plan.hosts.map(\.host.fqdn) == ["chi-repl-main-0-0.analytics.svc.cluster.local", "chi-repl-main-1-0.analytics.svc.cluster.local"])
@@ -73,7 +74,7 @@ import Testing
     @Test func aRestoreIdIsStablePerBackupAndTarget() throws {
         let first = try plan(.restore)
         let later = try Planner.plan(.restore, Planner.Request(chiDefinition: Fixture.bytes("chi-2x2-explicit.json"),
-                                                               backupDefinition: Fixture.bytes("chb-full.json"), parameters: [:]),
+                                                               backupDefinition: Fixture.bytes("chb-full.json"), parameters: [:], digest: .openSSL),
                                      now: Self.now + 3600)
         #expect(later.id == first.id, "the same restore an hour later is the same operation")
         #expect(later.hosts[0].operationID == first.hosts[0].operationID)
@@ -83,7 +84,7 @@ import Testing
         let otherCHI = Array(String(decoding: Fixture.bytes("chi-2x2-explicit.json"), as: UTF8.self)
             .replacingOccurrences(of: "\"name\":\"repl\"", with: "\"name\":\"repl-copy\"").utf8)
         #expect(try Planner.plan(.restore, Planner.Request(chiDefinition: otherCHI, backupDefinition: Fixture.bytes("chb-full.json"),
-                                                           parameters: [:]), now: Self.now).id != first.id)
+                                                           parameters: [:], digest: .openSSL), now: Self.now).id != first.id)
         #expect(try plan(.restore, parameters: ["allow_non_empty_tables": "true"]).id == first.id)
     }
 
@@ -130,7 +131,7 @@ import Testing
 
     @Test func emptyAndBrokenDocuments() {
         do {
-            _ = try Planner.plan(.backup, Planner.Request(chiDefinition: [], backupDefinition: Array("{".utf8), parameters: [:]), now: 0)
+            _ = try Planner.plan(.backup, Planner.Request(chiDefinition: [], backupDefinition: Array("{".utf8), parameters: [:], digest: .openSSL), now: 0)
         } catch {
             #expect(error.issues.map(\.description) == [
                 "backup_definition: (root): is not valid JSON (invalid JSON at byte 1: expected a member name)",

@@ -1,5 +1,6 @@
 import Testing
 @testable import BackupDomain
+import CryptoDigest
 
 @Suite struct PolicySetTests {
     private func decode(_ json: String) -> (PolicySet?, [String]) {
@@ -60,7 +61,7 @@ import Testing
             chi = .object(root)
         }
         let request = Planner.Request(chiDefinition: Array(JSONWriter.string(chi).utf8), backupDefinition: Fixture.bytes("chb-full.json"),
-                                      parameters: ["dry_run": "true"], policies: try #require(set))
+                                      parameters: ["dry_run": "true"], policies: try #require(set), digest: .openSSL)
         let plan = try Planner.plan(.backup, request, now: 1_700_000_000)
         #expect(plan.policy == "analytics" && plan.parameters.backupType == .full && plan.parameters.keepFullChains == 2)
         #expect(plan.metadata()["policy"] == "analytics")
@@ -68,7 +69,7 @@ import Testing
         // Without the CHI's label, no policy.
         let unlabelled = try Planner.plan(.backup, Planner.Request(chiDefinition: Fixture.bytes("chi-2x2-explicit.json"),
                                                                    backupDefinition: Fixture.bytes("chb-full.json"),
-                                                                   parameters: ["dry_run": "true"], policies: try #require(set)), now: 1_700_000_000)
+                                                                   parameters: ["dry_run": "true"], policies: try #require(set), digest: .openSSL), now: 1_700_000_000)
         #expect(unlabelled.policy == nil && unlabelled.parameters.backupType == .auto)
     }
 }

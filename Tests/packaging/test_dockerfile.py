@@ -61,7 +61,7 @@ def test_runtime_stage_covers_every_linked_library():
     available = closure(installed_in_runtime() + ["apt"])
     missing = {path: package_of(path) for path in linked if package_of(path) not in available}
     assert not missing, f"libraries the binary links that the runtime stage does not install: {missing}"
-    assert {"libgrpc29", "libprotobuf-c1", "libcurl4", "libexpat1", "libyaml-0-2"} <= set(installed_in_runtime())
+    assert {"libgrpc29", "libprotobuf-c1", "libcurl4", "libexpat1", "libyaml-0-2", "libssl3"} <= set(installed_in_runtime())
 
 
 def test_runtime_stage_runs_as_a_numeric_non_root_user_without_a_healthcheck():

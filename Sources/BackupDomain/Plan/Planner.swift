@@ -13,14 +13,17 @@ public enum Planner {
         /// The policy file's policies: the first that matches fills the parameters the request
         /// does not set.
         public var policies: PolicySet
+        /// The SHA-256 that names operations (OpenSSL's, from the service: `Digest.openSSL`).
+        public var digest: Digest
 
         public init(chiDefinition: [UInt8], backupDefinition: [UInt8], parameters: [String: String], s3RetryAttempts: Int? = nil,
-                    policies: PolicySet = PolicySet()) {
+                    policies: PolicySet = PolicySet(), digest: Digest) {
             self.chiDefinition = chiDefinition
             self.backupDefinition = backupDefinition
             self.parameters = parameters
             self.s3RetryAttempts = s3RetryAttempts
             self.policies = policies
+            self.digest = digest
         }
     }
 
@@ -56,7 +59,7 @@ public enum Planner {
         let sourceCHI = operation == .backup ? (chi.namespace, chi.name) : (definition.namespace, definition.chiName ?? chi.name)
         let rootKey = "\(sourceCHI.0)/\(sourceCHI.1)/\(backupName)/"
         let rootURI = destination(definition.s3, disk: parameters.disk, key: rootKey).1
-        let id = operationID(operation, definition, chi: chi, cluster: cluster.name, backupName: backupName, location: rootURI,
+        let id = operationID(operation, definition, digest: request.digest, chi: chi, cluster: cluster.name, backupName: backupName, location: rootURI,
                              parameters: parameters)
         let elements = statementElements(operation, definition.filter, parameters)
         if let elements, elements.isEmpty {
@@ -190,7 +193,7 @@ public enum Planner {
     /// cluster and whatever decides what is written where (lists, renames, shard mapping,
     /// structure only, replicas). A retried restore then finds its own operation in
     /// `system.backups` and follows it instead of starting a second one into the same tables.
-    private static func operationID(_ operation: OperationParameters.Operation, _ definition: BackupDefinition,
+    private static func operationID(_ operation: OperationParameters.Operation, _ definition: BackupDefinition, digest: Digest,
                                     chi: ClickHouseInstallation, cluster: String, backupName: String, location: String,
                                     parameters: OperationParameters) -> String {
         let identity = definition.uid.map { "uid:\($0)" } ?? "name:\(definition.namespace)/\(definition.name)"
@@ -198,7 +201,7 @@ public enum Planner {
         case .backup:
             let scheduled: String
             if case .scheduled = definition.kind { scheduled = "@" + backupName } else { scheduled = "" }
-            return "chb-" + SHA256.hex("backup\n\(identity)\(scheduled)\n\(location)").prefix(24)
+            return "chb-" + digest.hex("backup\n\(identity)\(scheduled)\n\(location)").prefix(24)
         case .restore:
             let filter = definition.filter
             let target = [
@@ -209,7 +212,7 @@ public enum Planner {
                 "shards:" + parameters.shardMapping.map { "\($0.source)>\($0.target)" }.joined(separator: ","),
                 "structure_only:\(parameters.structureOnly)", "replicas:\(parameters.replicas.rawValue)",
             ].joined(separator: "\n")
-            return "chr-" + SHA256.hex("restore\n\(identity)\n\(backupName)\n\(location)\n\(target)").prefix(24)
+            return "chr-" + digest.hex("restore\n\(identity)\n\(backupName)\n\(location)\n\(target)").prefix(24)
         }
     }
 
