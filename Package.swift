@@ -4,6 +4,7 @@
 //   CGRPC, CProtobuf, CCurl, CExpat, CYAML, CCrypto  C shims: the gRPC C core, protobuf-c generated code, libcurl,
 //                            Expat (XML), libyaml, OpenSSL's libcrypto
 //   CryptoDigest             SHA-256 from libcrypto, given to the domain
+//   PluginSupport            what every layer shares: LockedState, PosixThread, duration units, watched files, failure kinds
 //   RPCRuntime               our small gRPC server runtime over the C core
 //   HTTPTransport            HTTP over libcurl (ClickHouse, S3): pooling, timeouts, --resolve, SigV4
 //   BackupClients            ClickHouse HTTP client, S3 client, secret store, policy file (YAML)
@@ -34,20 +35,22 @@ let package = Package(
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .target(name: "CryptoDigest", dependencies: ["CCrypto", "BackupDomain"]),
-        .target(name: "RPCRuntime", dependencies: ["CGRPC"]),
-        .target(name: "HTTPTransport", dependencies: ["CCurl", "RPCRuntime"]),
-        .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "RPCRuntime", "BackupDomain"]),
+        .target(name: "PluginSupport"),
+        .target(name: "RPCRuntime", dependencies: ["CGRPC", "PluginSupport"]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl", "PluginSupport"]),
+        .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "PluginSupport", "BackupDomain"]),
         .target(name: "BackupProtocol", dependencies: ["CProtobuf", "RPCRuntime"]),
         .target(name: "BackupDomain"),
-        .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport", "CryptoDigest"]),
+        .target(name: "BackupService", dependencies: ["RPCRuntime", "BackupProtocol", "BackupDomain", "BackupClients", "HTTPTransport", "CryptoDigest",
+                                                      "PluginSupport"]),
         .target(name: "Observability", dependencies: [
-            "BackupService", "BackupClients", "BackupDomain", "RPCRuntime",
+            "BackupClients", "BackupDomain", "RPCRuntime", "PluginSupport",
             .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         .executableTarget(
             name: "clickhouse-backup-plugin",
             dependencies: [
-                "BackupService", "Observability", "BackupDomain", "BackupClients", "HTTPTransport", "RPCRuntime",
+                "BackupService", "Observability", "BackupDomain", "BackupClients", "HTTPTransport", "RPCRuntime", "PluginSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,14 +60,16 @@ let package = Package(
             dependencies: ["BackupDomain", "BackupProtocol", "CryptoDigest"],
             path: "Fuzz/DecoderFuzzer"
         ),
-        .testTarget(name: "RPCRuntimeTests", dependencies: ["RPCRuntime", "CGRPC"]),
+        .testTarget(name: "RPCRuntimeTests", dependencies: ["RPCRuntime", "CGRPC", "PluginSupport"]),
         .testTarget(name: "BackupProtocolTests", dependencies: ["BackupProtocol"]),
         .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain", "CryptoDigest"], exclude: ["Fixtures"]),
         .testTarget(name: "CryptoDigestTests", dependencies: ["CryptoDigest", "BackupDomain"]),
-        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
-        .testTarget(name: "BackupClientsTests", dependencies: ["BackupClients", "HTTPTransport"]),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "BackupService", "BackupClients", "HTTPTransport", "RPCRuntime"]),
-        .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "BackupDomain", "RPCRuntime", "BackupProtocol"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PluginSupport"]),
+        .testTarget(name: "BackupClientsTests", dependencies: ["BackupClients", "HTTPTransport", "PluginSupport"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "BackupClients", "BackupDomain", "HTTPTransport", "RPCRuntime",
+                                                               "PluginSupport"]),
+        .testTarget(name: "BackupServiceTests", dependencies: ["BackupService", "BackupDomain", "RPCRuntime", "BackupProtocol", "PluginSupport",
+                                                             "BackupClients", "HTTPTransport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,7 +18,7 @@ public struct ValidationIssue: Equatable, Sendable, CustomStringConvertible {
 public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The classes of the house error map.
     public enum Kind: Sendable, Equatable {
-        case invalidArgument, failedPrecondition, notFound, alreadyExists, unavailable
+        case invalidArgument, failedPrecondition, notFound, alreadyExists, aborted, unavailable
         case permissionDenied, unauthenticated, unimplemented, deadlineExceeded, cancelled, `internal`
     }
 

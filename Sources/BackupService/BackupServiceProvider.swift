@@ -38,7 +38,11 @@ public struct BackupServiceProvider: Sendable {
     /// Handles `Backup`.
     /// - Parameter annotations: where the call's CHI, backup name and operation id are noted
     ///   for its log line.
-    public func backup(_ request: BackupRequest, annotations: CallAnnotations = CallAnnotations()) async throws -> BackupResult {
+    public func backup(_ request: BackupRequest, annotations: CallAnnotations = CallAnnotations()) async throws(RPCError) -> BackupResult {
+        try await ErrorMap.mapping { try await runBackup(request, annotations: annotations) }
+    }
+
+    private func runBackup(_ request: BackupRequest, annotations: CallAnnotations) async throws -> BackupResult {
         let startedAt = now()
         let plan = try Planner.plan(.backup, Planner.Request(chiDefinition: request.chiDefinition,
                                                              backupDefinition: request.backupDefinition,
@@ -56,7 +60,11 @@ public struct BackupServiceProvider: Sendable {
 
     /// Handles `Restore`.
     /// - Parameter annotations: as for ``backup(_:annotations:)``.
-    public func restore(_ request: RestoreRequest, annotations: CallAnnotations = CallAnnotations()) async throws -> RestoreResult {
+    public func restore(_ request: RestoreRequest, annotations: CallAnnotations = CallAnnotations()) async throws(RPCError) -> RestoreResult {
+        try await ErrorMap.mapping { try await runRestore(request, annotations: annotations) }
+    }
+
+    private func runRestore(_ request: RestoreRequest, annotations: CallAnnotations) async throws -> RestoreResult {
         let startedAt = now()
         let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition,
                                                               backupDefinition: request.backupDefinition,
@@ -85,7 +93,7 @@ public struct BackupServiceProvider: Sendable {
                     "retention.deleted": response.deleted.map(\.backupName).joined(separator: ","),
                     "retention.objects_deleted": response.metadata["objects_deleted"] ?? "0"]
         } catch {
-            let message = (error as? RPCError)?.message ?? String(describing: error)
+            let message = ErrorMap.rpcError(error).message
             environment?.log(true, "retention after the backup failed; the backup stands", ["backup": plan.name, "error": message])
             return ["retention.error": message]
         }

@@ -31,7 +31,11 @@ public struct CatalogServiceProvider: Sendable {
     /// Answers one catalog call (the gRPC methods and the `list`/`retention` commands).
     /// - Parameter annotations: where the call's CHI and backup name are noted for its log line.
     public func handle(_ operation: CatalogScope.Operation, _ request: CatalogRequest,
-                       annotations: CallAnnotations = CallAnnotations()) async throws -> CatalogResponse {
+                       annotations: CallAnnotations = CallAnnotations()) async throws(RPCError) -> CatalogResponse {
+        try await ErrorMap.mapping { try await answer(operation, request, annotations: annotations) }
+    }
+
+    private func answer(_ operation: CatalogScope.Operation, _ request: CatalogRequest, annotations: CallAnnotations) async throws -> CatalogResponse {
         let scope = try CatalogScope.decode(operation, chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
                                             parameters: request.parameters)
         annotations["chi"] = scope.chi
@@ -43,7 +47,7 @@ public struct CatalogServiceProvider: Sendable {
         var metadata = ["location": scope.s3.s3URI(forKey: store.root), "dry_run": String(scope.dryRun)]
         func named(_ name: String) throws -> BackupRecord {
             guard let record = records.first(where: { $0.name == name }) else {
-                throw RPCError(.notFound, "no backup \(name) in \(scope.s3.s3URI(forKey: store.root))")
+                throw DomainError(.notFound, "no backup \(name) in \(scope.s3.s3URI(forKey: store.root))")
             }
             return record
         }
@@ -57,7 +61,7 @@ public struct CatalogServiceProvider: Sendable {
             let dependents = Retention.dependents(of: record.name, in: records)
             if !dependents.isEmpty {
                 guard scope.force else {
-                    throw RPCError(.failedPrecondition, "\(record.name) is the base of \(dependents.map(\.name).joined(separator: ", ")): "
+                    throw DomainError(.failedPrecondition, "\(record.name) is the base of \(dependents.map(\.name).joined(separator: ", ")): "
                                    + "delete those first, or set parameters[\"force\"] = \"true\" and leave them broken")
                 }
                 metadata["broken"] = dependents.map(\.name).joined(separator: ",")
@@ -97,7 +101,7 @@ public struct CatalogServiceProvider: Sendable {
 
     private func store(_ scope: CatalogScope, _ environment: ExecutionEnvironment) throws -> CatalogStore {
         guard let credentials = scope.s3.credentials else {
-            throw RPCError(.failedPrecondition, "the catalog needs the CHB's S3 credential references: the plugin lists and deletes with them")
+            throw DomainError(.failedPrecondition, "the catalog needs the CHB's S3 credential references: the plugin lists and deletes with them")
         }
         let namespace = scope.secretsNamespace
         let signing = AWSSigning(region: scope.region ?? environment.s3Region,

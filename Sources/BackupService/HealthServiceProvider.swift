@@ -1,3 +1,4 @@
+import BackupDomain
 import BackupProtocol
 import RPCRuntime
 
@@ -14,7 +15,7 @@ public struct HealthServiceProvider: Sendable {
         return ServiceDefinition(name: Self.serviceName, methods: [
             "Check": .unary(HealthCheckRequest.self, HealthCheckResponse.self) { request, _ in
                 guard let status = health.status(of: request.service) else {
-                    throw RPCError(.notFound, "unknown service \(request.service)")
+                    throw DomainError(.notFound, "unknown service \(request.service)")
                 }
                 return HealthCheckResponse(status: status)
             },

@@ -1,5 +1,6 @@
 import BackupProtocol
 import RPCRuntime
+import PluginSupport
 
 /// Serving status per service name ("" is the server as a whole), with watchers.
 /// Shared by the Health service, Identity's Probe, and the process's shutdown.

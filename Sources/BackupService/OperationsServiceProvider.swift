@@ -1,3 +1,4 @@
+import BackupDomain
 import BackupProtocol
 import RPCRuntime
 
@@ -12,7 +13,7 @@ public struct OperationsServiceProvider: Sendable {
         let registry = self.registry
         @Sendable func known(_ id: String) throws -> Operation {
             guard let operation = registry.get(id) else {
-                throw RPCError(.notFound, "no operation \(id) in this process (ListOperations shows the last ones; "
+                throw DomainError(.notFound, "no operation \(id) in this process (ListOperations shows the last ones; "
                                + "a backup that outlived a restart is found by calling Backup again)")
             }
             return operation
@@ -23,7 +24,7 @@ public struct OperationsServiceProvider: Sendable {
                 return try known(request.operationID)
             },
             "ListOperations": .unary(ListOperationsRequest.self, ListOperationsResponse.self) { request, _ in
-                guard request.limit >= 0 else { throw RPCError(.invalidArgument, "limit: must be 0 (default 20) or more, not \(request.limit)") }
+                guard request.limit >= 0 else { throw DomainError(.invalidArgument, "limit: must be 0 (default 20) or more, not \(request.limit)") }
                 return ListOperationsResponse(operations: registry.list(limit: request.limit == 0 ? 20 : Int(request.limit)))
             },
             "WatchOperation": .serverStreaming(OperationRequest.self, Operation.self) { request, context, writer in
@@ -35,7 +36,7 @@ public struct OperationsServiceProvider: Sendable {
                 context.annotations["operation_id"] = request.operationID
                 let operation = try known(request.operationID)
                 guard !OperationRegistry.isTerminal(operation.state) else {
-                    throw RPCError(.failedPrecondition, "operation \(request.operationID) already ended: \(operation.state)")
+                    throw DomainError(.failedPrecondition, "operation \(request.operationID) already ended: \(operation.state)")
                 }
                 _ = registry.cancel(request.operationID)
                 // Answer once it has stopped: its queries killed and its manifest written.

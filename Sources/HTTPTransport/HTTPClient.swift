@@ -5,7 +5,7 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 #else
 import Foundation
 #endif
-import RPCRuntime
+import PluginSupport
 
 /// HTTP over libcurl for ClickHouse, S3 and webhooks. Transfers run on Dispatch's pool, never
 /// on Swift's cooperative threads (curl blocks); handles are pooled for connection reuse;

@@ -1,10 +1,10 @@
 import CCurl
-import RPCRuntime
+import PluginSupport
 
 /// A transfer that did not produce a response: the peer is unreachable, slow, or the call
-/// was cancelled. Retryable ones are UNAVAILABLE. The message names host and port only,
-/// never a URL's query or a credential.
-public struct HTTPTransportError: Error, RPCErrorConvertible, CustomStringConvertible {
+/// was cancelled (`cancelled`); every other one is worth retrying (`unavailable`). The message
+/// names host and port only, never a URL's query or a credential.
+public struct HTTPTransportError: ClassifiedError {
     public let curlCode: Int
     public let target: String
     public let detail: String
@@ -18,10 +18,7 @@ public struct HTTPTransportError: Error, RPCErrorConvertible, CustomStringConver
     public var isTimeout: Bool { curlCode == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
     public var isCancelled: Bool { curlCode == Int(CURLE_ABORTED_BY_CALLBACK.rawValue) }
 
-    public var description: String { "\(target): \(detail) (curl \(curlCode))" }
+    public var kind: FailureKind { isCancelled ? .cancelled : .unavailable }
 
-    public var rpcError: RPCError {
-        if isCancelled { return RPCError(.cancelled, "\(target): the request was cancelled") }
-        return RPCError(.unavailable, description)
-    }
+    public var message: String { isCancelled ? "\(target): the request was cancelled" : "\(target): \(detail) (curl \(curlCode))" }
 }

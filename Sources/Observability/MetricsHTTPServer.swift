@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import RPCRuntime
+import PluginSupport
 
 /// A minimal HTTP/1.1 server for the metrics port: one thread, one connection at a time,
 /// `GET` only, `Connection: close`. Scrapes are rare and small, so nothing more is needed,
@@ -18,10 +18,10 @@ public final class MetricsHTTPServer: Sendable {
     private let state = LockedState<(stopping: Bool, thread: pthread_t?)>((false, nil))
 
     /// Binds and listens on `address` (`HOST:PORT`, IPv6 hosts in brackets).
-    /// - Throws: `RPCError(.unavailable)` when the address cannot be bound.
+    /// - Throws: ``Failure`` (`unavailable`) when the address cannot be bound.
     public init(address: String, handler: @escaping Handler) throws {
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
-            throw RPCError(.invalidArgument, "metrics address must be HOST:PORT, not '\(address)'")
+            throw Failure(.invalid, "metrics address must be HOST:PORT, not '\(address)'")
         }
         let host = String(address[..<colon]).trimmingBrackets
         var hints = addrinfo()
@@ -29,17 +29,17 @@ public final class MetricsHTTPServer: Sendable {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var found: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &found) == 0, let info = found else {
-            throw RPCError(.invalidArgument, "metrics address host must be a numeric IP address, not '\(host)'")
+            throw Failure(.invalid, "metrics address host must be a numeric IP address, not '\(host)'")
         }
         defer { freeaddrinfo(found) }
         let fd = Glibc.socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw RPCError(.unavailable, "cannot open a socket for \(address)") }
+        guard fd >= 0 else { throw Failure(.unavailable, "cannot open a socket for \(address)") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(fd, 16) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw RPCError(.unavailable, "cannot listen on \(address): \(reason)")
+            throw Failure(.unavailable, "cannot listen on \(address): \(reason)")
         }
         var bound = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)

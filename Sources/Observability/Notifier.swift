@@ -1,7 +1,7 @@
 import BackupClients
 import BackupDomain
-import BackupService
-import RPCRuntime
+
+import PluginSupport
 
 /// Tells webhooks how backup and restore runs ended. Deliveries run on tasks of their own:
 /// a slow or dead receiver never delays a run's answer. ``drain(timeout:)`` lets a one-shot

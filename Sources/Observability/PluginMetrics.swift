@@ -1,7 +1,9 @@
-import BackupService
+
+import BackupDomain
 import CoreMetrics
 import Prometheus
 import RPCRuntime
+import PluginSupport
 
 /// The plugin's metrics, recorded through swift-metrics (so another backend, such as
 /// swift-otel, can take them) into a Prometheus registry that ``exposition()`` renders.

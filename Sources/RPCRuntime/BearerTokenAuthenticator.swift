@@ -1,3 +1,4 @@
+import PluginSupport
 /// Checks `authorization: Bearer <token>` on every call except the exempt methods (health, so
 /// Kubernetes probes need no token). The token comes from a file, read again when it changes,
 /// so a rotated Secret takes effect without a restart. Comparison takes the same time whatever
@@ -18,8 +19,12 @@ public final class BearerTokenAuthenticator: Sendable {
         current = LockedState((file.signature(), try Self.token(from: file)))
     }
 
+    private static func read(_ file: WatchedFile) throws(RPCError) -> [UInt8] {
+        do { return try file.read() } catch { throw RPCError(error) }
+    }
+
     private static func token(from file: WatchedFile) throws -> [UInt8] {
-        let token = Array(String(decoding: try file.read(), as: UTF8.self).trimmingWhitespace.utf8)
+        let token = Array(String(decoding: try Self.read(file), as: UTF8.self).trimmingWhitespace.utf8)
         guard !token.isEmpty else { throw RPCError(.failedPrecondition, "\(file.path) holds no token") }
         return token
     }

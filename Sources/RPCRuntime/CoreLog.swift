@@ -1,4 +1,5 @@
 import CGRPC
+import PluginSupport
 
 /// The gRPC core's own log lines (handshake failures, transport errors), which it would
 /// otherwise print to stderr in a format of its own: redirected so they go through the

@@ -1,6 +1,7 @@
 import CGRPC
 #if canImport(Glibc)
 import Glibc
+import PluginSupport
 #endif
 
 /// Turns SIGTERM/SIGINT into an awaitable event.

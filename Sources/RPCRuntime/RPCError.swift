@@ -1,3 +1,5 @@
+import PluginSupport
+
 /// An error that ends an RPC with a status code and a message for the client.
 ///
 /// Handlers throw it (or an error adopting ``RPCErrorConvertible``); the runtime maps every
@@ -8,14 +10,26 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
     public var code: StatusCode
     /// The status message sent to the client.
     public var message: String
+    /// The error this one reports, when it reports another (logs and tests read it; it never
+    /// reaches the wire). Not part of equality.
+    public var cause: (any Error & Sendable)?
 
     /// Creates an error.
     /// - Parameters:
     ///   - code: the status code; `.ok` is not an error and is replaced by `.unknown`.
     ///   - message: a message for the client, free of secrets.
-    public init(_ code: StatusCode, _ message: String) {
+    ///   - cause: the underlying error, kept for the log.
+    public init(_ code: StatusCode, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code == .ok ? .unknown : code
         self.message = Self.bounded(message)
+        self.cause = cause
+    }
+
+    public static func == (a: RPCError, b: RPCError) -> Bool { a.code == b.code && a.message == b.message }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
     }
 
     /// The longest status message sent, in bytes: clients refuse metadata over 16 KiB by
@@ -55,5 +69,14 @@ extension RPCError {
         case is CancellationError: return RPCError(.cancelled, "the call was cancelled")
         default: return RPCError(.internal, "internal error (\(type(of: error)))")
         }
+    }
+}
+
+extension RPCError {
+    /// The runtime's reading of a support failure (a file it cannot read, a thread it cannot
+    /// start): the application's error map is not in reach down here, and these are the
+    /// runtime's own errors.
+    init(_ failure: Failure) {
+        self.init(failure.kind == .refused ? .failedPrecondition : .internal, failure.message, cause: failure)
     }
 }

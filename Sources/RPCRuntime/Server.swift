@@ -2,6 +2,7 @@ import CGRPC
 
 #if canImport(Glibc)
 import Glibc
+import PluginSupport
 #endif
 
 /// A gRPC server on the C core: one completion queue, one polling thread, handlers on
@@ -126,7 +127,8 @@ public final class Server: Sendable {
                 method: request.method, metadata: request.requestMetadata,
                 deadline: request.deadline, peer: Self.peer(of: raw), peerIdentity: Self.peerIdentity(of: raw))
             let handler = routes[context.method]
-            let call = ServerCall(raw: raw, context: context, tracker: tracker, routed: handler != nil, onEvent: configuration.onEvent)
+            let call = ServerCall(raw: raw, context: context, tracker: tracker, routed: handler != nil, onEvent: configuration.onEvent,
+                                  mapError: configuration.mapError)
             if let refusal = configuration.authenticate?(context) {
                 call.refuse(refusal)
             } else {

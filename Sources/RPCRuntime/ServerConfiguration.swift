@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable {
     public var authenticate: (@Sendable (ServerContext) -> RPCError?)?
     /// Receives calls' ends and certificate reloads, on whichever thread saw them: keep it short.
     public var onEvent: (@Sendable (ServerEvent) -> Void)?
+    /// Turns what a handler throws into the call's status: the application's error map
+    /// (default ``RPCError/from(_:)``, which knows only the runtime's own errors).
+    public var mapError: @Sendable (any Error) -> RPCError = { RPCError.from($0) }
 
     /// Creates a configuration.
     /// - Parameters:

@@ -1,3 +1,4 @@
+import PluginSupport
 /// What a handler knows about its call besides the request message.
 public struct ServerContext: Sendable {
     /// The full method path, e.g. `/altinity.backup.v1.Backup/Backup`.

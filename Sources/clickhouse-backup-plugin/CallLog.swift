@@ -1,5 +1,6 @@
 import Observability
 import RPCRuntime
+import PluginSupport
 
 /// What the server reports outside calls' answers, turned into log lines and metrics.
 enum CallLog {

@@ -64,7 +64,7 @@ enum OneShot {
             throw exit
         } catch {
             await notifier?.drain(timeout: execution.notifications.drainTimeout)
-            let failure = RPCError.from(error)
+            let failure = ErrorMap.rpcError(error)
             var line = Array(JSONWriter.string(.object(["code": .string("\(failure.code)"), "message": .string(failure.message)])).utf8)
             line.append(10)
             _ = Glibc.write(2, &line, line.count)

@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes)
         try security.apply(to: &configuration)
         configuration.onEvent = { event in CallLog.record(event, metrics: metrics) }
+        configuration.mapError = ErrorMap.rpcError
         CoreLog.redirect { severity, message in
             switch severity {
             case .error: Log.error("grpc core", ["detail": message])
@@ -89,8 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             port = try server.start()
             healthPort = try healthServer?.start()
-        } catch let error as RPCError {
-            Log.error("cannot start", ["address": listen, "error": error.message])
+        } catch {
+            Log.error("cannot start", ["address": listen, "error": ErrorMap.rpcError(error).message])
             metricsServer?.stop()
             await server.shutdown(grace: .zero)
             throw ExitCode(1)
@@ -122,8 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             try server.start()
             return server
-        } catch let error as RPCError {
-            Log.error("cannot start the metrics port", ["address": metricsListen, "error": error.message])
+        } catch {
+            Log.error("cannot start the metrics port", ["address": metricsListen, "error": ErrorMap.rpcError(error).message])
             throw ExitCode(1)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupService
 import RPCRuntime
 
 /// TLS, mutual TLS and the bearer token on the gRPC port.
@@ -43,8 +44,8 @@ struct ServerSecurityOptions: ParsableArguments {
             do {
                 let authenticator = try BearerTokenAuthenticator(tokenFile: tokenFile)
                 configuration.authenticate = { authenticator.check($0) }
-            } catch let error as RPCError {
-                Log.error("cannot use the auth token file", ["path": tokenFile, "error": error.message])
+            } catch {
+                Log.error("cannot use the auth token file", ["path": tokenFile, "error": ErrorMap.rpcError(error).message])
                 throw ExitCode(1)
             }
         }

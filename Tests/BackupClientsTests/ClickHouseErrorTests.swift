@@ -1,29 +1,29 @@
 import BackupClients
 import BackupDomain
 import Foundation
-import RPCRuntime
+import PluginSupport
 import Testing
 
 @Suite struct ClickHouseErrorTests {
     @Test func parsesCodeNameAndMessage() throws {
         let error = try #require(ClickHouseError.parse("Code: 60. DB::Exception: Table db.t does not exist. (UNKNOWN_TABLE) (version 26.9.2.1)\n", host: "h:8123"))
-        #expect(error.code == 60 && error.name == "UNKNOWN_TABLE" && error.message == "Table db.t does not exist")
-        #expect(error.statusCode == .notFound)
+        #expect(error.code == 60 && error.name == "UNKNOWN_TABLE" && error.text == "Table db.t does not exist")
+        #expect(error.kind == .notFound)
     }
 
-    @Test func mapsCodesToStatuses() {
-        func status(_ code: Int, _ message: String = "x") -> StatusCode {
-            ClickHouseError(host: "h", code: code, name: "", message: message).statusCode
+    @Test func classifiesCodes() {
+        func kind(_ code: Int, _ message: String = "x") -> FailureKind {
+            ClickHouseError(host: "h", code: code, name: "", message: message).kind
         }
-        #expect(status(516) == .permissionDenied && status(195) == .permissionDenied)
-        #expect(status(497) == .permissionDenied)
-        #expect(status(81) == .notFound)
-        #expect(status(598) == .alreadyExists)
-        #expect(status(209) == .unavailable)
-        #expect(status(499, "HTTP response code: 403, error type: ACCESS_DENIED") == .permissionDenied)
-        #expect(status(499, "Connection refused") == .unavailable)
-        #expect(status(608, "Cannot restore the table db.t because it already contains some data") == .failedPrecondition)
-        #expect(status(62) == .internal)
+        #expect(kind(516) == .permission && kind(195) == .permission)
+        #expect(kind(497) == .permission)
+        #expect(kind(81) == .notFound)
+        #expect(kind(598) == .alreadyExists)
+        #expect(kind(209) == .unavailable)
+        #expect(kind(499, "HTTP response code: 403, error type: ACCESS_DENIED") == .permission)
+        #expect(kind(499, "Connection refused") == .unavailable)
+        #expect(kind(608, "Cannot restore the table db.t because it already contains some data") == .refused)
+        #expect(kind(62) == .internal)
     }
 
     @Test func textWithoutAnExceptionUsesTheFallbackCode() {
@@ -45,8 +45,8 @@ import Testing
         do {
             _ = try store.value(SecretReference(name: "other", key: "k"))
             Issue.record("expected a failure")
-        } catch let error as RPCError {
-            #expect(error.code == .failedPrecondition)
+        } catch let error as Failure {
+            #expect(error.kind == .refused)
             #expect(error.message.hasPrefix("secret other/k not found"))
             #expect(error.message.contains("CLICKHOUSE_BACKUP_PLUGIN_SECRET_OTHER_K"))
         }
@@ -60,10 +60,10 @@ import Testing
         do {
             _ = try store.value(SecretReference(name: "gone", key: "k"), namespace: "analytics")
             Issue.record("expected a failure")
-        } catch let error as RPCError {
+        } catch let error as Failure {
             #expect(error.message.contains("\(directory.path)/analytics/gone/k, \(directory.path)/gone/k"))
         }
         // No escape from the directory through the reference.
-        #expect(throws: RPCError.self) { try store.value(SecretReference(name: "..", key: "etc")) }
+        #expect(throws: Failure.self) { try store.value(SecretReference(name: "..", key: "etc")) }
     }
 }

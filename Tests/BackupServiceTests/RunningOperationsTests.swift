@@ -1,6 +1,7 @@
 import RPCRuntime
 import Testing
 @testable import BackupService
+import PluginSupport
 
 /// One run per backup id in a process: joining, leaving, and cancel_on_abort.
 @Suite struct RunningOperationsTests {

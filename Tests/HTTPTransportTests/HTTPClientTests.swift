@@ -1,5 +1,5 @@
 import HTTPTransport
-import RPCRuntime
+import PluginSupport
 import Testing
 
 @Suite struct HTTPClientTests {
@@ -15,7 +15,7 @@ import Testing
             _ = try await client.send(HTTPRequest(url: "http://127.0.0.1:9/?password=never-shown"))
             Issue.record("expected a failure")
         } catch let error as HTTPTransportError {
-            #expect(error.rpcError.code == .unavailable)
+            #expect(error.kind == .unavailable)
             #expect(error.description.hasPrefix("http://127.0.0.1:9: "))
             #expect(!error.description.contains("never-shown"))
         } catch {

@@ -1,4 +1,4 @@
-import BackupService
+import BackupDomain
 @testable import Observability
 import RPCRuntime
 import Testing

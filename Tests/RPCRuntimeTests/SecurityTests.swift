@@ -3,6 +3,7 @@ import RPCRuntime
 import Testing
 #if canImport(Glibc)
 import Glibc
+import PluginSupport
 #endif
 
 extension RuntimeSuites {

@@ -4,38 +4,42 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 import Foundation
 #endif
 import BackupDomain
-import RPCRuntime
+import PluginSupport
 
 /// An error ClickHouse reported: `Code: N. DB::Exception: message. (NAME)`, kept whole so the
 /// caller sees ClickHouse's own code and words. Secrets the caller knows are masked out of
-/// `message` before it is stored.
-public struct ClickHouseError: Error, RPCErrorConvertible, CustomStringConvertible {
+/// `text` before it is stored.
+public struct ClickHouseError: ClassifiedError {
     public let host: String
     public let code: Int
     public let name: String
-    public let message: String
+    /// ClickHouse's own words.
+    public let text: String
 
-    public init(host: String, code: Int, name: String, message: String) {
+    public init(host: String, code: Int, name: String, message text: String) {
         self.host = host
         self.code = code
         self.name = name
-        self.message = message
+        self.text = text
     }
 
-    public var description: String { "ClickHouse \(host): code \(code) \(name): \(message)" }
+    public var description: String { "ClickHouse \(host): code \(code) \(name): \(text)" }
 
-    /// The gRPC status that tells the operator what to do about it (``ClickHouseErrorMap``).
-    public var statusCode: StatusCode {
+    /// What the caller is told: ClickHouse's code, name and words, then the remedy.
+    public var message: String { remedy.isEmpty ? description : "\(description); \(remedy)" }
+
+    /// What kind of failure it is, which tells the operator what to do about it (``ClickHouseErrorMap``).
+    public var kind: FailureKind {
         switch code {
         case 499:  // S3_ERROR: refused keys or a missing bucket are the caller's to fix
             let refused = ["AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "Access Denied", "403"]
-            if refused.contains(where: { message.contains($0) }) { return .permissionDenied }
-            if message.contains("NoSuchBucket") { return .failedPrecondition }
+            if refused.contains(where: { text.contains($0) }) { return .permission }
+            if text.contains("NoSuchBucket") { return .refused }
             return .unavailable
-        case _ where message.contains("already contains some data"):  // a RESTORE onto rows, whatever the code
-            return .failedPrecondition
+        case _ where text.contains("already contains some data"):  // a RESTORE onto rows, whatever the code
+            return .refused
         default:
-            return ClickHouseErrorMap.entry(code)?.status ?? ClickHouseErrorMap.fallback
+            return ClickHouseErrorMap.entry(code)?.kind ?? ClickHouseErrorMap.fallback
         }
     }
 
@@ -70,21 +74,19 @@ public struct ClickHouseError: Error, RPCErrorConvertible, CustomStringConvertib
 
     /// From "Replica /clickhouse/tables/0/db/t/replicas/r1 already exists: While creating table db.t".
     public var staleReplica: StaleReplica? {
-        guard code == 253, let start = message.firstRange(of: "Replica "),
-              let end = message[start.upperBound...].firstRange(of: " already exists") else { return nil }
-        let path = message[start.upperBound..<end.lowerBound]
+        guard code == 253, let start = text.firstRange(of: "Replica "),
+              let end = text[start.upperBound...].firstRange(of: " already exists") else { return nil }
+        let path = text[start.upperBound..<end.lowerBound]
         guard let marker = path.ranges(of: "/replicas/").last else { return nil }
         let replica = String(path[marker.upperBound...])
         var table = "?"
-        if let creating = message.firstRange(of: "creating table ") {
-            table = String(message[creating.upperBound...].prefix { !$0.isWhitespace })
+        if let creating = text.firstRange(of: "creating table ") {
+            table = String(text[creating.upperBound...].prefix { !$0.isWhitespace })
             while table.hasSuffix(".") { table.removeLast() }
         }
         guard !replica.isEmpty, !replica.contains("/") else { return nil }
         return StaleReplica(table: table, zookeeperPath: String(path[..<marker.lowerBound]), replica: replica)
     }
-
-    public var rpcError: RPCError { RPCError(statusCode, remedy.isEmpty ? description : "\(description); \(remedy)") }
 
     /// Parses ClickHouse's exception text; nil when `text` holds none.
     public static func parse(_ text: String, host: String, fallbackCode: Int? = nil) -> ClickHouseError? {

@@ -4,10 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
-import RPCRuntime
+import PluginSupport
 
 /// The policy file (`--policy-file`, YAML or JSON, typically a mounted ConfigMap), read at
 /// start and again whenever it changes (inode, size or modification time: a ConfigMap update
@@ -23,10 +20,9 @@ public final class PolicyFile: Sendable {
 
     public let path: String
     private struct Loaded {
-        var signature: [String]
+        /// The version last looked at, good or bad: a bad one is logged once and left.
+        var seen: WatchedFile.Signature?
         var policies: PolicySet
-        /// The signature of a bad version already logged.
-        var refusedSignature: [String]?
     }
     private let state: LockedState<Loaded>
     private let log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
@@ -35,23 +31,26 @@ public final class PolicyFile: Sendable {
     public init(path: String, log: @escaping @Sendable (Bool, String, [String: String]) -> Void = { _, _, _ in }) throws(Refused) {
         self.path = path
         self.log = log
-        let signature = Self.signature(path)
-        state = LockedState(Loaded(signature: signature, policies: try Self.load(path), refusedSignature: nil))
-        log(false, "policy file loaded", ["path": path, "policies": String(current().policies.count)])
+        let seen = WatchedFile(path: path).signature()
+        let policies = try Self.load(path)
+        state = LockedState(Loaded(seen: seen, policies: policies))
+        log(false, "policy file loaded", ["path": path, "policies": String(policies.policies.count)])
     }
 
     /// The policies now: the file is read again first when it changed.
     public func current() -> PolicySet {
-        let signature = Self.signature(path)
-        let (policies, changed) = state.withLock { ($0.policies, $0.signature != signature && $0.refusedSignature != signature) }
+        let signature = WatchedFile(path: path).signature()
+        let (policies, changed) = state.withLock { loaded in
+            defer { loaded.seen = signature }
+            return (loaded.policies, loaded.seen != signature)
+        }
         guard changed else { return policies }
         do {
             let fresh = try Self.load(path)
-            state.withLock { $0 = Loaded(signature: signature, policies: fresh, refusedSignature: nil) }
+            state.withLock { $0.policies = fresh }
             log(false, "policy file reloaded", ["path": path, "policies": String(fresh.policies.count)])
             return fresh
         } catch {
-            state.withLock { $0.refusedSignature = signature }
             log(true, "policy file change refused; the last good policies stay", ["path": path, "error": error.description])
             return policies
         }
@@ -68,10 +67,4 @@ public final class PolicyFile: Sendable {
         return policies
     }
 
-    /// Inode, size and modification time (`stat` follows links), or nothing when it cannot be read.
-    private static func signature(_ path: String) -> [String] {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return [] }
-        return [String(info.st_ino), String(info.st_size), String(info.st_mtim.tv_sec), String(info.st_mtim.tv_nsec)]
-    }
 }

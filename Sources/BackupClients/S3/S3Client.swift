@@ -4,7 +4,7 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 import Foundation
 #endif
 import HTTPTransport
-import RPCRuntime
+import PluginSupport
 
 /// The few S3 calls the plugin makes itself (manifests), signed with SigV4 by curl.
 /// Objects are addressed by full URL, as the planner builds them (path-style on a custom
@@ -56,13 +56,13 @@ public final class S3Client: Sendable {
             try check(response, url: bucketURL + prefix)
             let page: XMLElement
             do { page = try XMLElement.parse(response.body) } catch {
-                throw RPCError(.unavailable, "S3 \(Self.objectName(bucketURL + prefix)): the listing is \(error)")
+                throw S3Error(.unavailable, "S3 \(Self.objectName(bucketURL + prefix)): the listing is \(error)")
             }
             keys += page.children("Contents").compactMap { $0.value("Key") }
             prefixes += page.children("CommonPrefixes").compactMap { $0.value("Prefix") }
             token = page.value("IsTruncated") == "true" ? page.value("NextContinuationToken") : nil
             if page.value("IsTruncated") == "true", token?.isEmpty ?? true {
-                throw RPCError(.unavailable, "S3 \(Self.objectName(bucketURL + prefix)): a truncated listing without a continuation token")
+                throw S3Error(.unavailable, "S3 \(Self.objectName(bucketURL + prefix)): a truncated listing without a continuation token")
             }
         } while token != nil
         return (keys, prefixes)
@@ -81,10 +81,10 @@ public final class S3Client: Sendable {
         let code = (try? XMLElement.parse(response.body))?.value("Code") ?? "HTTP \(response.status)"
         let message = "S3 \(Self.objectName(url)): \(code) (HTTP \(response.status))"
         switch response.status {
-        case 401, 403: throw RPCError(.permissionDenied, message)
-        case 404: throw RPCError(.notFound, message)
-        case 400..<500: throw RPCError(.failedPrecondition, message)
-        default: throw RPCError(.unavailable, message)
+        case 401, 403: throw S3Error(.permission, message, status: response.status)
+        case 404: throw S3Error(.notFound, message, status: response.status)
+        case 400..<500: throw S3Error(.refused, message, status: response.status)
+        default: throw S3Error(.unavailable, message, status: response.status)
         }
     }
 
@@ -92,5 +92,20 @@ public final class S3Client: Sendable {
     static func objectName(_ url: String) -> String {
         let withoutScheme = url.components(separatedBy: "://").last ?? url
         return withoutScheme.components(separatedBy: "?").first ?? withoutScheme
+    }
+}
+
+/// What S3 answered instead of what was asked: its code and HTTP status, classified (refused
+/// keys are `permission`, a missing object `notFound`, other 4xx `refused`, the rest worth a retry).
+public struct S3Error: ClassifiedError, Equatable {
+    public let kind: FailureKind
+    public let message: String
+    /// The HTTP status, when S3 answered (nil: its answer could not be read).
+    public let status: Int?
+
+    public init(_ kind: FailureKind, _ message: String, status: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.status = status
     }
 }

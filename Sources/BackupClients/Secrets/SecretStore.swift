@@ -4,7 +4,7 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 #else
 import Foundation
 #endif
-import RPCRuntime
+import PluginSupport
 
 /// Resolves the CHB's secret references (`{name, key}`) to values, at execution time only.
 ///
@@ -17,8 +17,8 @@ import RPCRuntime
 ///    every other character than A-Z and 0-9 turned into `_` (e.g. secret `s3-credentials`,
 ///    key `accessKeyId` → `CLICKHOUSE_BACKUP_PLUGIN_SECRET_S3_CREDENTIALS_ACCESSKEYID`).
 ///
-/// A reference found nowhere is FAILED_PRECONDITION naming the secret and key; values are
-/// never part of a message.
+/// A reference found nowhere is a ``Failure`` (`refused`) naming the secret and key; values
+/// are never part of a message.
 public struct SecretStore: Sendable {
     public var directory: String?
     public var environment: [String: String]
@@ -45,7 +45,7 @@ public struct SecretStore: Sendable {
         }
         if let value = environment[Self.environmentName(reference)] { return value }
         let looked = paths + ["$" + Self.environmentName(reference)]
-        throw RPCError(.failedPrecondition, "\(reference) not found (looked in \(looked.joined(separator: ", ")))")
+        throw Failure(.refused, "\(reference) not found (looked in \(looked.joined(separator: ", ")))")
     }
 
     private func candidatePaths(_ reference: SecretReference, namespace: String?) -> [String] {

@@ -104,7 +104,7 @@ extension HostOperation {
         guard !held.isEmpty, !expectsRows else { return .all }
         let shown = held.prefix(20).map { "\($0.landsAt.database).\($0.landsAt.table) (\(rows[$0.landsAt]!) rows)" }.joined(separator: ", ")
         let more = held.count > 20 ? " and \(held.count - 20) more" : ""
-        throw RPCError(.failedPrecondition,
+        throw DomainError(.failedPrecondition,
                        "\(client.endpoint): \(held.count == 1 ? "a table already holds" : "\(held.count) tables already hold") rows: \(shown)\(more); "
                        + "nothing was restored on this host. A restore never appends (a failed earlier restore may have left part of the "
                        + "backup there): drop them and call again, restore under other names with parameters[\"database_mapping\"], "

@@ -162,7 +162,7 @@ struct HostOperation: Sendable {
             guard verb == .backup || !databasesFromManifest.isEmpty, statement.elements.contains(where: \.isTable),
                   statement.elements.allSatisfy({ $0.tableName.map(present.contains) ?? true }) else { return statement }
         } else if tables.isEmpty {
-            throw RPCError(.notFound, "\(client.endpoint): no table matches \(filter.whiteList.map(\.source).joined(separator: ", "))")
+            throw DomainError(.notFound, "\(client.endpoint): no table matches \(filter.whiteList.map(\.source).joined(separator: ", "))")
         }
         // A replica's own copy names its tables: a DATABASE element would take the replicated ones too.
         let whole: Set<String>? = planned.role == .local ? [] : (verb == .restore ? databasesFromManifest : nil)
@@ -211,7 +211,7 @@ struct HostOperation: Sendable {
         }
         let rows = try await client.rows("SELECT name FROM system.backups WHERE id = \(SQLQuoting.string(id))", timeout: .seconds(30))
         guard case .string(let name)? = rows.first?["name"], !name.contains(expected) else { return }
-        throw RPCError(.alreadyExists, "\(client.endpoint): ClickHouse id \(id) belongs to another operation (\(name)), "
+        throw DomainError(.alreadyExists, "\(client.endpoint): ClickHouse id \(id) belongs to another operation (\(name)), "
                        + "not to \(planned.location)")
     }
 
@@ -267,7 +267,7 @@ struct HostOperation: Sendable {
                     if Self.terminal.contains(status) { return seen }
                 }
                 if row == nil, mustExist, clock.now - started >= grace {
-                    throw RPCError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "
+                    throw DomainError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "
                                    + "(the server restarted?); the backup is marked failed and its files can be cleaned")
                 }
                 try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started))

@@ -1,6 +1,7 @@
 import BackupClients
 import BackupDomain
 import RPCRuntime
+import PluginSupport
 
 /// Which replicas answer: `SELECT 1` on every candidate at once, before anything is written.
 struct ReplicaProbe {
@@ -19,7 +20,7 @@ struct ReplicaProbe {
                         _ = try await client.execute("SELECT 1", timeout: timeout)
                         return (host.fqdn, nil)
                     } catch {
-                        let failure = RPCError.from(error)
+                        let failure = ErrorMap.rpcError(error)
                         guard failure.code == .unavailable || failure.code == .deadlineExceeded else { throw error }
                         return (host.fqdn, failure.message)
                     }
@@ -36,10 +37,10 @@ struct ReplicaProbe {
 /// (one host restoring several backup shards) run one after another and stop at the first
 /// failure. Every outcome and failure is kept.
 func runBounded(_ groups: [[HostOperation]], limit: Int, environment: ExecutionEnvironment) async
-    -> (outcomes: [HostOperation.Outcome], failures: [RPCError])
+    -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable])
 {
     var outcomes: [HostOperation.Outcome] = []
-    var failures: [RPCError] = []
+    var failures: [any Error & Sendable] = []
     await withTaskGroup(of: [Result<HostOperation.Outcome, Error>].self) { group in
         var pending = groups[...]
         func startNext() {
@@ -60,7 +61,7 @@ func runBounded(_ groups: [[HostOperation]], limit: Int, environment: ExecutionE
             for result in results {
                 switch result {
                 case .success(let outcome): outcomes.append(outcome)
-                case .failure(let error): failures.append(RPCError.from(error))
+                case .failure(let error): failures.append(ErrorMap.rpcError(error))
                 }
             }
             startNext()
@@ -94,7 +95,7 @@ private func logged(_ operation: HostOperation, environment: ExecutionEnvironmen
         fields["status"] = outcome.status
         fields["error"] = outcome.error
         fields["clickhouse_id"] = outcome.clickHouseID
-    case .failure(let error): fields["error"] = RPCError.from(error).message
+    case .failure(let error): fields["error"] = ErrorMap.rpcError(error).message
     }
     environment.log(fields["error"] != nil, "host finished", fields)
     return result

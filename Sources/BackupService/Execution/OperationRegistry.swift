@@ -1,6 +1,7 @@
 import BackupDomain
 import BackupProtocol
 import RPCRuntime
+import PluginSupport
 
 /// The Backup and Restore runs of this process, newest last, at most `capacity` kept: what
 /// GetOperation, ListOperations, WatchOperation and CancelOperation answer from.
@@ -51,9 +52,9 @@ public final class OperationRegistry: Sendable {
             finish(id, state: "\(prefix)_COMPLETED", stoppedAt: now(), error: "")
             return result
         } catch {
-            let cancelled = error is CancellationError || RPCError.from(error).code == .cancelled || tracker.cancelRequested
+            let cancelled = error is CancellationError || ErrorMap.rpcError(error).code == .cancelled || tracker.cancelRequested
             finish(id, state: cancelled ? "\(prefix)_CANCELLED" : "\(prefix)_FAILED", stoppedAt: now(),
-                   error: cancelled ? "cancelled" : RPCError.from(error).message)
+                   error: cancelled ? "cancelled" : ErrorMap.rpcError(error).message)
             throw error
         }
     }

@@ -16,7 +16,7 @@ extension OperationRunner {
             metadata.merge(statements) { _, new in new }
             metadata["preview"] = "read: the statements a run would send now"
         } catch {
-            metadata["preview"] = "not read: \(RPCError.from(error).message); sql.* are the statements as planned"
+            metadata["preview"] = "not read: \(ErrorMap.rpcError(error).message); sql.* are the statements as planned"
         }
         return metadata
     }

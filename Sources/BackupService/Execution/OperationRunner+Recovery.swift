@@ -82,7 +82,7 @@ extension OperationRunner {
         // A lock with no manifest behind it for 3 s: its holder died before writing one.
         await store.unlock()
         guard try await store.lock(owner: owner) else {
-            throw RPCError(.unavailable, "another plugin process is starting backup \(plan.backupName); try again")
+            throw DomainError(.unavailable, "another plugin process is starting backup \(plan.backupName); try again")
         }
         return nil
     }
@@ -103,7 +103,7 @@ extension OperationRunner {
         }
         let parts = Manifest.parts(in: recorded)
         var outcomes: [HostOperation.Outcome] = []
-        var failures: [RPCError] = []
+        var failures: [any Error & Sendable] = []
         await withTaskGroup(of: Result<HostOperation.Outcome, Error>.self) { group in
             for (planned, _) in hosts {
                 let operation = hostOperation(planned, verb: .backup, resolved: resolved)
@@ -122,7 +122,7 @@ extension OperationRunner {
             for await result in group {
                 switch result {
                 case .success(let outcome): outcomes.append(outcome)
-                case .failure(let error): failures.append(RPCError.from(error))
+                case .failure(let error): failures.append(ErrorMap.rpcError(error))
                 }
             }
         }

@@ -7,6 +7,7 @@ import Foundation
 #endif
 import HTTPTransport
 import RPCRuntime
+import PluginSupport
 
 /// Runs a planned BACKUP or RESTORE on every planned host at once, records it in the
 /// manifest, and turns the outcome into the call's metadata or its error.
@@ -45,7 +46,7 @@ struct OperationRunner {
             report(failure: nil, duration: clock.now - started, metadata: result.metadata)
             return result
         } catch {
-            let failure = RPCError.from(error)
+            let failure = ErrorMap.rpcError(error)
             fields["duration_ms"] = String((clock.now - started).wholeMilliseconds)
             fields["code"] = "\(failure.code)"
             fields["error"] = failure.message
@@ -109,16 +110,16 @@ struct OperationRunner {
     func restoreChecks(_ store: ManifestStore?, resolved: ResolvedSecrets) async throws -> JSONValue? {
         let recorded = try await store?.read().map { try JSONParser.parse($0) }
         if let record = recorded.flatMap(BackupRecord.init(manifest:)), let mismatch = plan.shardMismatch(backupShards: record.shards) {
-            throw RPCError(.failedPrecondition, mismatch)
+            throw DomainError(.failedPrecondition, mismatch)
         }
         if let recorded, let record = BackupRecord(manifest: recorded), record.base != nil, let catalog = catalogReader(resolved) {
             // An incremental backup restores only if every base it names is still there.
             if case .failure(let broken) = BackupChains.bases(of: record, in: try await catalog.records()) {
-                throw RPCError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
+                throw DomainError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
             }
         }
         if recorded == nil, plan.hosts.contains(where: { $0.statement == nil }) {
-            throw RPCError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
+            throw DomainError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
         }
         return recorded
     }
@@ -129,7 +130,7 @@ struct OperationRunner {
             .unreachable(plan.candidates.map(\.host))
         let assignment = plan.assign(unreachable: unreachable, layout: layout)
         guard assignment.unavailable.isEmpty else {
-            throw RPCError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
+            throw DomainError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
         }
         return assignment
     }
@@ -148,9 +149,9 @@ struct OperationRunner {
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
     private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: Manifest.Parts?,
-                          _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [RPCError]) {
+                          _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
-        var outcomes: [HostOperation.Outcome] = [], failures: [RPCError] = []
+        var outcomes: [HostOperation.Outcome] = [], failures: [any Error & Sendable] = []
         for stage in stages(assignment) where !stage.isEmpty && failures.isEmpty {
             let operations = stage.map { hostOperation($0, manifest: manifest, recorded: recorded, resolved) }
             let result = await runBounded(groupedByHost(operations), limit: limit, environment: environment)
@@ -188,7 +189,7 @@ struct OperationRunner {
             let local = try await hostOperation(planned, verb: .backup, resolved: resolved).listSelectedTables().filter { $0.kind == .local }
             guard !local.isEmpty else { continue }
             let names = local.map { "\($0.name.database).\($0.name.table) (\($0.engine))" }.joined(separator: ", ")
-            throw RPCError(.failedPrecondition, "shard \(planned.host.shardIndex) has several replicas and tables that are not replicated: "
+            throw DomainError(.failedPrecondition, "shard \(planned.host.shardIndex) has several replicas and tables that are not replicated: "
                            + "\(BoundedText.bounded(names)); each replica holds its own rows, and parameters[\"local_tables\"] = \"refuse\". "
                            + "Use local_tables=each_replica to back up every replica's copy, first_replica to take the first's only, "
                            + "or make the tables Replicated; nothing was started")
@@ -216,7 +217,7 @@ struct OperationRunner {
         if type == .full { return .full(reason: "parameters[\"type\"] = full") }
         guard let catalog = catalogReader(resolved) else {
             if type == .incremental {
-                throw RPCError(.failedPrecondition, "incremental backups need the CHB's S3 credentials: the plugin reads the catalog of earlier backups with them")
+                throw DomainError(.failedPrecondition, "incremental backups need the CHB's S3 credentials: the plugin reads the catalog of earlier backups with them")
             }
             return .full(reason: "auto: the plugin holds no S3 credentials for this destination, so it cannot find a base")
         }
@@ -233,7 +234,7 @@ struct OperationRunner {
     }
 
     /// Records the end in the manifest and turns the outcomes into the result or the error.
-    func finish(_ outcomes: [HostOperation.Outcome], _ failures: [RPCError], manifest: Manifest, store: ManifestStore?,
+    func finish(_ outcomes: [HostOperation.Outcome], _ failures: [any Error & Sendable], manifest: Manifest, store: ManifestStore?,
                 skipped: [HostAssignment.Skipped], startedAt: Int64, reused: Bool = false,
                 extra: [String: String] = [:]) async throws -> RunResult {
         if Task.isCancelled {
@@ -250,17 +251,18 @@ struct OperationRunner {
         for outcome in outcomes where !HostOperation.succeeded.contains(outcome.status) {
             let host = environment.address(of: outcome.planned.host)
             let error = outcome.error.flatMap { ClickHouseError.parse($0, host: host) }
-            failures.append(error.map { RPCError($0.statusCode, "\(outcome.status): \($0.rpcError.message)") }
-                            ?? RPCError(.aborted, "\(host): \(outcome.status)"))
+            failures.append(error.map { Failure($0.kind, "\(outcome.status): \($0.message)") as any Error & Sendable }
+                            ?? DomainError(.aborted, "\(host): \(outcome.status)"))
         }
         let stoppedAt = now()
         if let failure = failures.first {
-            let message = failures.count == 1 ? failure.message : "\(failures.count) hosts failed; first: \(failure.message)"
+            let first = ErrorMap.rpcError(failure).message
+            let message = failures.count == 1 ? first : "\(failures.count) hosts failed; first: \(first)"
             if plan.operation == .backup, let store {
                 try? await store.write(manifest.json(state: "Failed", stoppedAt: stoppedAt, outcomes: outcomes, error: message))
                 await store.unlock()
             }
-            throw RPCError(failure.code, message)
+            throw RunFailure(failures, message: message)
         }
         if plan.operation == .backup, let store {
             try await store.write(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil))

@@ -1,4 +1,5 @@
 import RPCRuntime
+import PluginSupport
 
 /// Backups running in this process, by backup id. A second call for a backup that is running
 /// waits for the same run instead of starting anything, and a call that goes away (client

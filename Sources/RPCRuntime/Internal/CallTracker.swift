@@ -1,3 +1,4 @@
+import PluginSupport
 /// Counts live calls (a call is live until its last tag is delivered and its handler has
 /// returned: the moment its owner object is freed). Shutdown waits for zero before it
 /// shuts the completion queue down, because starting a batch on a shut-down queue aborts.

@@ -1,6 +1,7 @@
 import CGRPC
 #if canImport(Glibc)
 import Glibc
+import PluginSupport
 #endif
 
 /// Feeds the core's SSL certificate-config fetcher, which it calls before every TLS handshake:
@@ -50,7 +51,8 @@ final class CertificateReloader: Sendable {
     }
 
     private static func pem(_ file: WatchedFile, marker: String) throws -> [UInt8] {
-        let bytes = try file.read()
+        let bytes: [UInt8]
+        do { bytes = try file.read() } catch { throw RPCError(error) }
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.contains("-----BEGIN"), text.contains(marker), text.contains("-----END") else {
             throw RPCError(.failedPrecondition, "\(file.path) holds no PEM \(marker)")

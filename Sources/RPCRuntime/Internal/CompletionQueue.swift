@@ -1,6 +1,7 @@
 import CGRPC
 #if canImport(Glibc)
 import Glibc
+import PluginSupport
 #endif
 
 /// Owns the server's one completion queue and the one thread that polls it.
@@ -20,7 +21,7 @@ final class CompletionQueue: @unchecked Sendable {
 
     /// Starts the polling thread. Called once.
     func startPolling() throws {
-        thread = try PosixThread.spawn("completion queue") { self.poll() }
+        do { thread = try PosixThread.spawn("completion queue") { self.poll() } } catch { throw RPCError(error) }
     }
 
     private func poll() {

@@ -1,3 +1,4 @@
+import PluginSupport
 /// A one-way gate: tasks wait until it opens; once open it stays open.
 /// Waiting is cancellation-aware, so a timed wait can race it against a sleep.
 final class Latch: Sendable {

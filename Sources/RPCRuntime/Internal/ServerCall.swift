@@ -1,4 +1,5 @@
 import CGRPC
+import PluginSupport
 
 /// Owns one accepted call (`grpc_call *`, one reference, released in deinit) and runs its
 /// handler. Every batch's tag captures the call, so the call outlives its last event; the
@@ -9,6 +10,7 @@ final class ServerCall: @unchecked Sendable {
     let context: ServerContext
     private let tracker: CallTracker
     private let onEvent: (@Sendable (ServerEvent) -> Void)?
+    private let mapError: @Sendable (any Error) -> RPCError
     private let arrived = ContinuousClock.now
     private let routed: Bool
     private let state = LockedState(State())
@@ -20,12 +22,13 @@ final class ServerCall: @unchecked Sendable {
     }
 
     init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, routed: Bool = true,
-         onEvent: (@Sendable (ServerEvent) -> Void)? = nil) {
+         onEvent: (@Sendable (ServerEvent) -> Void)? = nil, mapError: @escaping @Sendable (any Error) -> RPCError = { RPCError.from($0) }) {
         self.raw = raw
         self.routed = routed
         self.context = context
         self.tracker = tracker
         self.onEvent = onEvent
+        self.mapError = mapError
         tracker.callStarted()
     }
 
@@ -72,7 +75,7 @@ final class ServerCall: @unchecked Sendable {
                 finish(nil)
             }
         } catch {
-            finish(RPCError.from(error))
+            finish(mapError(error))
         }
     }
 

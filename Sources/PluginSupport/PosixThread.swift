@@ -11,8 +11,8 @@ public enum PosixThread {
     }
 
     /// Starts `body` on a new thread; join it with `pthread_join`.
-    /// - Throws: `RPCError(.internal)` when the system refuses a thread.
-    public static func spawn(_ name: String, _ body: @escaping () -> Void) throws -> pthread_t {
+    /// - Throws: ``Failure`` (`internal`) when the system refuses a thread.
+    public static func spawn(_ name: String, _ body: @escaping () -> Void) throws(Failure) -> pthread_t {
         var thread = pthread_t()
         let box = Unmanaged.passRetained(Body(body)).toOpaque()  // taken back by the thread
         let rc = pthread_create(&thread, nil, { arg in
@@ -21,7 +21,7 @@ public enum PosixThread {
         }, box)
         guard rc == 0 else {
             Unmanaged<Body>.fromOpaque(box).release()
-            throw RPCError(.internal, "cannot start the \(name) thread (errno \(rc))")
+            throw Failure(.internal, "cannot start the \(name) thread (errno \(rc))")
         }
         return thread
     }

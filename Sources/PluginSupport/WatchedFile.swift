@@ -5,28 +5,30 @@ import Glibc
 /// A file read again only when it changes: `stat` (which follows symlinks, so the target of a
 /// Kubernetes Secret's `..data` link) gives inode, size and modification time; any difference
 /// means a new version.
-struct WatchedFile: Sendable {
-    let path: String
+public struct WatchedFile: Sendable {
+    public let path: String
 
-    struct Signature: Equatable, Sendable {
-        let inode: UInt64
-        let size: Int64
-        let seconds: Int
-        let nanoseconds: Int
+    public init(path: String) { self.path = path }
+
+    public struct Signature: Equatable, Sendable {
+        public let inode: UInt64
+        public let size: Int64
+        public let seconds: Int
+        public let nanoseconds: Int
     }
 
     /// The file's current signature, or nil when it cannot be stat'ed.
-    func signature() -> Signature? {
+    public func signature() -> Signature? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return Signature(inode: UInt64(info.st_ino), size: Int64(info.st_size),
                          seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
     }
 
-    /// The file's bytes. - Throws: `RPCError(.failedPrecondition)` naming the path and errno.
-    func read() throws -> [UInt8] {
+    /// The file's bytes. - Throws: ``Failure`` (`refused`) naming the path and errno.
+    public func read() throws(Failure) -> [UInt8] {
         guard let file = fopen(path, "rb") else {
-            throw RPCError(.failedPrecondition, "cannot read \(path): \(String(cString: strerror(errno)))")
+            throw Failure(.refused, "cannot read \(path): \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -36,7 +38,7 @@ struct WatchedFile: Sendable {
             if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
             if count < chunk.count { break }
         }
-        guard ferror(file) == 0 else { throw RPCError(.failedPrecondition, "cannot read \(path)") }
+        guard ferror(file) == 0 else { throw Failure(.refused, "cannot read \(path)") }
         return bytes
     }
 }
