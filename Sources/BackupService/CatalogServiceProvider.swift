@@ -111,7 +111,7 @@ public struct CatalogServiceProvider: Sendable {
     }
 
     static func info(_ record: BackupRecord) -> BackupInfo {
-        BackupInfo(backupID: record.id, backupName: record.name, state: record.state, type: record.kind.rawValue, baseBackup: record.base ?? "",
+        BackupInfo(backupID: record.id, backupName: record.name, state: record.state.rawValue, type: record.kind.rawValue, baseBackup: record.base ?? "",
                    totalSize: record.totalSize, startedAt: record.startedAt, stoppedAt: record.stoppedAt ?? 0, location: record.location)
     }
 }

@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct BackupChainsTests {
     static let day: Int64 = 86400
-    func record(_ name: String, _ kind: BackupRecord.Kind, base: String? = nil, at: Int64, state: String = "Completed", shards: Int = 2) -> BackupRecord {
+    func record(_ name: String, _ kind: BackupRecord.Kind, base: String? = nil, at: Int64, state: ManifestState = .completed, shards: Int = 2) -> BackupRecord {
         BackupRecord(name: name, id: "id-\(name)", state: state, kind: kind, base: base, startedAt: at, stoppedAt: at + 10,
                      totalSize: 100, shards: shards, location: "s3://b/\(name)/")
     }
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func failedIncompleteAndBrokenBackupsAreNeverBases() throws {
-        var records = chain + [record("i3", .incremental, base: "i2", at: 300, state: "Failed"),
+        var records = chain + [record("i3", .incremental, base: "i2", at: 300, state: .failed),
                                record("i4", .incremental, base: "gone", at: 400)]
         guard case .incremental(let base, _) = try BackupChains.choose(.auto, records: records, shards: 2, now: 500, fullInterval: Self.day) else {
             Issue.record("expected incremental"); return
@@ -56,7 +56,7 @@ import Testing
         {"backup_name":"i1","backup_id":"chb-1","state":"Completed","type":"incremental","base_backup":"f1","started_at":5,
          "stopped_at":9,"shards":2,"location":"s3://b/i1/","hosts":[{"shard":0,"total_size":7},{"shard":1,"total_size":8}]}
         """#.utf8))
-        #expect(BackupRecord(manifest: manifest) == BackupRecord(name: "i1", id: "chb-1", state: "Completed", kind: .incremental, base: "f1",
+        #expect(BackupManifest(json: manifest)?.record == BackupRecord(name: "i1", id: "chb-1", state: .completed, kind: .incremental, base: "f1",
                                                                 startedAt: 5, stoppedAt: 9, totalSize: 15, shards: 2, location: "s3://b/i1/"))
     }
 

@@ -2,7 +2,7 @@ import Testing
 @testable import BackupDomain
 
 @Suite struct RetentionTests {
-    func record(_ name: String, base: String? = nil, at: Int64, state: String = "Completed") -> BackupRecord {
+    func record(_ name: String, base: String? = nil, at: Int64, state: ManifestState = .completed) -> BackupRecord {
         BackupRecord(name: name, id: "id-\(name)", state: state, kind: base == nil ? .full : .incremental, base: base,
                      startedAt: at, stoppedAt: at + 1, totalSize: 1, shards: 1, location: "")
     }
@@ -33,8 +33,8 @@ import Testing
 
     @Test func dependentsAndBrokenBackups() {
         #expect(Retention.dependents(of: "b1", in: records).map(\.name) == ["b2"])
-        let extra = records.filter { $0.name != "b1" } + [record("f", at: 50, state: "Failed"), record("p", at: 290, state: "InProgress"),
-                                                          record("old", at: 0, state: "InProgress")]
+        let extra = records.filter { $0.name != "b1" } + [record("f", at: 50, state: .failed), record("p", at: 290, state: .inProgress),
+                                                          record("old", at: 0, state: .inProgress)]
         let broken = Retention.broken(extra, now: 300, olderThan: 100)
         #expect(broken.map(\.record.name) == ["b2", "f", "old"])
         #expect(broken[0].reason == "base backup b1 of b2 is missing: the chain of b2 is broken")

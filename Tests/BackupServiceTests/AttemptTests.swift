@@ -13,7 +13,7 @@ import Testing
         let attempts = HostOperation.attempts(of: "chb-x-s0-r0", rows)
         #expect(attempts.map(\.number) == [1, 2, 3])
         #expect(attempts.map(\.id) == ["chb-x-s0-r0", "chb-x-s0-r0-a2", "chb-x-s0-r0-a3"])
-        #expect(attempts.last?.status == "CREATING_BACKUP")
+        #expect(attempts.last?.status == .creatingBackup)
         #expect(HostOperation.attempts(of: "chb-x-s0-r0", []).isEmpty)
     }
 

@@ -4,8 +4,7 @@ public struct BackupRecord: Equatable, Sendable {
 
     public var name: String
     public var id: String
-    /// `InProgress`, `Completed`, `Failed`.
-    public var state: String
+    public var state: ManifestState
     public var kind: Kind
     /// The backup this one builds on (incremental only).
     public var base: String?
@@ -15,31 +14,13 @@ public struct BackupRecord: Equatable, Sendable {
     public var shards: Int
     public var location: String
 
-    public init(name: String, id: String, state: String, kind: Kind, base: String?, startedAt: Int64, stoppedAt: Int64?,
+    public init(name: String, id: String, state: ManifestState, kind: Kind, base: String?, startedAt: Int64, stoppedAt: Int64?,
                 totalSize: Int64, shards: Int, location: String) {
         (self.name, self.id, self.state, self.kind, self.base) = (name, id, state, kind, base)
         (self.startedAt, self.stoppedAt, self.totalSize, self.shards, self.location) = (startedAt, stoppedAt, totalSize, shards, location)
     }
 
-    public var isCompleted: Bool { state == "Completed" }
-
-    /// Reads a manifest; nil when it is not one (no name or id).
-    public init?(manifest: JSONValue) {
-        func string(_ key: String) -> String? { if case .string(let text)? = manifest[key] { return text }; return nil }
-        func integer(_ value: JSONValue?) -> Int64? { if case .number(let text)? = value { return Int64(text) }; return nil }
-        guard let name = string("backup_name"), let id = string("backup_id") else { return nil }
-        var total: Int64 = 0
-        var shardSet = Set<String>()
-        if case .array(let hosts)? = manifest["hosts"] {
-            for host in hosts {
-                total += integer(host["total_size"]) ?? 0
-                if case .number(let shard)? = host["shard"] { shardSet.insert(shard) }
-            }
-        }
-        self.init(name: name, id: id, state: string("state") ?? "Unknown", kind: Kind(rawValue: string("type") ?? "full") ?? .full,
-                  base: string("base_backup"), startedAt: integer(manifest["started_at"]) ?? 0, stoppedAt: integer(manifest["stopped_at"]),
-                  totalSize: total, shards: integer(manifest["shards"]).map(Int.init) ?? shardSet.count, location: string("location") ?? "")
-    }
+    public var isCompleted: Bool { state == .completed }
 }
 
 /// Incremental chains over the backups of one CHI: which base a new backup uses, and whether
@@ -60,7 +41,7 @@ public enum BackupChains {
                 return .failure(DomainError(.failedPrecondition, "base backup \(baseName) of \(current.name) is missing: the chain of \(record.name) is broken"))
             }
             guard base.isCompleted else {
-                return .failure(DomainError(.failedPrecondition, "base backup \(baseName) of \(current.name) is \(base.state), not Completed"))
+                return .failure(DomainError(.failedPrecondition, "base backup \(baseName) of \(current.name) is \(base.state.rawValue), not Completed"))
             }
             chain.append(base)
             current = base

@@ -55,14 +55,14 @@ public enum Retention {
     public static func broken(_ records: [BackupRecord], now: Int64, olderThan: Int64) -> [(record: BackupRecord, reason: String)] {
         records.compactMap { record in
             switch record.state {
-            case "Completed":
+            case .completed:
                 if case .failure(let error) = BackupChains.bases(of: record, in: records) { return (record, error.message) }
                 return nil
-            case "InProgress":
+            case .inProgress:
                 let age = now - record.startedAt
                 return age > olderThan ? (record, "in progress for \(age)s (older_than is \(olderThan)s): abandoned") : nil
             default:
-                return (record, "state \(record.state)")
+                return (record, "state \(record.state.rawValue)")
             }
         }
     }

@@ -22,7 +22,7 @@ struct CatalogReader {
                 next += 1
                 group.addTask { [client] in
                     guard let bytes = try await client.get(url), let json = try? JSONParser.parse(bytes) else { return (index, nil) }
-                    return (index, BackupRecord(manifest: json))
+                    return (index, BackupManifest(json: json)?.record)
                 }
             }
             for _ in 0..<16 { add() }

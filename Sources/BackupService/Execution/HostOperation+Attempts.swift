@@ -10,7 +10,7 @@ extension HostOperation {
     struct Attempt: Sendable, Equatable {
         let id: String
         let number: Int
-        let status: String
+        let status: BackupStatus
     }
 
     /// The ClickHouse id of attempt `number` (the planned id for the first, so the ids of
@@ -63,10 +63,10 @@ extension HostOperation {
     /// prefix, such as a merged shard's `-from1`, are not).
     static func attempts(of base: String, _ rows: [(id: String, status: String)]) -> [Attempt] {
         rows.compactMap { row -> Attempt? in
-            if row.id == base { return Attempt(id: row.id, number: 1, status: row.status) }
+            if row.id == base { return Attempt(id: row.id, number: 1, status: BackupStatus(rawValue: row.status)) }
             guard row.id.hasPrefix(base + "-a"), let number = Int(row.id.dropFirst(base.count + 2)), number > 1,
                   row.id == "\(base)-a\(number)" else { return nil }
-            return Attempt(id: row.id, number: number, status: row.status)
+            return Attempt(id: row.id, number: number, status: BackupStatus(rawValue: row.status))
         }.sorted { $0.number < $1.number }
     }
 

@@ -31,7 +31,7 @@ struct HostOperation: Sendable {
 
     struct Outcome: Sendable {
         var planned: PlannedHost
-        var status: String
+        var status: BackupStatus
         var error: String?
         var tables: [ServerTable]
         /// The ClickHouse id of the attempt that ran (the planned id, or `-aN` for a retry).
@@ -48,11 +48,6 @@ struct HostOperation: Sendable {
         var reused = false
     }
 
-    static let terminal: Set<String> = ["BACKUP_CREATED", "BACKUP_FAILED", "BACKUP_CANCELLED", "RESTORED", "RESTORE_FAILED",
-                                        "RESTORE_CANCELLED", "BACKUP_COMPLETE", "FAILED_TO_BACKUP", "FAILED_TO_RESTORE"]
-    /// A replica's own copy when the replica has no table that is not replicated: nothing ran.
-    static let nothingToCopy = "NO_LOCAL_TABLES"
-    static let succeeded: Set<String> = ["BACKUP_CREATED", "RESTORED", "BACKUP_COMPLETE", nothingToCopy]
 
     /// Starts this host's operation, or follows the attempt an earlier call started; a failed
     /// or cancelled attempt is tried again under a new ClickHouse id (ClickHouse keeps the old
@@ -63,7 +58,7 @@ struct HostOperation: Sendable {
             let outcome = try await runOnce()
             // A replica left in Keeper refuses the RESTORE; with drop_stale_replicas it is
             // cleared (each path once) and the restore tried again as the next attempt.
-            guard dropStaleReplicas, verb == .restore, !Self.succeeded.contains(outcome.status), let error = outcome.error,
+            guard dropStaleReplicas, verb == .restore, !outcome.status.succeeded, let error = outcome.error,
                   let stale = ClickHouseError.parse(error, host: client.endpoint.description)?.staleReplica,
                   !cleared.contains(stale.dropStatement), cleared.count < 100 else { return outcome }
             cleared.append(stale.dropStatement)
@@ -87,16 +82,16 @@ struct HostOperation: Sendable {
         let available = verb == .restore ? tablesFromManifest ?? [] : state.tables
         let tables = selected(from: available)
         if planned.role == .local, tables.isEmpty {
-            return .nothing(Outcome(planned: planned, status: Self.nothingToCopy, error: nil, tables: [], clickHouseID: planned.operationID))
+            return .nothing(Outcome(planned: planned, status: .noLocalTables, error: nil, tables: [], clickHouseID: planned.operationID))
         }
         let latest = state.attempts.last
-        if let latest, !Self.terminal.contains(latest.status) || (verb == .backup && Self.succeeded.contains(latest.status)) {
+        if let latest, !latest.status.isTerminal || (verb == .backup && latest.status.succeeded) {
             return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation
         }
         var statement = try plannedStatement(tables, available: available)
         var alreadyPresent: [TableName] = []
         if verb == .restore, planned.role != .schema {
-            switch try restoreScope(tables, earlierSucceeded: latest.map { Self.succeeded.contains($0.status) } ?? false, rows: state.rows) {
+            switch try restoreScope(tables, earlierSucceeded: latest?.status.succeeded ?? false, rows: state.rows) {
             case .all: break
             case .only(let missing, let present):
                 alreadyPresent = present
@@ -261,10 +256,11 @@ struct HostOperation: Sendable {
             do {
                 try Task.checkCancellation()
                 let row = try await client.rows(query, timeout: .seconds(30)).first
-                if let row, case .string(let status)? = row["status"] {
+                if let row, case .string(let text)? = row["status"] {
+                    let status = BackupStatus(rawValue: text)
                     let seen = outcome(row, status: status, id: operationID)
-                    tracker?.progress(planned, status: status, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
-                    if Self.terminal.contains(status) { return seen }
+                    tracker?.progress(planned, status: status.rawValue, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
+                    if status.isTerminal { return seen }
                 }
                 if row == nil, mustExist, clock.now - started >= grace {
                     throw DomainError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "
@@ -291,7 +287,7 @@ struct HostOperation: Sendable {
         }.value
     }
 
-    private func outcome(_ row: JSONValue, status: String, id: String) -> Outcome {
+    private func outcome(_ row: JSONValue, status: BackupStatus, id: String) -> Outcome {
         func number(_ key: String) -> Int64 {
             switch row[key] {
             case .number(let text)?, .string(let text)?: return Int64(text) ?? 0

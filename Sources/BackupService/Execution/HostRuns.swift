@@ -51,7 +51,7 @@ func runBounded(_ groups: [[HostOperation]], limit: Int, environment: ExecutionE
                     let result = await logged(operation, environment: environment)
                     results.append(result)
                     if case .failure = result { break }
-                    if case .success(let outcome) = result, !HostOperation.succeeded.contains(outcome.status) { break }
+                    if case .success(let outcome) = result, !outcome.status.succeeded { break }
                 }
                 return results
             }
@@ -92,7 +92,7 @@ private func logged(_ operation: HostOperation, environment: ExecutionEnvironmen
                   "role": operation.planned.role.rawValue, "duration_ms": String((clock.now - started).wholeMilliseconds)]
     switch result {
     case .success(let outcome):
-        fields["status"] = outcome.status
+        fields["status"] = outcome.status.rawValue
         fields["error"] = outcome.error
         fields["clickhouse_id"] = outcome.clickHouseID
     case .failure(let error): fields["error"] = ErrorMap.rpcError(error).message

@@ -1,13 +1,9 @@
 import BackupClients
 import BackupDomain
 
-/// The record of one backup, written next to its data as `manifest.json`: at start with
-/// state InProgress, rewritten at the end as Completed or Failed. The source of truth for
-/// listing backups and for restoring with filters that need a table list.
+/// The manifest of the backup a plan makes (`BackupManifest`, the domain's one schema),
+/// filled from the run: at start in progress, at the end with every host's outcome.
 struct Manifest {
-    static let fileName = "manifest.json"
-    static let format = 1
-
     let plan: OperationPlan
     /// The hosts that write the backup, and the replicas skipped because they did not answer.
     let assignment: HostAssignment
@@ -16,103 +12,35 @@ struct Manifest {
     /// The backup an incremental one builds on: its name and id.
     var base: (name: String, id: String)? = nil
 
-    func json(state: String, stoppedAt: Int64?, outcomes: [HostOperation.Outcome], error: String?) -> JSONValue {
-        let definition = plan.definition
-        var hosts: [JSONValue] = []
-        for planned in assignment.data + assignment.local {
+    func document(_ state: ManifestState, stoppedAt: Int64?, outcomes: [HostOperation.Outcome], error: String?) -> BackupManifest {
+        let hosts = (assignment.data + assignment.local).map { planned in
             let outcome = outcomes.first { $0.planned.operationID == planned.operationID }
-            hosts.append(.object([
-                "shard": .number(String(planned.host.shardIndex)),
-                "replica": .number(String(planned.host.replicaIndex)),
-                "fqdn": .string(planned.host.fqdn),
-                "role": .string(planned.role.rawValue),
-                "clickhouse_id": .string(outcome?.clickHouseID ?? planned.operationID),
-                "location": .string(planned.location),
-                "status": outcome.map { .string($0.status) } ?? .string("PENDING"),
-                "error": outcome?.error.map(JSONValue.string) ?? .null,
-                "tables": .array((outcome?.tables ?? []).map { .array([.string($0.name.database), .string($0.name.table), .string($0.engine)]) }),
-                "databases": .array((outcome?.wholeDatabases ?? []).map(JSONValue.string)),
-                "num_files": .number(String(outcome?.numFiles ?? 0)),
-                "total_size": .number(String(outcome?.totalSize ?? 0)),
-                "compressed_size": .number(String(outcome?.compressedSize ?? 0)),
-                "uncompressed_size": .number(String(outcome?.uncompressedSize ?? 0)),
-            ]))
+            var host = BackupManifest.HostEntry(
+                shard: planned.host.shardIndex, replica: planned.host.replicaIndex, fqdn: planned.host.fqdn, role: planned.role,
+                clickHouseID: outcome?.clickHouseID ?? planned.operationID, location: planned.location,
+                status: outcome?.status ?? .pending, error: outcome?.error, tables: outcome?.tables ?? [],
+                databases: outcome?.wholeDatabases ?? [])
+            host.numFiles = outcome?.numFiles ?? 0
+            host.totalSize = outcome?.totalSize ?? 0
+            host.compressedSize = outcome?.compressedSize ?? 0
+            host.uncompressedSize = outcome?.uncompressedSize ?? 0
+            return host
         }
-        return .object([
-            "format": .number(String(Self.format)),
-            "plugin_version": .string(PluginInfo.version),
-            "state": .string(state),
-            "backup_id": .string(plan.id),
-            "backup_name": .string(plan.backupName),
-            "chi": .object(["namespace": .string(plan.chi.namespace), "name": .string(plan.chi.name), "cluster": .string(plan.cluster)]),
-            "chb": .object(["namespace": .string(definition.namespace), "name": .string(definition.name),
-                            "uid": definition.uid.map(JSONValue.string) ?? .null]),
-            "location": .string(plan.location),
-            "type": .string(kind.rawValue),
-            "base_backup": base.map { .string($0.name) } ?? .null,
-            "base_backup_id": base.map { .string($0.id) } ?? .null,
-            "tables": .string(plan.tables),
-            "compression": .string(plan.parameters.compressionMethod ?? "default"),
-            "started_at": .number(String(startedAt)),
-            "stopped_at": stoppedAt.map { .number(String($0)) } ?? .null,
-            "shards": .number(String(plan.shardCount)),
-            "hosts": .array(hosts),
-            "skipped": .array(assignment.skipped.map {
-                .object(["fqdn": .string($0.host.fqdn), "shard": .number(String($0.host.shardIndex)),
-                         "replica": .number(String($0.host.replicaIndex)), "reason": .string($0.reason)])
-            }),
-            "error": error.map(JSONValue.string) ?? .null,
-        ])
+        let definition = plan.definition
+        return BackupManifest(
+            pluginVersion: PluginInfo.version, state: state, backupID: plan.id, backupName: plan.backupName,
+            chi: (plan.chi.namespace, plan.chi.name, plan.cluster), chb: (definition.namespace, definition.name, definition.uid),
+            location: plan.location, kind: kind, base: base, tables: plan.tables, compression: plan.parameters.compressionMethod ?? "default",
+            startedAt: startedAt, stoppedAt: stoppedAt, shards: plan.shardCount, hosts: hosts,
+            skipped: assignment.skipped.map {
+                BackupManifest.SkippedEntry(fqdn: $0.host.fqdn, shard: $0.host.shardIndex, replica: $0.host.replicaIndex, reason: $0.reason)
+            },
+            error: error)
     }
 
-    /// The key of a host's part in ``Parts``: its shard's index for the shard's data, `S/rR`
-    /// for replica R's own copy.
-    static func tablesKey(_ planned: PlannedHost) -> String {
+    /// The key of a host's part among a backup's parts (``BackupManifest/HostEntry/partKey``).
+    static func partKey(_ planned: PlannedHost) -> String {
         planned.role == .local ? "\(planned.sourceShard)/r\(planned.host.replicaIndex)" : String(planned.sourceShard)
-    }
-
-    /// What a restore reads of a backup's manifest, parsed once: each part's tables and the
-    /// databases it holds whole (keyed as ``tablesKey(_:)`` says), and the backup's layout.
-    struct Parts: Sendable {
-        var tables: [String: [ServerTable]] = [:]
-        var wholeDatabases: [String: Set<String>] = [:]
-        var layout = BackupLayout()
-    }
-
-    static func parts(in manifest: JSONValue) -> Parts {
-        var parts = Parts()
-        guard case .array(let hosts)? = manifest["hosts"] else { return parts }
-        for host in hosts {
-            guard case .number(let shardText)? = host["shard"], case .number(let replicaText)? = host["replica"] else { continue }
-            let isLocal: Bool
-            if case .string("local")? = host["role"] { isLocal = true } else { isLocal = false }
-            let key = isLocal ? "\(shardText)/r\(replicaText)" : shardText
-            parts.tables[key] = tables(ofHost: host)
-            if case .array(let names)? = host["databases"] {
-                parts.wholeDatabases[key] = Set(names.compactMap { if case .string(let name) = $0 { return name }; return nil })
-            }
-            guard let shard = Int(shardText), let replica = Int(replicaText) else { continue }
-            if !isLocal {
-                parts.layout.dataReplica[shard] = replica
-            } else if case .string(let status)? = host["status"], HostOperation.succeeded.contains(status), status != HostOperation.nothingToCopy {
-                // A replica with no table to copy wrote none.
-                parts.layout.localCopies[shard, default: []].append(replica)
-            }
-        }
-        return parts
-    }
-
-    /// A host record's tables: `[database, table, engine]` (manifests before the engine was
-    /// recorded list `[database, table]`; their manifests hold no whole databases: TABLE elements).
-    static func tables(ofHost host: JSONValue) -> [ServerTable] {
-        guard case .array(let tables)? = host["tables"] else { return [] }
-        return tables.compactMap { value -> ServerTable? in
-            guard case .array(let parts) = value, parts.count >= 2,
-                  case .string(let database) = parts[0], case .string(let table) = parts[1] else { return nil }
-            var engine = ""
-            if parts.count > 2, case .string(let recorded) = parts[2] { engine = recorded }
-            return ServerTable(name: TableName(database: database, table: table), engine: engine)
-        }
     }
 }
 
@@ -122,7 +50,7 @@ struct ManifestStore {
     let client: S3Client
     let url: String
 
-    private var lockURL: String { String(url.dropLast(Manifest.fileName.count)) + "lock" }
+    private var lockURL: String { String(url.dropLast(BackupManifest.fileName.count)) + "lock" }
 
     /// Creates the lock; false when another process holds it. On a store that ignores
     /// `If-None-Match` every create succeeds, and ClickHouse's refusal of a second operation
@@ -133,9 +61,12 @@ struct ManifestStore {
 
     func unlock() async { try? await client.delete(lockURL) }
 
-    func write(_ manifest: JSONValue) async throws {
-        try await client.put(url, body: Array(JSONWriter.string(manifest).utf8))
+    func write(_ manifest: BackupManifest) async throws {
+        try await client.put(url, body: Array(JSONWriter.string(manifest.json).utf8))
     }
 
-    func read() async throws -> [UInt8]? { try await client.get(url) }
+    /// The manifest, when there is one (a body that is not a manifest reads as none).
+    func read() async throws -> BackupManifest? {
+        try await client.get(url).flatMap { try? JSONParser.parse($0) }.flatMap(BackupManifest.init(json:))
+    }
 }

@@ -24,7 +24,15 @@ public final class OperationRegistry: Sendable {
 
     public init(capacity: Int = 100) { self.capacity = capacity }
 
-    static func isTerminal(_ state: String) -> Bool { !state.hasSuffix("_RUNNING") }
+    /// Where an operation of this process is: `BACKUP_RUNNING`, `RESTORE_COMPLETED`, ... on the wire.
+    enum Phase: String, CaseIterable {
+        case running = "RUNNING", completed = "COMPLETED", failed = "FAILED", cancelled = "CANCELLED"
+
+        /// The wire state for an operation of `kind`.
+        func state(_ kind: OperationParameters.Operation) -> String { "\(kind.rawValue.uppercased())_\(rawValue)" }
+    }
+
+    static func isTerminal(_ state: String) -> Bool { !state.hasSuffix("_" + Phase.running.rawValue) }
 
     /// Runs `body` as the operation `plan` describes, recorded from start to end. A cancelled
     /// caller cancels the run (callers that must not, such as a backup's waiters, run this
@@ -32,13 +40,12 @@ public final class OperationRegistry: Sendable {
     func track(_ plan: OperationPlan, startedAt: Int64, now: @escaping @Sendable () -> Int64,
                _ body: @escaping @Sendable (OperationTracker) async throws -> OperationRunner.RunResult) async throws -> OperationRunner.RunResult {
         let id = plan.id
-        let prefix = plan.operation.rawValue.uppercased()
         let tracker = OperationTracker(registry: self, id: id)
         let task = Task { try await body(tracker) }
         state.withLock { state in
             if state.entries[id] == nil { state.order.append(id) }
             state.entries[id] = Entry(operation: Operation(operationID: id, kind: plan.operation.rawValue, name: plan.name,
-                                                           chi: "\(plan.chi.namespace)/\(plan.chi.name)", state: "\(prefix)_RUNNING",
+                                                           chi: "\(plan.chi.namespace)/\(plan.chi.name)", state: Phase.running.state(plan.operation),
                                                            startedAt: startedAt),
                                       cancel: { task.cancel() })
             while state.order.count > capacity, let oldest = state.order.first,
@@ -49,11 +56,11 @@ public final class OperationRegistry: Sendable {
         }
         do {
             let result = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-            finish(id, state: "\(prefix)_COMPLETED", stoppedAt: now(), error: "")
+            finish(id, state: Phase.completed.state(plan.operation), stoppedAt: now(), error: "")
             return result
         } catch {
             let cancelled = error is CancellationError || ErrorMap.rpcError(error).code == .cancelled || tracker.cancelRequested
-            finish(id, state: cancelled ? "\(prefix)_CANCELLED" : "\(prefix)_FAILED", stoppedAt: now(),
+            finish(id, state: (cancelled ? Phase.cancelled : .failed).state(plan.operation), stoppedAt: now(),
                    error: cancelled ? "cancelled" : ErrorMap.rpcError(error).message)
             throw error
         }
@@ -145,7 +152,7 @@ struct OperationTracker: Sendable {
         registry.update(id) { operation in
             operation.hosts = planned.map {
                 HostProgress(shard: Int32($0.host.shardIndex), replica: Int32($0.host.replicaIndex), fqdn: $0.host.fqdn,
-                             clickHouseID: $0.operationID, status: "PENDING")
+                             clickHouseID: $0.operationID, status: BackupStatus.pending.rawValue)
             }
         }
     }

@@ -24,10 +24,10 @@ extension OperationRunner {
     private func previewStatements() async throws -> [String: String] {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
-        if plan.operation == .backup, let store, let (state, _) = try await recordedRun(store), state == "Completed" || state == "InProgress" {
-            return ["sql": "(none: the manifest says \(state); a run answers from it)"]
+        if plan.operation == .backup, let store, let state = try await recordedRun(store)?.state, [.completed, .inProgress].contains(state) {
+            return ["sql": "(none: the manifest says \(state.rawValue); a run answers from it)"]
         }
-        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved).map(Manifest.parts(in:)) : nil
+        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved)?.parts : nil
         let assignment = try await assignHosts(resolved, layout: recorded?.layout ?? BackupLayout())
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
         var result: [String: String] = [:]

@@ -69,7 +69,7 @@ struct OperationRunner {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
         if plan.operation == .backup, let store, let answer = try await earlierRun(store, resolved: resolved) { return answer }
-        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved).map(Manifest.parts(in:)) : nil
+        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved)?.parts : nil
         let assignment = try await assignHosts(resolved, layout: recorded?.layout ?? BackupLayout())
         tracker?.hosts(assignment.data + assignment.local + assignment.schema)
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
@@ -79,7 +79,7 @@ struct OperationRunner {
             extra = try await chooseChain(&manifest, resolved)
             if let store {
                 if let answer = try await takeLock(store, resolved: resolved) { return answer }
-                try await store.write(manifest.json(state: "InProgress", stoppedAt: nil, outcomes: [], error: nil))
+                try await store.write(manifest.document(.inProgress, stoppedAt: nil, outcomes: [], error: nil))
             }
         }
         if !assignment.unrestoredCopies.isEmpty { extra["unrestored_copies"] = assignment.unrestoredCopies.joined(separator: "; ") }
@@ -92,34 +92,33 @@ struct OperationRunner {
     /// manifest says what became of it (nil: Failed, Cancelled or none, this call runs it).
     func earlierRun(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult? {
         switch try await recordedRun(store) {
-        case ("Completed", let recorded)?: return completedResult(recorded)
-        case ("InProgress", let recorded)?: return try await attach(recorded, store: store, resolved: resolved)
+        case let recorded? where recorded.state == .completed: return completedResult(recorded)
+        case let recorded? where recorded.state == .inProgress: return try await attach(recorded, store: store, resolved: resolved)
         default: return nil
         }
     }
 
-    /// This backup's manifest and its state, when the store holds one for this backup id.
-    func recordedRun(_ store: ManifestStore) async throws -> (state: String, manifest: JSONValue)? {
-        guard let recorded = try await store.read().map({ try JSONParser.parse($0) }), case .string(plan.id)? = recorded["backup_id"],
-              case .string(let state)? = recorded["state"] else { return nil }
-        return (state, recorded)
+    /// This backup's manifest, when the store holds one for this backup id.
+    func recordedRun(_ store: ManifestStore) async throws -> BackupManifest? {
+        guard let recorded = try await store.read(), recorded.backupID == plan.id else { return nil }
+        return recorded
     }
 
     /// A restore reads the backup's manifest: its shard count, its chain, its tables (what
     /// patterns select from and what a retried restore checks) and its layout.
-    func restoreChecks(_ store: ManifestStore?, resolved: ResolvedSecrets) async throws -> JSONValue? {
-        let recorded = try await store?.read().map { try JSONParser.parse($0) }
-        if let record = recorded.flatMap(BackupRecord.init(manifest:)), let mismatch = plan.shardMismatch(backupShards: record.shards) {
+    func restoreChecks(_ store: ManifestStore?, resolved: ResolvedSecrets) async throws -> BackupManifest? {
+        let recorded = try await store?.read()
+        if let record = recorded?.record, let mismatch = plan.shardMismatch(backupShards: record.shards) {
             throw DomainError(.failedPrecondition, mismatch)
         }
-        if let recorded, let record = BackupRecord(manifest: recorded), record.base != nil, let catalog = catalogReader(resolved) {
+        if let record = recorded?.record, record.base != nil, let catalog = catalogReader(resolved) {
             // An incremental backup restores only if every base it names is still there.
             if case .failure(let broken) = BackupChains.bases(of: record, in: try await catalog.records()) {
                 throw DomainError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
             }
         }
         if recorded == nil, plan.hosts.contains(where: { $0.statement == nil }) {
-            throw DomainError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(Manifest.fileName)")
+            throw DomainError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(BackupManifest.fileName)")
         }
         return recorded
     }
@@ -148,7 +147,7 @@ struct OperationRunner {
     /// Runs the hosts' parts: the data (and a backup's replica copies) at once, at most
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
-    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: Manifest.Parts?,
+    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: BackupManifest.Parts?,
                           _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var outcomes: [HostOperation.Outcome] = [], failures: [any Error & Sendable] = []
@@ -170,10 +169,10 @@ struct OperationRunner {
     /// One host's part with what the run knows: renames, the backup's table list and whole
     /// databases (restore, from its manifest's `recorded` parts), and the base (a replica's own
     /// copy is always whole: its replica may have no copy in the base).
-    func hostOperation(_ planned: PlannedHost, manifest: Manifest, recorded: Manifest.Parts?, _ resolved: ResolvedSecrets) -> HostOperation {
+    func hostOperation(_ planned: PlannedHost, manifest: Manifest, recorded: BackupManifest.Parts?, _ resolved: ResolvedSecrets) -> HostOperation {
         let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
         let base = planned.role == .local ? nil : manifest.base
-        let key = Manifest.tablesKey(planned)
+        let key = Manifest.partKey(planned)
         var operation = hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
                                       renames: plan.operation == .restore ? renames : [:],
                                       tablesFromManifest: recorded.map { $0.tables[key] ?? [] },
@@ -241,14 +240,14 @@ struct OperationRunner {
             // Cancelled (CancelOperation, or cancel_on_abort): the queries were killed; say so
             // in the manifest, from a task of its own since this one's requests are cancelled.
             if plan.operation == .backup, let store {
-                let json = manifest.json(state: "Cancelled", stoppedAt: now(), outcomes: outcomes, error: "cancelled")
-                try? await Task.detached { try await store.write(json); await store.unlock() }.value
+                let document = manifest.document(.cancelled, stoppedAt: now(), outcomes: outcomes, error: "cancelled")
+                try? await Task.detached { try await store.write(document); await store.unlock() }.value
             }
             throw CancellationError()
         }
         var outcomes = outcomes, failures = failures
         outcomes.sort { ($0.planned.host.shardIndex, $0.planned.host.replicaIndex) < ($1.planned.host.shardIndex, $1.planned.host.replicaIndex) }
-        for outcome in outcomes where !HostOperation.succeeded.contains(outcome.status) {
+        for outcome in outcomes where !outcome.status.succeeded {
             let host = environment.address(of: outcome.planned.host)
             let error = outcome.error.flatMap { ClickHouseError.parse($0, host: host) }
             failures.append(error.map { Failure($0.kind, "\(outcome.status): \($0.message)") as any Error & Sendable }
@@ -259,16 +258,16 @@ struct OperationRunner {
             let first = ErrorMap.rpcError(failure).message
             let message = failures.count == 1 ? first : "\(failures.count) hosts failed; first: \(first)"
             if plan.operation == .backup, let store {
-                try? await store.write(manifest.json(state: "Failed", stoppedAt: stoppedAt, outcomes: outcomes, error: message))
+                try? await store.write(manifest.document(.failed, stoppedAt: stoppedAt, outcomes: outcomes, error: message))
                 await store.unlock()
             }
             throw RunFailure(failures, message: message)
         }
         if plan.operation == .backup, let store {
-            try await store.write(manifest.json(state: "Completed", stoppedAt: stoppedAt, outcomes: outcomes, error: nil))
+            try await store.write(manifest.document(.completed, stoppedAt: stoppedAt, outcomes: outcomes, error: nil))
             await store.unlock()
         }
-        var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(Manifest.fileName)")
+        var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(BackupManifest.fileName)")
         if reused { metadata["reused"] = "true" }
         metadata.merge(extra) { _, new in new }
         return RunResult(metadata: metadata, startedAt: startedAt, stoppedAt: stoppedAt)
@@ -284,7 +283,7 @@ struct OperationRunner {
         let definitionOnly = Set(listed.filter { $0.kind == .definitionOnly }.map(\.name)).sorted()
         let replicated = Set(listed.filter { $0.kind == .replicated }.map(\.name)).sorted()
         var metadata: [String: String] = [
-            "state": "Completed",
+            "state": ManifestState.completed.rawValue,
             "operation": plan.operation.rawValue,
             "chi": "\(plan.chi.namespace)/\(plan.chi.name)",
             "cluster": plan.cluster,
@@ -321,7 +320,7 @@ struct OperationRunner {
             if !outcome.alreadyPresent.isEmpty {
                 metadata["\(key).already_present"] = outcome.alreadyPresent.map { "\($0.database).\($0.table)" }.joined(separator: ",")
             }
-            metadata["\(key).status"] = outcome.status
+            metadata["\(key).status"] = outcome.status.rawValue
             metadata["\(key).location"] = outcome.planned.location
             metadata["\(key).role"] = outcome.planned.role.rawValue
         }
@@ -385,6 +384,6 @@ struct OperationRunner {
     func manifestStore(_ secrets: ResolvedSecrets) -> ManifestStore? {
         guard case .s3(let url, _, _) = plan.rootDestination, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
         let signing = AWSSigning(region: plan.parameters.region ?? environment.s3Region, accessKeyID: key, secretAccessKey: secret)
-        return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + Manifest.fileName)
+        return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + BackupManifest.fileName)
     }
 }
