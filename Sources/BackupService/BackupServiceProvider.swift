@@ -94,7 +94,8 @@ public struct BackupServiceProvider: Sendable {
                     "retention.objects_deleted": response.metadata["objects_deleted"] ?? "0"]
         } catch {
             let message = ErrorMap.rpcError(error).message
-            environment?.log(true, "retention after the backup failed; the backup stands", ["backup": plan.name, "error": message])
+            environment?.logger.error("retention after the backup failed; the backup stands",
+                                      metadata: ["backup": .string(plan.name), "operation_id": .string(plan.id), "error": .string(message)])
             return ["retention.error": message]
         }
     }

@@ -1,5 +1,6 @@
 import BackupClients
 import BackupDomain
+import Logging
 
 import PluginSupport
 
@@ -23,20 +24,20 @@ public final class Notifier: Sendable {
     private let filter: Filter
     private let client: WebhookClient
     private let version: String
-    private let log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
+    private let logger: Logger
     private let metrics: PluginMetrics?
     /// Deliveries under way by number, and the next number.
     private let inFlight = LockedState<(tasks: [Int: Task<Void, Never>], next: Int)>(([:], 0))
 
     /// - Parameter metrics: where deliveries are counted (`serve`); nil for one-shot commands.
     public init(targets: [Target], filter: Filter, client: WebhookClient, version: String, metrics: PluginMetrics? = nil,
-                log: @escaping @Sendable (Bool, String, [String: String]) -> Void) {
+                logger: Logger) {
         self.metrics = metrics
         self.targets = targets
         self.filter = filter
         self.client = client
         self.version = version
-        self.log = log
+        self.logger = logger
     }
 
     /// Starts the deliveries for `outcome` and returns at once.
@@ -44,17 +45,19 @@ public final class Notifier: Sendable {
         guard !targets.isEmpty, filter == .always || !outcome.succeeded, !outcome.reused else { return }
         for target in targets {
             let body = target.kind == .slack ? Self.slackBody(outcome) : Self.webhookBody(outcome, version: version)
-            let (client, log, metrics) = (client, log, metrics)
+            let (client, logger, metrics) = (client, logger, metrics)
             // Created under the lock, so the task's own removal (same lock) comes after its insertion.
             inFlight.withLock { inFlight in
                 inFlight.next += 1
                 let id = inFlight.next
                 inFlight.tasks[id] = Task { [weak self] in
                     let delivery = await client.post(target.url, json: body)
-                    var fields = ["target": target.kind.rawValue, "operation_id": outcome.id, "attempts": String(delivery.attempts)]
-                    if let status = delivery.status { fields["status"] = String(status) }
-                    if let failure = delivery.failure { fields["error"] = failure }
-                    log(!delivery.delivered, delivery.delivered ? "notification delivered" : "notification failed", fields)
+                    var fields: Logger.Metadata = ["target": .string(target.kind.rawValue), "operation_id": .string(outcome.id),
+                                                   "attempts": .string(String(delivery.attempts))]
+                    if let status = delivery.status { fields["status"] = .string(String(status)) }
+                    if let failure = delivery.failure { fields["error"] = .string(failure) }
+                    logger.log(level: delivery.delivered ? .info : .error, delivery.delivered ? "notification delivered" : "notification failed",
+                               metadata: fields)
                     metrics?.recordNotification(target: target.kind.rawValue, delivered: delivery.delivered)
                     _ = self?.inFlight.withLock { $0.tasks.removeValue(forKey: id) }
                 }

@@ -1,10 +1,11 @@
+import Logging
 import Observability
 import RPCRuntime
 import PluginSupport
 
 /// What the server reports outside calls' answers, turned into log lines and metrics.
 enum CallLog {
-    static func record(_ event: ServerEvent, metrics: PluginMetrics) {
+    static func record(_ event: ServerEvent, metrics: PluginMetrics, logger: Logger) {
         switch event {
         case .callEnded(let call):
             metrics.record(call)
@@ -17,18 +18,18 @@ enum CallLog {
             if call.code != .ok { fields["error"] = call.message }
             // Probes call health every few seconds: those lines only at debug level.
             if call.service == "grpc.health.v1.Health" && call.code == .ok {
-                Log.debug("call", fields)
+                logger.debug("call", fields)
             } else if [.internal, .unknown, .dataLoss].contains(call.code) {
-                Log.error("call", fields)
+                logger.error("call", fields)
             } else {
-                Log.info("call", fields)
+                logger.info("call", fields)
             }
         case .certificatesReloaded:
             metrics.recordCertificateReload(succeeded: true)
-            Log.info("tls certificate reloaded", [:])
+            logger.info("tls certificate reloaded", [:])
         case .certificateReloadFailed(let reason):
             metrics.recordCertificateReload(succeeded: false)
-            Log.error("tls certificate reload failed; the previous certificate stays", ["error": reason])
+            logger.error("tls certificate reload failed; the previous certificate stays", ["error": reason])
         }
     }
 }

@@ -71,9 +71,9 @@ struct ExecutionOptions: ParsableArguments {
             help: "Least level logged: trace, debug, info, notice, warning, error, critical (env: CLICKHOUSE_BACKUP_PLUGIN_LOG_LEVEL).")
     var logLevel: String = Environment.string("LOG_LEVEL", default: "info")
 
-    /// Applies `--log-format` and `--log-level` (validated).
-    func configureLogging() {
-        Log.configure(format: Log.Format(rawValue: logFormat) ?? .logfmt, level: Logger.Level(rawValue: logLevel) ?? .info)
+    /// The process's logger, as `--log-format` and `--log-level` (validated) ask.
+    func makeLogger() -> Logger {
+        Log.logger(format: Log.Format(rawValue: logFormat) ?? .logfmt, level: Logger.Level(rawValue: logLevel) ?? .info)
     }
 
     func validate() throws {
@@ -93,24 +93,22 @@ struct ExecutionOptions: ParsableArguments {
     /// The execution environment these options describe (logging configured first), and the
     /// notifier its runs' outcomes go to (nil without receivers).
     /// - Parameter metrics: told every outcome and notification (`serve`).
-    func environment(log: @escaping @Sendable (Bool, String, [String: String]) -> Void,
-                     metrics: PluginMetrics? = nil) throws -> (ExecutionEnvironment, Notifier?) {
-        configureLogging()
+    func environment(logger: Logger, metrics: PluginMetrics? = nil) throws -> (ExecutionEnvironment, Notifier?) {
         var environment = ExecutionEnvironment(
             http: HTTPClient(configuration: HTTPConfiguration(resolve: resolve, caFile: caFile, insecureSkipVerify: insecureSkipVerify)),
-            clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword()),
+            clickHouse: ClickHouseCredentials(user: clickHouseUser, password: try clickHousePassword(logger: logger)),
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
-            parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, log: log)
+            parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, logger: logger)
         environment.clickHouseTLS = clickHouseTLS
         if !policyFileValue.isEmpty {
             do {
-                let file = try PolicyFile(path: policyFileValue, log: log)
+                let file = try PolicyFile(path: policyFileValue, logger: logger)
                 environment.policies = { file.current() }
             } catch {
                 throw ValidationError(error.description)
             }
         }
-        let notifier = try notifications.notifier(http: environment.http, version: PluginInfo.version, metrics: metrics, log: log)
+        let notifier = try notifications.notifier(http: environment.http, version: PluginInfo.version, metrics: metrics, logger: logger)
         environment.onOutcome = { outcome in
             metrics?.record(outcome)
             notifier?.notify(outcome)
@@ -119,10 +117,10 @@ struct ExecutionOptions: ParsableArguments {
     }
 
     /// The password from its file (one trailing newline dropped), else the environment.
-    func clickHousePassword() throws -> String {
+    func clickHousePassword(logger: Logger) throws -> String {
         if let path = clickHousePasswordFile {
             guard let data = FileManager.default.contents(atPath: path) else {
-                Log.error("cannot read the ClickHouse password file", ["path": path])
+                logger.error("cannot read the ClickHouse password file", ["path": path])
                 throw ExitCode(1)
             }
             var text = String(decoding: data, as: UTF8.self)

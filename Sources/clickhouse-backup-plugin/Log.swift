@@ -5,28 +5,26 @@ import BackupDomain
 import BackupService
 import Logging
 
-/// The process's log: swift-log with one handler that writes one line per event to stderr,
-/// as logfmt (`ts=... level=info msg=listening address=...`) or JSON. Values reaching it never
-/// hold secrets (they are masked where they arise).
+/// The process's logger: swift-log with one handler that writes one line per event to
+/// stderr, as logfmt (`ts=... level=info msg=listening address=...`) or JSON. Made once by
+/// the command and passed to everything that logs. Values reaching it never hold secrets
+/// (they are masked where they arise).
 enum Log {
     enum Format: String, CaseIterable, Sendable { case logfmt, json }
 
-    nonisolated(unsafe) private static var logger = Logger(label: "clickhouse-backup-plugin") { _ in LineLogHandler(format: .logfmt) }
-
-    /// Chooses the format and the least level written; called once, before anything logs.
-    static func configure(format: Format, level: Logger.Level) {
-        var configured = Logger(label: "clickhouse-backup-plugin") { _ in LineLogHandler(format: format) }
-        configured.logLevel = level
-        logger = configured
+    /// A logger writing `format` lines at `level` and above.
+    static func logger(format: Format, level: Logger.Level) -> Logger {
+        var logger = Logger(label: "clickhouse-backup-plugin") { _ in LineLogHandler(format: format) }
+        logger.logLevel = level
+        return logger
     }
+}
 
-    static func debug(_ message: String, _ fields: [String: String]) { log(.debug, message, fields) }
-    static func info(_ message: String, _ fields: [String: String]) { log(.info, message, fields) }
-    static func error(_ message: String, _ fields: [String: String]) { log(.error, message, fields) }
-
-    private static func log(_ level: Logger.Level, _ message: String, _ fields: [String: String]) {
-        logger.log(level: level, "\(message)", metadata: fields.mapValues { .string($0) })
-    }
+extension Logger {
+    /// `message` with plain string fields, the form the plugin's lines take.
+    func info(_ message: String, _ fields: [String: String]) { log(level: .info, "\(message)", metadata: fields.mapValues { .string($0) }) }
+    func error(_ message: String, _ fields: [String: String]) { log(level: .error, "\(message)", metadata: fields.mapValues { .string($0) }) }
+    func debug(_ message: String, _ fields: [String: String]) { log(level: .debug, "\(message)", metadata: fields.mapValues { .string($0) }) }
 }
 
 /// Writes each event as one line (one `write(2)`: lines from different threads never interleave).

@@ -6,6 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPTransport
+import Logging
 import Observability
 
 /// Where run outcomes are sent. Webhook URLs often hold a token, so they come from files
@@ -39,29 +40,28 @@ struct NotificationOptions: ParsableArguments {
 
     /// The notifier these options describe, or nil when no receiver is configured.
     /// - Throws: `ExitCode(1)` (logged with the path) when a URL file cannot be read or holds no URL.
-    func notifier(http: HTTPClient, version: String, metrics: PluginMetrics?,
-                  log: @escaping @Sendable (Bool, String, [String: String]) -> Void) throws -> Notifier? {
-        var targets = try webhookFiles.map { Notifier.Target(kind: .webhook, url: try Self.url(fromFile: $0)) }
-            + slackFiles.map { Notifier.Target(kind: .slack, url: try Self.url(fromFile: $0)) }
+    func notifier(http: HTTPClient, version: String, metrics: PluginMetrics?, logger: Logger) throws -> Notifier? {
+        var targets = try webhookFiles.map { Notifier.Target(kind: .webhook, url: try Self.url(fromFile: $0, logger: logger)) }
+            + slackFiles.map { Notifier.Target(kind: .slack, url: try Self.url(fromFile: $0, logger: logger)) }
         if let url = Environment.optionalString("NOTIFY_WEBHOOK_URL"), !url.isEmpty { targets.append(.init(kind: .webhook, url: url)) }
         if let url = Environment.optionalString("NOTIFY_SLACK_WEBHOOK_URL"), !url.isEmpty { targets.append(.init(kind: .slack, url: url)) }
         guard !targets.isEmpty else { return nil }
         for target in targets where !(target.url.hasPrefix("https://") || target.url.hasPrefix("http://")) {
-            Log.error("a notification URL must start with http:// or https://", ["target": target.kind.rawValue])
+            logger.error("a notification URL must start with http:// or https://", ["target": target.kind.rawValue])
             throw ExitCode(1)
         }
         let client = WebhookClient(http: http, attempts: attempts, timeout: .seconds(timeoutSeconds))
-        return Notifier(targets: targets, filter: Notifier.Filter(rawValue: notifyOn) ?? .always, client: client, version: version, metrics: metrics, log: log)
+        return Notifier(targets: targets, filter: Notifier.Filter(rawValue: notifyOn) ?? .always, client: client, version: version, metrics: metrics, logger: logger)
     }
 
-    private static func url(fromFile path: String) throws -> String {
+    private static func url(fromFile path: String, logger: Logger) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            Log.error("cannot read the notification URL file", ["path": path])
+            logger.error("cannot read the notification URL file", ["path": path])
             throw ExitCode(1)
         }
         let url = String(decoding: data, as: UTF8.self).filter { !$0.isWhitespace }
         guard !url.isEmpty else {
-            Log.error("the notification URL file is empty", ["path": path])
+            logger.error("the notification URL file is empty", ["path": path])
             throw ExitCode(1)
         }
         return url

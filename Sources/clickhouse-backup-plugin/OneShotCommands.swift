@@ -53,9 +53,7 @@ enum OneShot {
     static func run(_ execution: ExecutionOptions, _ body: (ExecutionEnvironment) async throws -> JSONValue) async throws {
         var notifier: Notifier?
         do {
-            let (environment, configured) = try execution.environment(log: { isError, message, fields in
-                isError ? Log.error(message, fields) : Log.info(message, fields)
-            })
+            let (environment, configured) = try execution.environment(logger: execution.makeLogger())
             notifier = configured
             let result = try await body(environment)
             await configured?.drain(timeout: execution.notifications.drainTimeout)

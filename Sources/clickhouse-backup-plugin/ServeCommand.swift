@@ -8,14 +8,12 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 import Foundation
 #endif
 import HTTPTransport
+import Logging
 import Observability
 import RPCRuntime
 
-/// `serve`: runs the gRPC server until SIGTERM or SIGINT.
-///
-/// Stop order: health NOT_SERVING (both ports), the main server's shutdown (grace, cancel, drain),
-/// the health-only server, notifications still under way (bounded by the grace period), the
-/// metrics port. Metrics go last so a scrape during shutdown still answers.
+/// `serve`: runs the gRPC server until SIGTERM or SIGINT, as a list of parts (`ServeParts`)
+/// with a written start order and stop order (see `run`).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -62,69 +60,64 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let logger = execution.makeLogger()
         let registry = OperationRegistry()
         let metrics = PluginMetrics(version: PluginInfo.version, running: { registry.runningCounts() })
-        let (environment, notifier) = try execution.environment(log: { isError, message, fields in
-            isError ? Log.error(message, fields) : Log.info(message, fields)
-        }, metrics: metrics)
+        let (environment, notifier) = try execution.environment(logger: logger, metrics: metrics)
         let services = PluginServices(backup: BackupServiceProvider(environment: environment, registry: registry),
                                       catalog: CatalogServiceProvider(environment: environment))
         var configuration = ServerConfiguration(address: listen, maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: maxMessageBytes)
-        try security.apply(to: &configuration)
-        configuration.onEvent = { event in CallLog.record(event, metrics: metrics) }
+        try security.apply(to: &configuration, logger: logger)
+        configuration.onEvent = { event in CallLog.record(event, metrics: metrics, logger: logger) }
         configuration.mapError = ErrorMap.rpcError
         CoreLog.redirect { severity, message in
             switch severity {
-            case .error: Log.error("grpc core", ["detail": message])
-            case .info: Log.info("grpc core", ["detail": message])
-            case .debug: Log.debug("grpc core", ["detail": message])
+            case .error: logger.error("grpc core", ["detail": message])
+            case .info: logger.info("grpc core", ["detail": message])
+            case .debug: logger.debug("grpc core", ["detail": message])
             }
         }
-        let server = Server(configuration: configuration, services: services.definitions)
+        let grace = Duration.seconds(shutdownGrace)
+        let main = GRPCServerPart(name: "grpc", server: Server(configuration: configuration, services: services.definitions),
+                                  address: ListenAddress(listen)!, field: "address", grace: grace)
         // The probes' port: the same health status, plaintext, nothing else served on it.
-        let healthServer = healthListen.isEmpty ? nil : Server(
-            configuration: ServerConfiguration(address: healthListen, onEvent: configuration.onEvent),
-            services: [HealthServiceProvider(health: services.health).definition])
-        let metricsServer = try startMetrics(metrics)
-        let port: Int, healthPort: Int?
-        do {
-            port = try server.start()
-            healthPort = try healthServer?.start()
-        } catch {
-            Log.error("cannot start", ["address": listen, "error": ErrorMap.rpcError(error).message])
-            metricsServer?.stop()
-            await server.shutdown(grace: .zero)
-            throw ExitCode(1)
-        }
-        let address = ListenAddress(listen)!.withPort(port)
-        var fields = ["address": address, "version": PluginInfo.version, "tls": security.mode, "auth": security.authMode]
-        if let metricsServer { fields["metrics_address"] = ListenAddress(metricsListen)!.withPort(metricsServer.port) }
-        if let healthPort { fields["health_address"] = ListenAddress(healthListen)!.withPort(healthPort) }
-        Log.info("listening", fields)
-        let signal = await ProcessSignals.wait()
-        Log.info("stopping", ["signal": "\(signal)", "grace_seconds": "\(shutdownGrace)"])
-        services.health.setAll(.notServing)
-        services.health.finishWatchers()
-        await server.shutdown(grace: .seconds(shutdownGrace))
-        await healthServer?.shutdown(grace: .zero)
+        let healthPort = healthListen.isEmpty ? nil : GRPCServerPart(
+            name: "health port",
+            server: Server(configuration: ServerConfiguration(address: healthListen, onEvent: configuration.onEvent),
+                           services: [HealthServiceProvider(health: services.health).definition]),
+            address: ListenAddress(healthListen)!, field: "health_address", grace: .zero)
+        let metricsPart = try metricsPart(metrics, logger: logger)
+        let health = HealthPart(health: services.health)
         // Runs that ended during the grace period may still be telling their webhooks.
-        await notifier?.drain(timeout: min(execution.notifications.drainTimeout, .seconds(max(shutdownGrace, 1))))
-        metricsServer?.stop()
-        Log.info("stopped", [:])
+        let drain = notifier.map {
+            NotificationDrainPart(notifier: $0, timeout: min(execution.notifications.drainTimeout, .seconds(max(shutdownGrace, 1))))
+        }
+        // Start order: metrics first (it answers while the rest comes up), the main port, the health port.
+        let startOrder: [(any ServePart)?] = [metricsPart, main, healthPort]
+        // Stop order: health NOT_SERVING, the main server (grace, cancel, drain), the health
+        // port, notifications still under way, the metrics port (a scrape during shutdown still answers).
+        let stopOrder: [(any ServePart)?] = [health, main, healthPort, drain, metricsPart]
+        var fields: [String: String]
+        do { fields = try await startAll(startOrder.compactMap { $0 }, logger: logger) } catch { throw ExitCode(1) }
+        fields.merge(["version": PluginInfo.version, "tls": security.mode, "auth": security.authMode], uniquingKeysWith: { _, new in new })
+        logger.info("listening", fields)
+        let signal = await ProcessSignals.wait()
+        logger.info("stopping", ["signal": "\(signal)", "grace_seconds": "\(shutdownGrace)"])
+        for part in stopOrder.compactMap({ $0 }) { await part.stop() }
+        logger.info("stopped", [:])
     }
 
     /// The metrics port, when `--metrics-listen` asks for one.
-    private func startMetrics(_ metrics: PluginMetrics) throws -> MetricsHTTPServer? {
+    private func metricsPart(_ metrics: PluginMetrics, logger: Logger) throws -> MetricsPart? {
         guard !metricsListen.isEmpty else { return nil }
         do {
             let server = try MetricsHTTPServer(address: metricsListen) { path in
                 path == "/metrics" ? (200, "text/plain; version=0.0.4; charset=utf-8", metrics.exposition())
                                    : (404, "text/plain", Array("not found; metrics are at /metrics\n".utf8))
             }
-            try server.start()
-            return server
+            return MetricsPart(server: server, address: ListenAddress(metricsListen)!)
         } catch {
-            Log.error("cannot start the metrics port", ["address": metricsListen, "error": ErrorMap.rpcError(error).message])
+            logger.error("cannot start the metrics port", ["address": metricsListen, "error": ErrorMap.rpcError(error).message])
             throw ExitCode(1)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import BackupService
 import RPCRuntime
 
@@ -36,7 +37,7 @@ struct ServerSecurityOptions: ParsableArguments {
     /// Adds TLS and the token check to `configuration`.
     /// - Throws: `ExitCode(1)` (logged) when the token file cannot be read; unreadable TLS files
     ///   are reported by the server's start.
-    func apply(to configuration: inout ServerConfiguration) throws {
+    func apply(to configuration: inout ServerConfiguration, logger: Logger) throws {
         if let certificate, let key {
             configuration.tls = ServerTLS(certificateChainFile: certificate, privateKeyFile: key, clientCAFile: clientCA)
         }
@@ -45,7 +46,7 @@ struct ServerSecurityOptions: ParsableArguments {
                 let authenticator = try BearerTokenAuthenticator(tokenFile: tokenFile)
                 configuration.authenticate = { authenticator.check($0) }
             } catch {
-                Log.error("cannot use the auth token file", ["path": tokenFile, "error": ErrorMap.rpcError(error).message])
+                logger.error("cannot use the auth token file", ["path": tokenFile, "error": ErrorMap.rpcError(error).message])
                 throw ExitCode(1)
             }
         }

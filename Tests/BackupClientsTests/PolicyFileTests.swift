@@ -1,5 +1,6 @@
 import BackupDomain
 import Foundation
+import Logging
 import Testing
 @testable import BackupClients
 
@@ -57,7 +58,7 @@ import Testing
         let path = try temporaryFile("policies: [{name: one, parameters: {type: full}}]\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let logged = LockedLines()
-        let file = try PolicyFile(path: path) { isError, message, _ in if isError { logged.append(message) } }
+        let file = try PolicyFile(path: path, logger: Logger(label: "test") { _ in RecordingLogHandler(errors: logged) })
         #expect(file.current().policies.map(\.name) == ["one"])
         try "policies: [{name: two, parameters: {type: incremental}}]\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(file.current().policies.map(\.name) == ["two"])
@@ -73,4 +74,20 @@ final class LockedLines: @unchecked Sendable {
     private var stored: [String] = []
     func append(_ line: String) { lock.lock(); stored.append(line); lock.unlock() }
     var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+/// Keeps the messages of error lines.
+struct RecordingLogHandler: LogHandler {
+    let errors: LockedLines
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        if event.level >= .error { errors.append("\(event.message)") }
+    }
 }

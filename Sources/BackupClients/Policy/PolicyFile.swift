@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Logging
 import PluginSupport
 
 /// The policy file (`--policy-file`, YAML or JSON, typically a mounted ConfigMap), read at
@@ -25,16 +26,16 @@ public final class PolicyFile: Sendable {
         var policies: PolicySet
     }
     private let state: LockedState<Loaded>
-    private let log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
+    private let logger: Logger
 
     /// Reads `path`. - Throws: ``Refused`` when it cannot be read or holds a bad field.
-    public init(path: String, log: @escaping @Sendable (Bool, String, [String: String]) -> Void = { _, _, _ in }) throws(Refused) {
+    public init(path: String, logger: Logger = Logger(label: "policy-file", factory: { _ in SwiftLogNoOpLogHandler() })) throws(Refused) {
         self.path = path
-        self.log = log
+        self.logger = logger
         let seen = WatchedFile(path: path).signature()
         let policies = try Self.load(path)
         state = LockedState(Loaded(seen: seen, policies: policies))
-        log(false, "policy file loaded", ["path": path, "policies": String(policies.policies.count)])
+        logger.info("policy file loaded", metadata: ["path": .string(path), "policies": .string(String(policies.policies.count))])
     }
 
     /// The policies now: the file is read again first when it changed.
@@ -48,10 +49,10 @@ public final class PolicyFile: Sendable {
         do {
             let fresh = try Self.load(path)
             state.withLock { $0.policies = fresh }
-            log(false, "policy file reloaded", ["path": path, "policies": String(fresh.policies.count)])
+            logger.info("policy file reloaded", metadata: ["path": .string(path), "policies": .string(String(fresh.policies.count))])
             return fresh
         } catch {
-            log(true, "policy file change refused; the last good policies stay", ["path": path, "error": error.description])
+            logger.error("policy file change refused; the last good policies stay", metadata: ["path": .string(path), "error": .string(error.description)])
             return policies
         }
     }

@@ -1,6 +1,7 @@
 import BackupClients
 import BackupDomain
 import HTTPTransport
+import Logging
 
 /// What execution needs from the process: the HTTP client, ClickHouse credentials, where
 /// secrets live, and how to pace polling and bound S3 retries.
@@ -24,10 +25,10 @@ public struct ExecutionEnvironment: Sendable {
     public var fullInterval: Int64
     /// `--clickhouse-tls`: every host over HTTPS (its `httpsPort`), whatever the CHI says.
     public var clickHouseTLS = false
-    /// Where operation events go (start, per-host end, end): failures as errors, the rest
-    /// as info, with logfmt-style fields. Fields never hold secrets: values are masked before
-    /// they get here.
-    public var log: @Sendable (_ isError: Bool, _ message: String, _ fields: [String: String]) -> Void
+    /// Where operation events go (start, per-host end, end): failures as errors, the rest as
+    /// info. A run adds `operation_id`, `chi`, `cluster` and `backup` to its metadata. Fields
+    /// never hold secrets: values are masked before they get here.
+    public var logger: Logger
     /// Told how every run ended (metrics, notifications). Called on the run's task: it must
     /// not block (hand slow work to a task of its own).
     public var onOutcome: @Sendable (OperationOutcome) -> Void = { _ in }
@@ -35,7 +36,7 @@ public struct ExecutionEnvironment: Sendable {
     public init(http: HTTPClient, clickHouse: ClickHouseCredentials, secrets: SecretStore, s3Region: String = "us-east-1",
                 s3RetryAttempts: Int = 3, poll: PollSchedule = PollSchedule(), parallelShards: Int = 8,
                 probeTimeout: Duration = .seconds(5), fullInterval: Int64 = 7 * 86400,
-                log: @escaping @Sendable (Bool, String, [String: String]) -> Void = { _, _, _ in }) {
+                logger: Logger = Logger(label: "clickhouse-backup-plugin", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.http = http
         self.clickHouse = clickHouse
         self.secrets = secrets
@@ -45,7 +46,7 @@ public struct ExecutionEnvironment: Sendable {
         self.parallelShards = parallelShards
         self.probeTimeout = probeTimeout
         self.fullInterval = fullInterval
-        self.log = log
+        self.logger = logger
     }
 }
 

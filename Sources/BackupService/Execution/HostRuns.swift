@@ -1,5 +1,6 @@
 import BackupClients
 import BackupDomain
+import Logging
 import RPCRuntime
 import PluginSupport
 
@@ -88,16 +89,17 @@ private func logged(_ operation: HostOperation, environment: ExecutionEnvironmen
     let clock = ContinuousClock()
     let started = clock.now
     let result = await Result { try await operation.run() }
-    var fields = ["host": operation.planned.host.fqdn, "clickhouse_id": operation.planned.operationID,
-                  "role": operation.planned.role.rawValue, "duration_ms": String((clock.now - started).wholeMilliseconds)]
+    var fields: Logger.Metadata = ["host": .string(operation.planned.host.fqdn), "clickhouse_id": .string(operation.planned.operationID),
+                                   "role": .string(operation.planned.role.rawValue),
+                                   "duration_ms": .string(String((clock.now - started).wholeMilliseconds))]
     switch result {
     case .success(let outcome):
-        fields["status"] = outcome.status.rawValue
-        fields["error"] = outcome.error
-        fields["clickhouse_id"] = outcome.clickHouseID
-    case .failure(let error): fields["error"] = ErrorMap.rpcError(error).message
+        fields["status"] = .string(outcome.status.rawValue)
+        if let error = outcome.error { fields["error"] = .string(error) }
+        fields["clickhouse_id"] = .string(outcome.clickHouseID)
+    case .failure(let error): fields["error"] = .string(ErrorMap.rpcError(error).message)
     }
-    environment.log(fields["error"] != nil, "host finished", fields)
+    environment.logger.log(level: fields["error"] == nil ? .info : .error, "host finished", metadata: fields)
     return result
 }
 

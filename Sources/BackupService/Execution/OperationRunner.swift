@@ -6,6 +6,7 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 import Foundation
 #endif
 import HTTPTransport
+import Logging
 import RPCRuntime
 import PluginSupport
 
@@ -13,7 +14,7 @@ import PluginSupport
 /// manifest, and turns the outcome into the call's metadata or its error.
 struct OperationRunner {
     let plan: OperationPlan
-    let environment: ExecutionEnvironment
+    var environment: ExecutionEnvironment
     let startedAt: Int64
     let now: @Sendable () -> Int64
     /// Where progress goes (GetOperation, WatchOperation); nil in tests that need none.
@@ -32,28 +33,38 @@ struct OperationRunner {
     func run() async throws -> RunResult {
         let clock = ContinuousClock()
         let started = clock.now
-        var fields = ["operation": plan.operation.rawValue, "id": plan.id, "name": plan.name,
-                      "chi": "\(plan.chi.namespace)/\(plan.chi.name)", "cluster": plan.cluster,
-                      "location": plan.location, "hosts": String(plan.hosts.count)]
-        environment.log(false, "\(plan.operation.rawValue) started", fields)
+        var runner = self
+        runner.environment.logger = logger
+        let logger = runner.environment.logger
+        var fields: Logger.Metadata = ["operation": .string(plan.operation.rawValue), "id": .string(plan.id), "name": .string(plan.name),
+                                       "location": .string(plan.location), "hosts": .string(String(plan.hosts.count))]
+        logger.info("\(plan.operation.rawValue) started", metadata: fields)
         do {
-            let result = try await execute()
-            fields["duration_ms"] = String((clock.now - started).wholeMilliseconds)
-            fields["total_size"] = result.metadata["total_size"]
-            fields["reused"] = result.metadata["reused"]
-            fields["warning"] = result.metadata["warning"]
-            environment.log(false, "\(plan.operation.rawValue) completed", fields)
+            let result = try await runner.execute()
+            fields["duration_ms"] = .string(String((clock.now - started).wholeMilliseconds))
+            for key in ["total_size", "reused", "warning"] { if let value = result.metadata[key] { fields[key] = .string(value) } }
+            logger.info("\(plan.operation.rawValue) completed", metadata: fields)
             report(failure: nil, duration: clock.now - started, metadata: result.metadata)
             return result
         } catch {
             let failure = ErrorMap.rpcError(error)
-            fields["duration_ms"] = String((clock.now - started).wholeMilliseconds)
-            fields["code"] = "\(failure.code)"
-            fields["error"] = failure.message
-            environment.log(true, "\(plan.operation.rawValue) failed", fields)
+            fields["duration_ms"] = .string(String((clock.now - started).wholeMilliseconds))
+            fields["code"] = .string("\(failure.code)")
+            fields["error"] = .string(failure.message)
+            logger.error("\(plan.operation.rawValue) failed", metadata: fields)
             report(failure: (failure.code.description, failure.message), duration: clock.now - started, metadata: [:])
             throw error
         }
+    }
+
+    /// The environment's logger with this run's identity on every line it writes.
+    var logger: Logger {
+        var logger = environment.logger
+        logger[metadataKey: "operation_id"] = .string(plan.id)
+        logger[metadataKey: "chi"] = .string("\(plan.chi.namespace)/\(plan.chi.name)")
+        logger[metadataKey: "cluster"] = .string(plan.cluster)
+        logger[metadataKey: "backup"] = .string(plan.backupName)
+        return logger
     }
 
     private func report(failure: (code: String, message: String)?, duration: Duration, metadata: [String: String]) {
