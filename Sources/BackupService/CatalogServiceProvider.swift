@@ -107,7 +107,7 @@ public struct CatalogServiceProvider: Sendable {
         let signing = AWSSigning(region: scope.region ?? environment.s3Region,
                                  accessKeyID: try environment.secrets.value(credentials.accessKeyID, namespace: namespace),
                                  secretAccessKey: try environment.secrets.value(credentials.secretAccessKey, namespace: namespace))
-        return CatalogStore(client: S3Client(http: environment.http, signing: signing), scope: scope)
+        return CatalogStore(client: environment.objectStore(signing), scope: scope)
     }
 
     static func info(_ record: BackupRecord) -> BackupInfo {

@@ -5,7 +5,7 @@ import RPCRuntime
 /// The backups of one CHI, read from their manifests in the destination bucket: every folder
 /// under `PREFIX/NAMESPACE/CHI/` with a `manifest.json`.
 struct CatalogReader {
-    let client: S3Client
+    let client: any ObjectStore
     let s3: S3Destination
     let catalogKey: String
 

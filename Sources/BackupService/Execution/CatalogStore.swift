@@ -4,7 +4,7 @@ import RPCRuntime
 
 /// A CHI's backups in their bucket: the records, and deleting one whole.
 struct CatalogStore {
-    let client: S3Client
+    let client: any ObjectStore
     let scope: CatalogScope
 
     var root: String { scope.s3.prefix + scope.catalogKey }

@@ -29,6 +29,11 @@ public struct ExecutionEnvironment: Sendable {
     /// info. A run adds `operation_id`, `chi`, `cluster` and `backup` to its metadata. Fields
     /// never hold secrets: values are masked before they get here.
     public var logger: Logger
+    /// Opens a session with one ClickHouse server (endpoint, credentials, secrets to mask in
+    /// its errors): HTTP by default, a scripted server in unit tests.
+    public var connect: @Sendable (ClickHouseEndpoint, ClickHouseCredentials, [String]) -> any ClickHouseSession
+    /// The object store of the plugin's own requests, signed as given: S3 by default.
+    public var objectStore: @Sendable (AWSSigning?) -> any ObjectStore
     /// Told how every run ended (metrics, notifications). Called on the run's task: it must
     /// not block (hand slow work to a task of its own).
     public var onOutcome: @Sendable (OperationOutcome) -> Void = { _ in }
@@ -47,6 +52,10 @@ public struct ExecutionEnvironment: Sendable {
         self.probeTimeout = probeTimeout
         self.fullInterval = fullInterval
         self.logger = logger
+        connect = { endpoint, credentials, secrets in
+            ClickHouseClient(http: http, endpoint: endpoint, credentials: credentials, secrets: secrets)
+        }
+        objectStore = { signing in S3Client(http: http, signing: signing) }
     }
 }
 

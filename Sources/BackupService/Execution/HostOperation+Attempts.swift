@@ -35,7 +35,7 @@ extension HostOperation {
             + "SELECT 'attempt', id, toString(status), '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
         var state = HostState()
         var attempts: [(id: String, status: String)] = []
-        for row in try await client.rows(sql, timeout: .seconds(30)) {
+        for row in try await client.select(sql, timeout: .seconds(30)) {
             guard case .string(let kind)? = row["kind"], case .string(let a)? = row["a"], case .string(let b)? = row["b"] else { continue }
             if kind == "attempt" { attempts.append((a, b)); continue }
             guard case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
@@ -51,7 +51,7 @@ extension HostOperation {
     /// The attempts system.backups holds for this host's operation, oldest first.
     func attempts() async throws -> [Attempt] {
         let base = planned.operationID
-        let rows = try await client.rows("SELECT id, status FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))",
+        let rows = try await client.select("SELECT id, status FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))",
                                          timeout: .seconds(30))
         return Self.attempts(of: base, rows.compactMap { row in
             guard case .string(let id)? = row["id"], case .string(let status)? = row["status"] else { return nil }

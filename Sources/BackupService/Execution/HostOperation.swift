@@ -12,7 +12,7 @@ import RPCRuntime
 struct HostOperation: Sendable {
     let planned: PlannedHost
     let verb: BackupStatement.Verb
-    let client: ClickHouseClient
+    let client: any ClickHouseSession
     let filter: TableFilter
     let renames: [String: String]
     /// The destination with secrets resolved (the plan holds references only).
@@ -62,7 +62,7 @@ struct HostOperation: Sendable {
                   let stale = ClickHouseError.parse(error, host: client.endpoint.description)?.staleReplica,
                   !cleared.contains(stale.dropStatement), cleared.count < 100 else { return outcome }
             cleared.append(stale.dropStatement)
-            _ = try await client.execute(stale.dropStatement, timeout: .seconds(60))
+            _ = try await client.run(stale.dropStatement, timeout: .seconds(60))
         }
     }
 
@@ -131,7 +131,7 @@ struct HostOperation: Sendable {
         var reused = false
         do {
             let sql = try statement.executable()
-            _ = try await client.execute(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count), timeout: .seconds(60))
+            _ = try await client.run(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count), timeout: .seconds(60))
         } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
             reused = true  // another call started this attempt a moment ago: follow it
             try await checkSameDestination(statement.destination, id: id)
@@ -204,7 +204,7 @@ struct HostOperation: Sendable {
         case .s3(let url, _, _): expected = SQLQuoting.string(url)
         case .disk(let name, let path): expected = "\(SQLQuoting.string(name)), \(SQLQuoting.string(path))"
         }
-        let rows = try await client.rows("SELECT name FROM system.backups WHERE id = \(SQLQuoting.string(id))", timeout: .seconds(30))
+        let rows = try await client.select("SELECT name FROM system.backups WHERE id = \(SQLQuoting.string(id))", timeout: .seconds(30))
         guard case .string(let name)? = rows.first?["name"], !name.contains(expected) else { return }
         throw DomainError(.alreadyExists, "\(client.endpoint): ClickHouse id \(id) belongs to another operation (\(name)), "
                        + "not to \(planned.location)")
@@ -221,7 +221,7 @@ struct HostOperation: Sendable {
             }
         }
         for database in databases {
-            _ = try await client.execute("CREATE DATABASE IF NOT EXISTS \(SQLQuoting.identifier(database))", timeout: .seconds(30))
+            _ = try await client.run("CREATE DATABASE IF NOT EXISTS \(SQLQuoting.identifier(database))", timeout: .seconds(30))
         }
     }
 
@@ -236,7 +236,7 @@ struct HostOperation: Sendable {
     func listSelectedTables() async throws -> [ServerTable] { filter.select(from: try await listTables()) }
 
     private func listTables() async throws -> [ServerTable] {
-        let rows = try await client.rows("SELECT database, name, engine FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
+        let rows = try await client.select("SELECT database, name, engine FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
                                          timeout: .seconds(30))
         return rows.compactMap { row -> ServerTable? in
             guard case .string(let database)? = row["database"], case .string(let name)? = row["name"],
@@ -255,7 +255,7 @@ struct HostOperation: Sendable {
         while true {
             do {
                 try Task.checkCancellation()
-                let row = try await client.rows(query, timeout: .seconds(30)).first
+                let row = try await client.select(query, timeout: .seconds(30)).first
                 if let row, case .string(let text)? = row["status"] {
                     let status = BackupStatus(rawValue: text)
                     let seen = outcome(row, status: status, id: operationID)
@@ -282,7 +282,7 @@ struct HostOperation: Sendable {
         // A fresh task: this one is cancelled, and the KILL must still go out.
         let client = self.client
         await Task.detached {
-            _ = try? await client.execute("KILL QUERY WHERE query_id IN (SELECT query_id FROM system.backups WHERE id = \(id)) SYNC",
+            _ = try? await client.run("KILL QUERY WHERE query_id IN (SELECT query_id FROM system.backups WHERE id = \(id)) SYNC",
                                           timeout: .seconds(10))
         }.value
     }

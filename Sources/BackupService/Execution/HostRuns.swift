@@ -7,7 +7,7 @@ import PluginSupport
 /// Which replicas answer: `SELECT 1` on every candidate at once, before anything is written.
 struct ReplicaProbe {
     let environment: ExecutionEnvironment
-    let client: @Sendable (Host) -> ClickHouseClient
+    let client: @Sendable (Host) -> any ClickHouseSession
 
     /// `fqdn` → why it is down. Only faults worth retrying elsewhere mark a replica down; any
     /// other answer (wrong password, missing grant) is the caller's problem and is thrown.
@@ -18,7 +18,7 @@ struct ReplicaProbe {
                 let client = client(host)
                 group.addTask {
                     do {
-                        _ = try await client.execute("SELECT 1", timeout: timeout)
+                        _ = try await client.run("SELECT 1", timeout: timeout)
                         return (host.fqdn, nil)
                     } catch {
                         let failure = ErrorMap.rpcError(error)

@@ -47,7 +47,7 @@ struct Manifest {
 /// Where a backup's manifest is read and written: one object in the backup's bucket, with a
 /// `lock` object next to it that only one plugin process can create (S3 conditional PUT).
 struct ManifestStore {
-    let client: S3Client
+    let client: any ObjectStore
     let url: String
 
     private var lockURL: String { String(url.dropLast(BackupManifest.fileName.count)) + "lock" }

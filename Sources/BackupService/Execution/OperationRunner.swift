@@ -207,9 +207,8 @@ struct OperationRunner {
     }
 
     /// A client for `host`, masking the CHB's secrets in its errors.
-    func client(_ host: Host, _ resolved: ResolvedSecrets) -> ClickHouseClient {
-        ClickHouseClient(http: environment.http, endpoint: environment.endpoint(for: host), credentials: environment.clickHouse,
-                         secrets: resolved.values)
+    func client(_ host: Host, _ resolved: ResolvedSecrets) -> any ClickHouseSession {
+        environment.connect(environment.endpoint(for: host), environment.clickHouse, resolved.values)
     }
 
     /// One host's part of this run (starting, or following what an earlier run started).
@@ -240,7 +239,7 @@ struct OperationRunner {
     func catalogReader(_ secrets: ResolvedSecrets) -> CatalogReader? {
         guard plan.parameters.disk == nil, let s3 = plan.definition.s3, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
         let signing = AWSSigning(region: plan.parameters.region ?? environment.s3Region, accessKeyID: key, secretAccessKey: secret)
-        return CatalogReader(client: S3Client(http: environment.http, signing: signing), s3: s3, catalogKey: plan.catalogKey)
+        return CatalogReader(client: environment.objectStore(signing), s3: s3, catalogKey: plan.catalogKey)
     }
 
     /// Records the end in the manifest and turns the outcomes into the result or the error.
@@ -395,6 +394,6 @@ struct OperationRunner {
     func manifestStore(_ secrets: ResolvedSecrets) -> ManifestStore? {
         guard case .s3(let url, _, _) = plan.rootDestination, let key = secrets.accessKeyID, let secret = secrets.secretAccessKey else { return nil }
         let signing = AWSSigning(region: plan.parameters.region ?? environment.s3Region, accessKeyID: key, secretAccessKey: secret)
-        return ManifestStore(client: S3Client(http: environment.http, signing: signing), url: url + BackupManifest.fileName)
+        return ManifestStore(client: environment.objectStore(signing), url: url + BackupManifest.fileName)
     }
 }
