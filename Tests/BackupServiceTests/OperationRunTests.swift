@@ -1,0 +1,176 @@
+import BackupClients
+import BackupDomain
+import BackupProtocol
+import HTTPTransport
+import PluginSupport
+import RPCRuntime
+import Testing
+@testable import BackupService
+
+/// Runs through `BackupServiceProvider` against scripted ClickHouse servers and a memory
+/// object store: what is sent to each host, what the manifest records, and what the caller
+/// is answered, for a run, a repeated call, a second process that finds the run in progress,
+/// a failing host and a cancelled run. Ordering by gates, not sleeps.
+@Suite struct OperationRunTests {
+    static let chi = Array(#"""
+    {"metadata":{"name":"demo","namespace":"ns"},"spec":{"configuration":{"clusters":[{"name":"main","layout":{"shardsCount":2}}]}}}
+    """#.utf8)
+    static let chb = Array(#"""
+    {"metadata":{"name":"nightly","namespace":"ns","uid":"u-1"},
+     "spec":{"ClickhouseInstallation":{"name":"demo","cluster":{"name":"main"}},
+      "backup":{"dbTable":{"whiteList":["db.t"]},
+       "s3":{"destinationPath":"s3://bucket/prefix/","endpointURL":"http://s3.test",
+             "s3Credentials":{"accessKeyId":{"name":"s3","key":"id"},"secretAccessKey":{"name":"s3","key":"secret"}}}}}}
+    """#.utf8)
+    static let manifestURL = "http://s3.test/bucket/prefix/ns/demo/nightly/manifest.json"
+
+    /// Two shards, one replica each, each with the table `db.t`.
+    struct Cluster {
+        let hosts = [
+            ScriptedClickHouse(host: "chi-demo-main-0-0.ns.svc.cluster.local", tables: [("db", "t", "MergeTree", 10)]),
+            ScriptedClickHouse(host: "chi-demo-main-1-0.ns.svc.cluster.local", tables: [("db", "t", "MergeTree", 20)]),
+        ]
+        let store = MemoryObjectStore()
+
+        func environment() -> ExecutionEnvironment {
+            var environment = ExecutionEnvironment(
+                http: HTTPClient(), clickHouse: ClickHouseCredentials(),
+                secrets: SecretStore(directory: nil, environment: ["CLICKHOUSE_BACKUP_PLUGIN_SECRET_S3_ID": "AKID",
+                                                                    "CLICKHOUSE_BACKUP_PLUGIN_SECRET_S3_SECRET": "never-shown"]))
+            var poll = PollSchedule()
+            poll.initial = .milliseconds(1)
+            poll.maximum = .milliseconds(5)
+            environment.poll = poll
+            let hosts = self.hosts, store = self.store
+            environment.connect = { endpoint, _, _ in hosts.first { $0.endpoint.host == endpoint.host }! }
+            environment.objectStore = { _ in store }
+            return environment
+        }
+
+        func provider() -> BackupServiceProvider { BackupServiceProvider(environment: environment(), now: { 1_796_000_000 }) }
+    }
+
+    func backup(_ provider: BackupServiceProvider, parameters: [String: String] = [:]) async throws(RPCError) -> BackupResult {
+        try await provider.backup(BackupRequest(chiDefinition: Self.chi, backupDefinition: Self.chb, parameters: parameters))
+    }
+
+    @Test func aBackupRunsOnEveryShardAndRecordsItsManifest() async throws {
+        let cluster = Cluster()
+        let result = try await backup(cluster.provider())
+        #expect(result.metadata["state"] == "Completed" && result.metadata["type"] == "full")
+        for host in cluster.hosts {
+            #expect(host.operations.count == 1)
+            // The database holds only the selected table: written whole, with its definition.
+            #expect(host.operations[0].hasPrefix("BACKUP DATABASE `db` TO S3('http://s3.test/bucket/prefix/ns/demo/nightly/shard-"))
+        }
+        let manifest = try #require(try await cluster.store.manifest(Self.manifestURL))
+        #expect(manifest.state == .completed && manifest.backupID == result.backupID && manifest.shards == 2)
+        #expect(manifest.hosts.map(\.status) == [.backupCreated, .backupCreated])
+        #expect(manifest.hosts.map { $0.tables.map(\.name.table) } == [["t"], ["t"]])
+        #expect(manifest.hosts.map(\.totalSize) == [100, 100] && result.metadata["total_size"] == "200")
+        #expect(try await cluster.store.get("http://s3.test/bucket/prefix/ns/demo/nightly/lock") == nil)  // released
+        let written = String(decoding: try #require(try await cluster.store.get(Self.manifestURL)), as: UTF8.self)
+        #expect(!written.contains("never-shown") && !written.contains("AKID"))  // the keys travel in the statement only
+    }
+
+    @Test func theSameBackupAskedAgainIsAnsweredFromItsManifest() async throws {
+        let cluster = Cluster()
+        let first = try await backup(cluster.provider())
+        let again = try await backup(cluster.provider())  // a new process: nothing in memory
+        #expect(again.backupID == first.backupID && again.metadata["reused"] == "true")
+        #expect(again.startedAt == first.startedAt && again.stoppedAt == first.stoppedAt)
+        #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 })
+    }
+
+    /// A second process asked for a backup another one is running finds the lock and the
+    /// manifest in progress, follows the same ClickHouse operations to their end, and sends
+    /// no statement of its own.
+    @Test func aRunInProgressElsewhereIsFollowedNotStartedAgain() async throws {
+        let cluster = Cluster()
+        let gate = Gate()
+        cluster.hosts.forEach { $0.setBehaviour(.hold(gate)) }
+        let first = Task { try await backup(cluster.provider()) }
+        await cluster.hosts[0].started.wait()
+        await cluster.hosts[1].started.wait()
+        let second = Task { try await backup(cluster.provider()) }
+        gate.open()
+        let (a, b) = (try await first.value, try await second.value)
+        #expect(a.backupID == b.backupID && a.metadata["state"] == "Completed" && b.metadata["state"] == "Completed")
+        #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 })
+        #expect(try await cluster.store.manifest(Self.manifestURL)?.state == .completed)
+    }
+
+    @Test func aFailingHostFailsTheRunWithClickHousesStatusAndTheManifestSaysSo() async throws {
+        let cluster = Cluster()
+        cluster.hosts[1].setBehaviour(.fail("Code: 499. DB::Exception: Access Denied. (S3_ERROR) (version 26.9.2.1)"))
+        do {
+            _ = try await backup(cluster.provider())
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.code == .permissionDenied)
+            #expect(error.message.hasPrefix("BACKUP_FAILED: ClickHouse chi-demo-main-1-0.ns.svc.cluster.local:8123: code 499 S3_ERROR: Access Denied"))
+            #expect(!error.message.contains("never-shown"))
+        }
+        let manifest = try #require(try await cluster.store.manifest(Self.manifestURL))
+        #expect(manifest.state == .failed && manifest.hosts.map(\.status) == [.backupCreated, .backupFailed])
+        // Retried, the failed host's operation is the next attempt; the backup id stays.
+        cluster.hosts[1].setBehaviour(.succeed)
+        let retried = try await backup(cluster.provider())
+        #expect(retried.metadata["state"] == "Completed")
+        #expect(cluster.hosts[1].operations.count == 2 && cluster.hosts[1].operations[1].contains("-a2'"))
+        #expect(cluster.hosts[0].operations.count == 1)  // its attempt succeeded: followed, not repeated
+    }
+
+    /// With cancel_on_abort, a caller that goes away cancels the run: ClickHouse's operations
+    /// are killed and the manifest says Cancelled.
+    @Test func aCancelledRunKillsItsQueriesAndRecordsCancelled() async throws {
+        let cluster = Cluster()
+        let gate = Gate()
+        cluster.hosts.forEach { $0.setBehaviour(.hold(gate)) }
+        let provider = cluster.provider()
+        let run = Task { try await backup(provider, parameters: ["cancel_on_abort": "true"]) }
+        await cluster.hosts[0].started.wait()
+        await cluster.hosts[1].started.wait()
+        run.cancel()
+        do {
+            _ = try await run.value
+            Issue.record("expected a cancellation")
+        } catch let error as RPCError {
+            #expect(error.code == .cancelled)
+        }
+        // The caller is answered at once; the run ends when its queries are killed and recorded.
+        let id = try #require(provider.registry.list(limit: 1).first?.operationID)
+        var last = ""
+        for await operation in try #require(provider.registry.watch(id)) { last = operation.state }
+        #expect(last == "BACKUP_CANCELLED")
+        for host in cluster.hosts {
+            #expect(host.statements.contains { $0.hasPrefix("KILL QUERY") })
+            #expect(host.status(try #require(ScriptedClickHouse.quoted(after: "id = ", in: host.operations[0]))) == .backupCancelled)
+        }
+        #expect(try await cluster.store.manifest(Self.manifestURL)?.state == .cancelled)
+    }
+
+    /// A restore sends one RESTORE per shard from the backup's parts; called again after it
+    /// succeeded, it finds the rows there and restores nothing twice. Onto tables that hold
+    /// rows it never appended: refused before anything starts.
+    @Test func aRestoreRunsOnceAndARetryAddsNoRows() async throws {
+        let cluster = Cluster()
+        _ = try await backup(cluster.provider())
+        let restore = RestoreRequest(chiDefinition: Self.chi, backupDefinition: Self.chb)
+        do {
+            _ = try await cluster.provider().restore(restore)
+            Issue.record("expected a refusal: the tables hold rows")
+        } catch {
+            #expect(error.code == .failedPrecondition && error.message.contains("a table already holds rows: db.t (10 rows)"))
+        }
+        #expect(cluster.hosts.allSatisfy { !$0.operations.contains { $0.hasPrefix("RESTORE ") } })
+        cluster.hosts.forEach { $0.setRows(0) }
+        let first = try await cluster.provider().restore(restore)
+        #expect(first.metadata["state"] == "Completed")
+        #expect(cluster.hosts.allSatisfy { $0.operations.filter { $0.hasPrefix("RESTORE DATABASE `db` FROM S3(") }.count == 1 })
+        cluster.hosts.forEach { $0.setRows(5) }  // what the restore brought back
+        let again = try await cluster.provider().restore(restore)
+        #expect(again.restoreID == first.restoreID && again.metadata["state"] == "Completed")
+        #expect(cluster.hosts.allSatisfy { $0.operations.filter { $0.hasPrefix("RESTORE ") }.count == 1 })
+    }
+}

@@ -1,0 +1,181 @@
+import BackupClients
+import BackupDomain
+import PluginSupport
+
+/// A gate tests open to let something go on: ordering by latches, not sleeps.
+final class Gate: Sendable {
+    private let state = LockedState<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func open() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    var isOpen: Bool { state.withLock { $0.open } }
+}
+
+/// One ClickHouse server as execution sees it, scripted: its tables, and `system.backups`
+/// as BACKUP/RESTORE statements fill it. What a statement does when it arrives is the test's
+/// choice: finish, fail with ClickHouse's words, or stay in progress until a gate opens.
+/// Every statement is recorded, in order.
+final class ScriptedClickHouse: ClickHouseSession, Sendable {
+    enum Behaviour: Sendable {
+        case succeed
+        case fail(String)
+        /// In progress until the gate opens, then done.
+        case hold(Gate)
+    }
+
+    struct Operation: Sendable {
+        var status: BackupStatus
+        var error: String
+        var name: String
+        let behaviour: Behaviour
+    }
+
+    let endpoint: ClickHouseEndpoint
+    private struct State {
+        var tables: [(database: String, name: String, engine: String, rows: Int64)]
+        var backups: [String: Operation] = [:]
+        var statements: [String] = []
+        var behaviour: Behaviour = .succeed
+    }
+    private let state: LockedState<State>
+    /// Opened when the first BACKUP or RESTORE arrives.
+    let started = Gate()
+
+    init(host: String, tables: [(database: String, name: String, engine: String, rows: Int64)]) {
+        endpoint = ClickHouseEndpoint(host: host, port: 8123, secure: false)
+        state = LockedState(State(tables: tables))
+    }
+
+    /// Sets every table's row count (what `system.tables.total_rows` says).
+    func setRows(_ rows: Int64) { state.withLock { $0.tables = $0.tables.map { ($0.database, $0.name, $0.engine, rows) } } }
+
+    /// What the next BACKUP or RESTORE does.
+    func setBehaviour(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
+
+    var statements: [String] { state.withLock { $0.statements } }
+    /// The BACKUP and RESTORE statements received.
+    var operations: [String] { statements.filter { $0.hasPrefix("BACKUP ") || $0.hasPrefix("RESTORE ") } }
+    func status(_ id: String) -> BackupStatus? { state.withLock { $0.backups[id]?.status } }
+
+    func run(_ sql: String, settings: [String: String], timeout: Duration?) async throws -> String {
+        let id = Self.quoted(after: "id = ", in: sql)
+        try state.withLock { state in
+            state.statements.append(sql)
+            if sql.hasPrefix("BACKUP ") || sql.hasPrefix("RESTORE "), let id {
+                if state.backups[id] != nil {
+                    throw ClickHouseError(host: endpoint.description, code: 36, name: "BAD_ARGUMENTS",
+                                          message: "Backup \(id) already exists: an operation with the same ID is running")
+                }
+                let verb = sql.hasPrefix("BACKUP ")
+                state.backups[id] = Operation(status: verb ? .creatingBackup : .restoring, error: "",
+                                              name: Self.quoted(after: "TO S3(", in: sql) ?? Self.quoted(after: "FROM S3(", in: sql) ?? "",
+                                              behaviour: state.behaviour)
+            } else if sql.hasPrefix("KILL QUERY") {
+                for (key, operation) in state.backups where !operation.status.isTerminal {
+                    state.backups[key]?.status = operation.status == .creatingBackup ? .backupCancelled : .restoreCancelled
+                }
+            }
+        }
+        if sql.hasPrefix("BACKUP ") || sql.hasPrefix("RESTORE ") { started.open() }
+        return sql == "SELECT 1" ? "1\n" : ""
+    }
+
+    func select(_ sql: String, timeout: Duration?) async throws -> [JSONValue] {
+        state.withLock { $0.statements.append(sql) }
+        if sql.hasPrefix("SELECT 'table' AS kind") {  // a host's state: tables, rows, attempts
+            let prefix = Self.quoted(after: "startsWith(id, ", in: sql) ?? ""
+            return state.withLock { state in
+                state.tables.map { table in
+                    JSONValue.object(["kind": .string("table"), "a": .string(table.database), "b": .string(table.name),
+                                      "c": .string(table.engine), "d": .string(String(table.rows))])
+                } + state.backups.filter { $0.key.hasPrefix(prefix) }.map { id, operation in
+                    .object(["kind": .string("attempt"), "a": .string(id), "b": .string(operation.status.rawValue), "c": .string(""), "d": .string("")])
+                }
+            }
+        }
+        if sql.hasPrefix("SELECT status, error"), let id = Self.quoted(after: "WHERE id = ", in: sql) {
+            return state.withLock { state -> [JSONValue] in
+                guard var operation = state.backups[id] else { return [] }
+                if !operation.status.isTerminal {  // ASYNC: the end shows on a later poll
+                    let restore = operation.status == .restoring
+                    switch operation.behaviour {
+                    case .succeed: operation.status = restore ? .restored : .backupCreated
+                    case .fail(let error): (operation.status, operation.error) = (restore ? .restoreFailed : .backupFailed, error)
+                    case .hold(let gate): if gate.isOpen { operation.status = restore ? .restored : .backupCreated }
+                    }
+                    state.backups[id] = operation
+                }
+                return [.object(["status": .string(operation.status.rawValue), "error": .string(operation.error), "query_id": .string("q-\(id)"),
+                                 "num_files": .number("3"), "total_size": .number("100"), "compressed_size": .number("60"),
+                                 "uncompressed_size": .number("200")])]
+            }
+        }
+        if sql.hasPrefix("SELECT name FROM system.backups"), let id = Self.quoted(after: "WHERE id = ", in: sql) {
+            return state.withLock { $0.backups[id].map { [.object(["name": .string($0.name)])] } ?? [] }
+        }
+        if sql.hasPrefix("SELECT database, name, engine FROM system.tables") {
+            return state.withLock { $0.tables.map { .object(["database": .string($0.database), "name": .string($0.name), "engine": .string($0.engine)]) } }
+        }
+        return []
+    }
+
+    /// The single-quoted SQL string right after `marker`.
+    static func quoted(after marker: String, in sql: String) -> String? {
+        guard let start = sql.range(of: marker + "'") else { return nil }
+        let rest = sql[start.upperBound...]
+        guard let end = rest.firstIndex(of: "'") else { return nil }
+        return String(rest[..<end])
+    }
+}
+
+/// An object store in memory, addressed by URL as S3 is.
+final class MemoryObjectStore: ObjectStore, Sendable {
+    private let objects = LockedState<[String: [UInt8]]>([:])
+
+    func put(_ url: String, body: [UInt8], contentType: String, ifNoneMatch: Bool) async throws -> Bool {
+        objects.withLock { objects in
+            if ifNoneMatch, objects[url] != nil { return false }
+            objects[url] = body
+            return true
+        }
+    }
+
+    func get(_ url: String) async throws -> [UInt8]? { objects.withLock { $0[url] } }
+    func delete(_ url: String) async throws { _ = objects.withLock { $0.removeValue(forKey: url) } }
+
+    func list(bucketURL: String, prefix: String, delimiter: String?) async throws -> (keys: [String], prefixes: [String]) {
+        let keys = objects.withLock { Array($0.keys) }.filter { $0.hasPrefix(bucketURL) }.map { String($0.dropFirst(bucketURL.count)) }
+            .filter { $0.hasPrefix(prefix) }.sorted()
+        guard let delimiter else { return (keys, []) }
+        var direct: [String] = [], prefixes: Set<String> = []
+        for key in keys {
+            let rest = key.dropFirst(prefix.count)
+            if let cut = rest.range(of: delimiter) { prefixes.insert(prefix + rest[..<cut.upperBound]) } else { direct.append(key) }
+        }
+        return (direct, prefixes.sorted())
+    }
+
+    /// The manifest at `url`, decoded.
+    func manifest(_ url: String) async throws -> BackupManifest? {
+        guard let bytes = try await get(url) else { return nil }
+        return BackupManifest(json: try JSONParser.parse(bytes))
+    }
+}
