@@ -52,9 +52,11 @@ public final class BearerTokenAuthenticator: Sendable {
         }
     }
 
-    /// Constant time in the offered token's content (its length is not secret).
-    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+    /// Constant time in the offered token's content (its length is not secret). Lengths are
+    /// compared as lengths: folding their difference into a byte let a token followed by 256
+    /// NUL bytes pass.
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference: UInt8 = a.count == b.count ? 0 : 1
         for index in 0..<max(a.count, b.count) {
             difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
         }

@@ -21,6 +21,10 @@ public final class Server: Sendable {
     private let routes: [String: MethodHandler]
     private let tracker = CallTracker()
     private let state = LockedState<State>(.created)
+    /// Whether this server holds a `grpc_init` it has not balanced yet (tests read it).
+    let holdsCore = LockedState(false)
+    /// Starts the queue's polling thread (tests make it fail).
+    private let startPolling: @Sendable (CompletionQueue) throws -> Void
     /// The TLS fetcher's target: the core holds a bare pointer to it, so it lives as long as
     /// the server object, not just while running.
     private let certificates = LockedState<CertificateReloader?>(nil)
@@ -41,7 +45,13 @@ public final class Server: Sendable {
     /// - Parameters:
     ///   - configuration: address and limits.
     ///   - services: the services to route calls to.
-    public init(configuration: ServerConfiguration, services: [ServiceDefinition]) {
+    public convenience init(configuration: ServerConfiguration, services: [ServiceDefinition]) {
+        self.init(configuration: configuration, services: services, startPolling: { try $0.startPolling() })
+    }
+
+    /// - Parameter startPolling: starts the queue's polling thread (tests make it fail).
+    init(configuration: ServerConfiguration, services: [ServiceDefinition], startPolling: @escaping @Sendable (CompletionQueue) throws -> Void) {
+        self.startPolling = startPolling
         self.configuration = configuration
         var routes: [String: MethodHandler] = [:]
         for service in services {
@@ -68,21 +78,31 @@ public final class Server: Sendable {
             let reloader = try configuration.tls.map { try CertificateReloader($0, onEvent: configuration.onEvent) }
             certificates.withLock { $0 = reloader }
             grpc_init()  // balanced by grpc_shutdown in shutdown(grace:) or below
+            holdsCore.withLock { $0 = true }
+            // The polling thread first: nothing exists yet to undo if it cannot start but the
+            // queue and grpc_init (a server with a listener cannot be destroyed unstarted).
             let queue = CompletionQueue()
+            func release() {
+                queue.shutdownAndJoin()
+                grpc_shutdown()
+                holdsCore.withLock { $0 = false }
+                state = .stopped
+            }
+            do { try startPolling(queue) } catch {
+                release()
+                throw error
+            }
             let raw = makeServer()
             grpc_server_register_completion_queue(raw, queue.raw, nil)
             let credentials = reloader?.makeCredentials() ?? grpc_insecure_server_credentials_create()
             let port = grpc_server_add_http2_port(raw, configuration.address, credentials)
             grpc_server_credentials_release(credentials)
             guard port > 0 else {
-                grpc_server_destroy(raw)  // never started: no shutdown needed
-                queue.shutdownAndJoin()
-                grpc_shutdown()
-                state = .stopped
+                grpc_server_destroy(raw)  // never started, no listener: no shutdown needed
+                release()
                 throw RPCError(.unavailable, "cannot listen on \(configuration.address)")
             }
             grpc_server_start(raw)
-            try queue.startPolling()
             let running = Running(raw: raw, queue: queue)
             state = .running(running)
             for _ in 0..<max(1, configuration.pendingCallRequests) {
@@ -178,10 +198,27 @@ public final class Server: Sendable {
             grpc_server_cancel_all_calls(running.raw)
             await shutdownTagArrived.wait()
         }
-        await tracker.waitUntilDrained()
+        // A handler that ignores cancellation (or keeps its call) must not hold SIGTERM forever:
+        // after another grace period shutdown returns and says which calls are held; the core
+        // is torn down once they let go (never under calls that may still start batches).
+        let held = await tracker.waitUntilDrained(timeout: max(grace, .seconds(1)))
+        guard held.isEmpty else {
+            configuration.onEvent?(.shutdownLeftCalls(held))
+            Task.detached { [self] in
+                _ = await tracker.waitUntilDrained(timeout: .seconds(Int64.max / 2))
+                tearDown(running)
+            }
+            return
+        }
+        tearDown(running)
+    }
+
+    /// The last steps, once no call is live.
+    private func tearDown(_ running: Running) {
         grpc_server_destroy(running.raw)
         running.queue.shutdownAndJoin()
         grpc_shutdown()  // balances grpc_init in start()
+        holdsCore.withLock { $0 = false }
         state.withLock { $0 = .stopped }
     }
 }

@@ -6,6 +6,9 @@ public enum ServerEvent: Sendable {
     case certificatesReloaded
     /// The TLS files changed but cannot be used; the previous certificate is kept.
     case certificateReloadFailed(String)
+    /// Shutdown gave up waiting for these calls (`method xN`) after the grace period: their
+    /// handlers neither returned nor let go; the server is left to the process's exit.
+    case shutdownLeftCalls([String])
 }
 
 /// One finished call, for logs and metrics.

@@ -27,6 +27,8 @@ enum CallLog {
         case .certificatesReloaded:
             metrics.recordCertificateReload(succeeded: true)
             logger.info("tls certificate reloaded", [:])
+        case .shutdownLeftCalls(let calls):
+            logger.error("shutdown stopped waiting for calls still held after the grace period", ["calls": calls.joined(separator: ",")])
         case .certificateReloadFailed(let reason):
             metrics.recordCertificateReload(succeeded: false)
             logger.error("tls certificate reload failed; the previous certificate stays", ["error": reason])

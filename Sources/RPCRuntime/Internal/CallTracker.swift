@@ -1,33 +1,45 @@
 import PluginSupport
+
 /// Counts live calls (a call is live until its last tag is delivered and its handler has
-/// returned: the moment its owner object is freed). Shutdown waits for zero before it
-/// shuts the completion queue down, because starting a batch on a shut-down queue aborts.
+/// returned: the moment its owner object is freed), by method. Shutdown waits for zero before
+/// it shuts the completion queue down, because starting a batch on a shut-down queue aborts;
+/// the wait is bounded, and what was still held is reported.
 final class CallTracker: Sendable {
     private struct State {
-        var live = 0
+        var live: [String: Int] = [:]
+        var count = 0
         var drained: Latch?
     }
     private let state = LockedState(State())
 
-    var liveCalls: Int { state.withLock { $0.live } }
+    var liveCalls: Int { state.withLock { $0.count } }
 
-    func callStarted() { state.withLock { $0.live += 1 } }
+    func callStarted(_ method: String) {
+        state.withLock { state in
+            state.live[method, default: 0] += 1
+            state.count += 1
+        }
+    }
 
-    func callEnded() {
+    func callEnded(_ method: String) {
         let latch = state.withLock { state -> Latch? in
-            state.live -= 1
-            return state.live == 0 ? state.drained : nil
+            state.live[method, default: 0] -= 1
+            if state.live[method] == 0 { state.live[method] = nil }
+            state.count -= 1
+            return state.count == 0 ? state.drained : nil
         }
         latch?.open()
     }
 
-    /// Waits until no call is live.
-    func waitUntilDrained() async {
+    /// Waits until no call is live, at most `timeout`.
+    /// - Returns: the calls still held then, as `method x count` (empty when drained).
+    func waitUntilDrained(timeout: Duration) async -> [String] {
         let latch = state.withLock { state -> Latch? in
-            if state.live == 0 { return nil }
+            if state.count == 0 { return nil }
             if state.drained == nil { state.drained = Latch() }
             return state.drained
         }
-        await latch?.wait()
+        guard let latch, await !latch.wait(timeout: timeout) else { return [] }
+        return state.withLock { $0.live.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" } }
     }
 }

@@ -29,12 +29,12 @@ final class ServerCall: @unchecked Sendable {
         self.tracker = tracker
         self.onEvent = onEvent
         self.mapError = mapError
-        tracker.callStarted()
+        tracker.callStarted(context.method)
     }
 
     deinit {
         grpc_call_unref(raw)  // balances the reference grpc_server_request_call gave us
-        tracker.callEnded()
+        tracker.callEnded(context.method)
     }
 
     /// Serves the call: watches for its end, then runs `handler` (or answers UNIMPLEMENTED).
@@ -156,14 +156,12 @@ final class ServerCall: @unchecked Sendable {
         let code = error?.code ?? .ok
         let details = UnsafeMutablePointer<grpc_slice>.allocate(capacity: 1)
         details.initialize(to: grpc_slice_from_copied_string(error?.message ?? ""))
-        let buffer = message.map { bytes in
-            bytes.withUnsafeBytes { cgrpc_byte_buffer_copy($0.baseAddress, $0.count)! }
-        }
+        let buffer = message.map { OwnedByteBuffer(copying: $0) }
         var ops = initialMetadataOps()
         if let buffer {
             var op = grpc_op()
             op.op = GRPC_OP_SEND_MESSAGE
-            op.data.send_message.send_message = buffer
+            op.data.send_message.send_message = buffer.raw
             ops.append(op)
         }
         var status = grpc_op()
@@ -171,8 +169,10 @@ final class ServerCall: @unchecked Sendable {
         status.data.send_status_from_server.status = grpc_status_code(code.rawValue)
         status.data.send_status_from_server.status_details = details
         ops.append(status)
+        // The tag owns the buffer: freed when the batch is over, or with the tag when the
+        // core refuses the batch.
         _ = startBatch(ops) { _ in
-            if let buffer { grpc_byte_buffer_destroy(buffer) }
+            _ = buffer
             _ = self  // keeps the call alive until the status is out
         }
         // The core copies the details during start_batch; our slice reference can go now.
