@@ -6,7 +6,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN := .build/debug/clickhouse-backup-plugin
 RELEASE_BIN := .build/release/clickhouse-backup-plugin
 
-.PHONY: all deps build release test unit e2e packaging sanitize fuzz fuzz-regression bench bench-runtime bench-backup bench-cluster demo gen-proto clean
+.PHONY: all deps build release test unit e2e packaging sanitize fuzz fuzz-regression bench bench-runtime bench-callgrind bench-backup bench-cluster demo gen-proto clean
 
 all: build
 
@@ -50,12 +50,17 @@ fuzz: deps            ## libFuzzer on the decoders for FUZZ_SECONDS (default 60)
 fuzz-regression: deps ## the committed corpus and every past crash, once each
 	bash scripts/fuzz regress
 
-bench: bench-runtime bench-backup bench-cluster  ## the benchmarks below
+bench: bench-runtime bench-backup bench-cluster  ## the benchmarks below; non-zero when a target is missed
 
 bench-runtime:        ## gRPC runtime against gRPC C++ and Python grpcio (prints ratios)
 	WITH_BENCH=1 bash scripts/install-deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 	$(PYTHON) bench/run.py
+
+bench-callgrind:      ## instructions per call with each runtime feature on (valgrind callgrind), against gRPC C++
+	WITH_BENCH=1 bash scripts/install-deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+	$(PYTHON) bench/callgrind.py
 
 bench-backup: deps    ## Backup/Restore RPCs against raw BACKUP/RESTORE SQL on the stack (prints ratios)
 	$(SWIFT) build $(RELEASE_FLAGS)

@@ -17,6 +17,15 @@ public final class PluginMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let running: @Sendable () -> [String: Int]
+    /// One timer per (service, method, code), made on first use: building a swift-metrics
+    /// handle goes through the factory's registry and label sanitizer, too dear for every call.
+    private let callTimers = LockedState<[CallKey: Timer]>([:])
+
+    private struct CallKey: Hashable {
+        let service: String
+        let method: String
+        let code: Int
+    }
 
     static let rpcDuration = "rpc.server.duration"
     static let operationDuration = "clickhouse_backup_plugin.operation.duration"
@@ -45,11 +54,18 @@ public final class PluginMetrics: Sendable {
 
     /// Records a finished gRPC call: its duration, by service, method and status code.
     public func record(_ call: CallRecord) {
-        Timer(label: Self.rpcDuration,
-              dimensions: [("rpc.system", "grpc"), ("rpc.service", call.routed ? call.service : "unknown"),
-                           ("rpc.method", call.routed ? call.methodName : "unknown"),
-                           ("rpc.grpc.status_code", String(call.code.rawValue))],
-              factory: factory).recordNanoseconds(call.duration.wholeNanoseconds)
+        let key = CallKey(service: call.routed ? call.service : "unknown", method: call.routed ? call.methodName : "unknown",
+                          code: Int(call.code.rawValue))
+        let timer = callTimers.withLock { timers -> Timer in
+            if let timer = timers[key] { return timer }
+            let timer = Timer(label: Self.rpcDuration,
+                              dimensions: [("rpc.system", "grpc"), ("rpc.service", key.service), ("rpc.method", key.method),
+                                           ("rpc.grpc.status_code", String(key.code))],
+                              factory: factory)
+            timers[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(call.duration.wholeNanoseconds)
     }
 
     /// Records a finished backup or restore run: by result, its duration, bytes, last success.

@@ -7,6 +7,8 @@ public final class BearerTokenAuthenticator: Sendable {
     private let file: WatchedFile
     private let exemptPrefixes: [String]
     private let current: LockedState<(WatchedFile.Signature?, [UInt8])>
+    /// When the file was last looked at.
+    private let checked = LockedState(ContinuousClock.now)
 
     /// Reads the token file.
     /// - Parameters:
@@ -43,14 +45,26 @@ public final class BearerTokenAuthenticator: Sendable {
         return Self.equal(offered, expected()) ? nil : RPCError(.unauthenticated, "the bearer token is not valid")
     }
 
-    /// The token, read again if its file changed; a file that became unreadable keeps the old one.
+    /// The token, read again if its file changed (looked at no more than once a second: a
+    /// `stat` per call is most of a health check's cost); a file that became unreadable keeps
+    /// the old one.
     private func expected() -> [UInt8] {
+        let now = ContinuousClock.now
+        let due = checked.withLock { last -> Bool in
+            guard now - last >= Self.recheck else { return false }
+            last = now
+            return true
+        }
+        guard due else { return current.withLock { $0.1 } }
         let signature = file.signature()
         return current.withLock { current in
             if signature != current.0, let token = try? Self.token(from: file) { current = (signature, token) }
             return current.1
         }
     }
+
+    /// How often the token file is looked at.
+    static let recheck: Duration = .seconds(1)
 
     /// Constant time in the offered token's content (its length is not secret). Lengths are
     /// compared as lengths: folding their difference into a byte let a token followed by 256

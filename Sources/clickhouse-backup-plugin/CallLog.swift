@@ -9,6 +9,10 @@ enum CallLog {
         switch event {
         case .callEnded(let call):
             metrics.record(call)
+            // Probes call health every few seconds: those lines only at debug level, and no
+            // line is built below the logger's level.
+            let quiet = call.service == "grpc.health.v1.Health" && call.code == .ok
+            guard !quiet || logger.logLevel <= .debug else { return }
             var fields = call.annotations
             fields["method"] = call.method
             fields["code"] = call.code.description
@@ -16,8 +20,7 @@ enum CallLog {
             fields["peer"] = call.peer
             if let identity = call.peerIdentity { fields["peer_identity"] = identity }
             if call.code != .ok { fields["error"] = call.message }
-            // Probes call health every few seconds: those lines only at debug level.
-            if call.service == "grpc.health.v1.Health" && call.code == .ok {
+            if quiet {
                 logger.debug("call", fields)
             } else if [.internal, .unknown, .dataLoss].contains(call.code) {
                 logger.error("call", fields)

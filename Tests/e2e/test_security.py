@@ -189,8 +189,12 @@ def test_the_bearer_token_guards_every_call_but_health_and_can_rotate(stubs, tmp
         assert identity(plugin.address, None, stubs, [("authorization", "Bearer s3cr3t-token-one")]) == ("OK", "")
         assert health(plugin.address, None) == "OK"  # probes need no token
         token_file.write_text("s3cr3t-token-two-longer\n")
+        # The file is looked at once a second (not a stat per call): the new token within that.
+        deadline = time.time() + 5
+        while identity(plugin.address, None, stubs, [("authorization", "Bearer s3cr3t-token-two-longer")]) != ("OK", ""):
+            assert time.time() < deadline, "the rotated token was not taken"
+            time.sleep(0.1)
         assert identity(plugin.address, None, stubs, [("authorization", "Bearer s3cr3t-token-one")])[0] == "UNAUTHENTICATED"
-        assert identity(plugin.address, None, stubs, [("authorization", "Bearer s3cr3t-token-two-longer")]) == ("OK", "")
     finally:
         plugin.stop()
     assert "s3cr3t" not in plugin.log_text

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Where each call's cost goes: instructions per Health/Check call, counted by valgrind's
+callgrind (repeatable, unlike CPU time), for the plugin with each feature switched on in turn,
+and for gRPC C++ on the same core as the baseline. Per-call figures are the difference between
+a run of N2 and a run of N1 calls divided by N2 - N1, so start-up and shutdown cancel out.
+
+Usage: make bench-callgrind   (or: python3 bench/callgrind.py [--calls 3000])
+"""
+import argparse
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+OUT = ROOT / ".build-bench"
+sys.path.insert(0, str(ROOT / "bench"))
+import run  # noqa: E402  (the load generator and the C++ reference server)
+
+
+def instructions(command, pattern, calls, env=None):
+    """Total instructions (Ir) callgrind counts for `command` serving `calls` calls."""
+    out = tempfile.NamedTemporaryFile(prefix="callgrind-", suffix=".out", delete=False).name
+    log = tempfile.NamedTemporaryFile(prefix="callgrind-", suffix=".log", delete=False)
+    process = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--trace-children=no", *command],
+                               stdout=log, stderr=log, env=dict(os.environ, **(env or {})))
+    deadline = time.time() + 120
+    address = None
+    while time.time() < deadline and address is None:
+        match = re.search(pattern, pathlib.Path(log.name).read_text())
+        if match:
+            address = f"127.0.0.1:{match.group(1)}"
+        elif process.poll() is not None:
+            raise RuntimeError(pathlib.Path(log.name).read_text())
+        else:
+            time.sleep(0.2)
+    if address is None:
+        raise RuntimeError(f"did not start: {pathlib.Path(log.name).read_text()}")
+    if calls:
+        run.load(address, 1, calls)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=120)
+    text = pathlib.Path(out).read_text()
+    total = re.search(r"^summary: (\d+)", text, re.M) or re.search(r"^totals: (\d+)", text, re.M)
+    return int(total.group(1))
+
+
+def per_call(command, pattern, low, high, env=None):
+    return (instructions(command, pattern, high, env) - instructions(command, pattern, low, env)) / (high - low)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--plugin", default=str(ROOT / ".build/release/clickhouse-backup-plugin"))
+    args = parser.parse_args()
+    run.build_tools()
+    low, high = args.calls // 3, args.calls
+    listening = r"msg=listening address=127\.0\.0\.1:(\d+)"
+    token = tempfile.NamedTemporaryFile(prefix="token-", delete=False)
+    token.write(b"bench-token\n")
+    token.close()
+    plugin = [args.plugin, "serve", "--listen", "127.0.0.1:0"]
+    configurations = [
+        ("plugin: default serve", plugin, {}),
+        ("plugin: + metrics", plugin + ["--metrics-listen", "127.0.0.1:0"], {}),
+        ("plugin: + bearer token", plugin + ["--auth-token-file", token.name], {}),
+        ("plugin: + call log (debug)", plugin + ["--log-level", "debug"], {}),
+        ("plugin: metrics + token", plugin + ["--metrics-listen", "127.0.0.1:0", "--auth-token-file", token.name], {}),
+    ]
+    cpp = per_call([str(OUT / "health_server"), "127.0.0.1:0"], r"listening (\d+)", low, high)
+    print(f"\ninstructions per Health/Check call (callgrind, {high - low} calls at concurrency 1)\n")
+    print(f"{'server':32} {'instructions':>13} {'vs C++':>7}")
+    print(f"{'gRPC C++ (libgrpc++)':32} {cpp:>13,.0f} {1:>6.2f}x")
+    for name, command, env in configurations:
+        cost = per_call(command, listening, low, high, env)
+        print(f"{name:32} {cost:>13,.0f} {cost / cpp:>6.2f}x")
+
+
+if __name__ == "__main__":
+    main()
