@@ -205,7 +205,7 @@ public final class Server: Sendable {
         guard held.isEmpty else {
             configuration.onEvent?(.shutdownLeftCalls(held))
             Task.detached { [self] in
-                _ = await tracker.waitUntilDrained(timeout: .seconds(Int64.max / 2))
+                await tracker.waitUntilDrained()
                 tearDown(running)
             }
             return

@@ -43,6 +43,7 @@ struct OperationRunner {
             let result = try await runner.execute()
             fields["duration_ms"] = .string(String((clock.now - started).wholeMilliseconds))
             for key in ["total_size", "reused", "warning"] { if let value = result.metadata[key] { fields[key] = .string(value) } }
+            for (key, value) in result.metadata where key.hasPrefix("timing.") { fields[String(key.dropFirst(7))] = .string(value) }
             logger.info("\(plan.operation.rawValue) completed", metadata: fields)
             report(failure: nil, duration: clock.now - started, metadata: result.metadata)
             return result
@@ -74,29 +75,53 @@ struct OperationRunner {
             bytes: metadata["total_size"].flatMap { Int64($0) }, finishedAt: now(), reused: metadata["reused"] == "true"))
     }
 
-    /// The phases of a run, in order: already done? / the backup's record (restore) / replica
-    /// assignment / chain choice and lock (backup) / run / record.
+    /// The phases of a run: already done? (backup) or the backup's record (restore), at the
+    /// same time as the replica probe and (backup) the chain's catalog read, since none needs
+    /// another; then assignment, lock and first manifest (backup), the hosts, the record. Each
+    /// phase's time is in the result (`timing.*_ms`) and the run's last log line.
     private func execute() async throws -> RunResult {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
-        if plan.operation == .backup, let store, let answer = try await earlierRun(store, resolved: resolved) { return answer }
-        let recorded = plan.operation == .restore ? try await restoreChecks(store, resolved: resolved)?.parts : nil
-        let assignment = try await assignHosts(resolved, layout: recorded?.layout ?? BackupLayout())
+        let clock = ContinuousClock()
+        var timing: [String: String] = [:]
+        func milliseconds(since start: ContinuousClock.Instant) -> String { String((clock.now - start).wholeMilliseconds) }
+        async let earlier = Self.timed { plan.operation == .backup && store != nil ? try await earlierRun(store!, resolved: resolved) : nil }
+        async let record = Self.timed { plan.operation == .restore ? try await restoreChecks(store, resolved: resolved) : nil }
+        async let unreachable = Self.timed { try await probe(resolved) }
+        async let base = Self.timed { plan.operation == .backup ? try await chooseBase(resolved) : nil }
+        let (answer, readingEarlier) = try await earlier
+        if let answer { return answer }
+        let (backupRecord, readingRecord) = try await record
+        let recorded = backupRecord?.parts
+        timing["timing.manifest_read_ms"] = String(plan.operation == .backup ? readingEarlier : readingRecord)
+        let (down, probing) = try await unreachable
+        let assignment = try assign(down, layout: recorded?.layout ?? BackupLayout())
+        timing["timing.probe_ms"] = String(probing)
         tracker?.hosts(assignment.data + assignment.local + assignment.schema)
         var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
         var extra: [String: String] = [:]
         if plan.operation == .backup {
             if plan.parameters.localTables == .refuse { try await refuseLocalTables(assignment, resolved) }
-            extra = try await chooseChain(&manifest, resolved)
+            let (choice, reading) = try await base
+            extra = chainMetadata(choice!, into: &manifest)
+            timing["timing.catalog_ms"] = String(reading)
             if let store {
+                let locking = clock.now
                 if let answer = try await takeLock(store, resolved: resolved) { return answer }
                 try await store.write(manifest.document(.inProgress, stoppedAt: nil, outcomes: [], error: nil))
+                timing["timing.lock_ms"] = milliseconds(since: locking)
             }
         }
         if !assignment.unrestoredCopies.isEmpty { extra["unrestored_copies"] = assignment.unrestoredCopies.joined(separator: "; ") }
+        let running = clock.now
         let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved)
-        return try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
-                                extra: extra)
+        timing["timing.hosts_ms"] = milliseconds(since: running)
+        let recording = clock.now
+        var result = try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
+                                      extra: extra)
+        timing["timing.record_ms"] = milliseconds(since: recording)
+        result.metadata.merge(timing, uniquingKeysWith: { _, new in new })
+        return result
     }
 
     /// The same backup asked again (a retry, a second caller, a restarted plugin): its
@@ -136,8 +161,24 @@ struct OperationRunner {
 
     /// Probes every replica, then assigns the parts; a shard nobody can serve stops the run here.
     func assignHosts(_ resolved: ResolvedSecrets, layout: BackupLayout) async throws -> HostAssignment {
-        let unreachable = try await ReplicaProbe(environment: environment, client: { [self] in client($0, resolved) })
-            .unreachable(plan.candidates.map(\.host))
+        try assign(try await probe(resolved), layout: layout)
+    }
+
+    /// `body`'s value and how long it took, in milliseconds.
+    private static func timed<T: Sendable>(_ body: () async throws -> T) async throws -> (T, Int64) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value = try await body()
+        return (value, (clock.now - start).wholeMilliseconds)
+    }
+
+    /// The replicas that do not answer, with why.
+    func probe(_ resolved: ResolvedSecrets) async throws -> [String: String] {
+        try await ReplicaProbe(environment: environment, client: { [self] in client($0, resolved) }).unreachable(plan.candidates.map(\.host))
+    }
+
+    /// The parts assigned around the replicas that did not answer.
+    func assign(_ unreachable: [String: String], layout: BackupLayout) throws -> HostAssignment {
         let assignment = plan.assign(unreachable: unreachable, layout: layout)
         guard assignment.unavailable.isEmpty else {
             throw DomainError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
@@ -147,7 +188,12 @@ struct OperationRunner {
 
     /// Full or incremental: recorded in the manifest, and said in the result.
     func chooseChain(_ manifest: inout Manifest, _ resolved: ResolvedSecrets) async throws -> [String: String] {
-        switch try await chooseBase(resolved) {
+        chainMetadata(try await chooseBase(resolved), into: &manifest)
+    }
+
+    /// The chain's choice written into the manifest, and as metadata.
+    func chainMetadata(_ choice: BackupChains.Choice, into manifest: inout Manifest) -> [String: String] {
+        switch choice {
         case .full(let reason): return ["type": "full", "type_reason": reason]
         case .incremental(let base, let reason):
             (manifest.kind, manifest.base) = (.incremental, (base.name, base.id))

@@ -31,6 +31,16 @@ final class CallTracker: Sendable {
         latch?.open()
     }
 
+    /// Waits until no call is live (no timer: a far deadline would outlive the process).
+    func waitUntilDrained() async {
+        let latch = state.withLock { state -> Latch? in
+            if state.count == 0 { return nil }
+            if state.drained == nil { state.drained = Latch() }
+            return state.drained
+        }
+        await latch?.wait()
+    }
+
     /// Waits until no call is live, at most `timeout`.
     /// - Returns: the calls still held then, as `method x count` (empty when drained).
     func waitUntilDrained(timeout: Duration) async -> [String] {
