@@ -31,21 +31,25 @@ public struct CallRecord: Sendable {
     /// callers cannot mint series by inventing method names.
     public let routed: Bool
 
+    /// The service part of ``method``, e.g. `altinity.backup.v1.Backup`.
+    public let service: String
+    /// The method part of ``method``, e.g. `Backup`.
+    public let methodName: String
+
     /// Creates a record (the runtime does; tests may too).
     public init(method: String, code: StatusCode, message: String, duration: Duration, peer: String,
                 peerIdentity: String?, annotations: [String: String], routed: Bool = true) {
         (self.method, self.code, self.message, self.duration) = (method, code, message, duration)
         (self.peer, self.peerIdentity, self.annotations, self.routed) = (peer, peerIdentity, annotations, routed)
+        (service, methodName) = Self.split(method)
     }
 
-    /// The service part of ``method``, e.g. `altinity.backup.v1.Backup`.
-    public var service: String { Self.split(method).service }
-    /// The method part of ``method``, e.g. `Backup`.
-    public var methodName: String { Self.split(method).method }
-
+    /// `/service/method` → (service, method), scanning bytes once (a character-wise `split`
+    /// was a quarter of a health check's instructions when every reader split again).
     static func split(_ path: String) -> (service: String, method: String) {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard parts.count == 2 else { return ("unknown", path) }
-        return (String(parts[0]), String(parts[1]))
+        let bytes = Array(path.utf8)
+        guard bytes.first == UInt8(ascii: "/"), let slash = bytes.dropFirst().firstIndex(of: UInt8(ascii: "/")),
+              slash > 1, slash < bytes.count - 1, !bytes[(slash + 1)...].contains(UInt8(ascii: "/")) else { return ("unknown", path) }
+        return (String(decoding: bytes[1..<slash], as: UTF8.self), String(decoding: bytes[(slash + 1)...], as: UTF8.self))
     }
 }
