@@ -67,7 +67,7 @@ public struct CatalogScope: Sendable {
             case "max_age" where known.contains(key):
                 if let seconds = OperationParameters.parseDuration(value), seconds > 0 { maxAge = seconds } else { log.add(path, "must be a duration such as 30d or 12h, not \(BoundedText.quoted(value))") }
             case "region" where known.contains(key):
-                if !value.isEmpty, value.count <= 64, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) { region = value } else { log.add(path, "must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
+                if OperationParameters.isRegion(value) { region = value } else { log.add(path, "must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
             case "older_than" where known.contains(key):
                 if let seconds = OperationParameters.parseDuration(value) { olderThan = seconds } else { log.add(path, "must be a duration such as 1d or 6h, not \(BoundedText.quoted(value))") }
             default:

@@ -27,10 +27,9 @@ extension ClickHouseInstallation {
         var clusters = layOut(spec, chi: name ?? "", namespace: namespace)
         checkClusterNames(spec.clusters)
         let status = root["status"]
-        if !applyStatusFQDNs(status["fqdns"], to: &clusters), let name, KubernetesNames.isSubdomain(name) {
-            checkServiceNames(spec, clusters)
-        }
-        checkDistinctAddresses(spec, clusters)
+        let fromStatus = applyStatusFQDNs(status["fqdns"], to: &clusters)
+        // A bad CHI name is reported once, not again in every Service name it is part of.
+        checkAddresses(spec, clusters, namedByRules: !fromStatus && name.map(KubernetesNames.isSubdomain) == true)
         let statusText = status.object == nil ? nil : status["status"].string
         guard let name else { return nil }
         return ClickHouseInstallation(name: name, namespace: namespace, uid: metadata["uid"].string,
@@ -90,31 +89,24 @@ extension ClickHouseInstallation {
         }
     }
 
-    /// Without `status.fqdns`, every derived Service name must be one Kubernetes can create
-    /// (one issue per place that names hosts, with the first bad name).
-    private static func checkServiceNames(_ spec: OperatorSpec, _ clusters: [Cluster]) {
+    /// Every host's address, in one walk: without `status.fqdns` (`namedByRules`) each derived
+    /// Service name must be one Kubernetes can create (one issue per place that names hosts);
+    /// and no two hosts may share an address (the operator's rules allow it, e.g. a shard named
+    /// "1" before shard 1): one server would be two hosts of the plan, backed up twice.
+    private static func checkAddresses(_ spec: OperatorSpec, _ clusters: [Cluster], namedByRules: Bool) {
         var reported: Set<String> = []
-        for (draft, cluster) in zip(spec.clusters, clusters) {
-            for (hostDraft, host) in zip(draft.hosts, cluster.hosts) {
-                let service = String(host.fqdn.prefix { $0 != "." })
-                let node = hostDraft.node.map { $0["name"] } ?? draft.node["name"]
-                guard !KubernetesNames.isLabel(service), reported.insert(node.path).inserted else { continue }
-                node.issue("gives host \(BoundedText.quoted(host.name)) the Service name \(BoundedText.quoted(service)) (\(host.fqdnRule)), which is not a DNS label (lower-case letters, digits, '-', at most 63): the operator cannot create it")
-            }
-        }
-    }
-
-    /// No two hosts may share an address: a layout that names two hosts alike (the operator's
-    /// rules allow it, e.g. a shard named "1" before shard 1) has one server where the plan
-    /// would see two, and would back it up twice under two shards.
-    private static func checkDistinctAddresses(_ spec: OperatorSpec, _ clusters: [Cluster]) {
         var owners: [String: String] = [:]
         for (draft, cluster) in zip(spec.clusters, clusters) {
             for (hostDraft, host) in zip(draft.hosts, cluster.hosts) {
+                let node = hostDraft.node.map { $0["name"] } ?? draft.node["name"]
+                let service = String(host.fqdn.prefix { $0 != "." })
+                if namedByRules, !KubernetesNames.isLabel(service), reported.insert(node.path).inserted {
+                    node.issue("gives host \(BoundedText.quoted(host.name)) the Service name \(BoundedText.quoted(service)) (\(host.fqdnRule)), which is not a DNS label (lower-case letters, digits, '-', at most 63): the operator cannot create it")
+                }
                 let place = "cluster \(BoundedText.quoted(cluster.name)) shard \(host.shardIndex) replica \(host.replicaIndex)"
-                guard let owner = owners.updateValue(place, forKey: host.fqdn) else { continue }
-                (hostDraft.node.map { $0["name"] } ?? draft.node["name"]).issue(
-                    "gives \(place) the address \(BoundedText.quoted(host.fqdn)) that \(owner) already has: one server cannot be two hosts of the plan")
+                if let owner = owners.updateValue(place, forKey: host.fqdn) {
+                    node.issue("gives \(place) the address \(BoundedText.quoted(host.fqdn)) that \(owner) already has: one server cannot be two hosts of the plan")
+                }
             }
         }
     }

@@ -98,7 +98,7 @@ public struct OperationParameters: Equatable, Sendable {
             case "disk":
                 if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(BoundedText.quoted(value))") }
             case "region":
-                if isIdentifierLike(value) { result.region = value } else { problem("must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
+                if isRegion(value) { result.region = value } else { problem("must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
             case "keep_full_chains" where operation == .backup:
                 if let count = Int(value), count >= 1 { result.keepFullChains = count } else { problem("must be 1 or more, not \(BoundedText.quoted(value))") }
             case "max_age" where operation == .backup:
@@ -175,6 +175,11 @@ public struct OperationParameters: Equatable, Sendable {
         let (digits, unit) = units[last].map { (text.dropLast(), $0) } ?? (Substring(text), 1)
         guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let number = Int64(digits), number <= Int64.max / unit else { return nil }
         return number * unit
+    }
+
+    /// An S3 region name: letters, digits and `-` (the request and the catalog calls share it).
+    public static func isRegion(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
     }
 
     private static func isIdentifierLike(_ text: String) -> Bool {
