@@ -28,6 +28,9 @@ struct HostOperation: Sendable {
     /// An incremental backup's base, with secrets resolved.
     var baseBackup: BackupDestination? = nil
     var tracker: OperationTracker? = nil
+    /// Awaited after the host has decided and before it starts a statement (a backup's lock
+    /// and first manifest are written meanwhile); throws when the run must not start.
+    var beforeStart: (@Sendable () async throws -> Void)? = nil
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -116,6 +119,7 @@ struct HostOperation: Sendable {
             outcome.alreadyPresent = present
             return outcome
         case .start(let statement, let id, let tables, let present):
+            try await beforeStart?()
             var outcome = try await start(statement, id: id)
             outcome.tables = tables
             outcome.alreadyPresent = present

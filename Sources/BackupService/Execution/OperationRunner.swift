@@ -105,16 +105,17 @@ struct OperationRunner {
             let (choice, reading) = try await base
             extra = chainMetadata(choice!, into: &manifest)
             timing["timing.catalog_ms"] = String(reading)
-            if let store {
-                let locking = clock.now
-                if let answer = try await takeLock(store, resolved: resolved) { return answer }
-                try await store.write(manifest.document(.inProgress, stoppedAt: nil, outcomes: [], error: nil))
-                timing["timing.lock_ms"] = milliseconds(since: locking)
-            }
         }
         if !assignment.unrestoredCopies.isEmpty { extra["unrestored_copies"] = assignment.unrestoredCopies.joined(separator: "; ") }
+        let claim = plan.operation == .backup ? store.map { claimBackup($0, manifest: manifest, resolved: resolved) } : nil
+        defer { claim?.cancel() }
         let running = clock.now
-        let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved)
+        let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved, beforeStart: claim.map(Self.gate))
+        if let claim {
+            let (answer, locking) = try await claim.value
+            if let answer { return answer }  // another process runs this backup: no host was started here
+            timing["timing.lock_ms"] = String(locking)
+        }
         timing["timing.hosts_ms"] = milliseconds(since: running)
         let recording = clock.now
         var result = try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
@@ -122,6 +123,29 @@ struct OperationRunner {
         timing["timing.record_ms"] = milliseconds(since: recording)
         result.metadata.merge(timing, uniquingKeysWith: { _, new in new })
         return result
+    }
+
+    /// The backup's lock and its in-progress manifest, taken while the hosts read their state:
+    /// no host starts a statement before both are written (``gate(_:)``). A non-nil answer is
+    /// another process's run of this backup, which this call reports instead.
+    private func claimBackup(_ store: ManifestStore, manifest: Manifest, resolved: ResolvedSecrets) -> Task<(RunResult?, Int64), Error> {
+        let document = manifest.document(.inProgress, stoppedAt: nil, outcomes: [], error: nil)
+        return Task { [self] in
+            try await Self.timed {
+                if let answer = try await takeLock(store, resolved: resolved) { return answer }
+                try await store.write(document)
+                return nil
+            }
+        }
+    }
+
+    /// What a host awaits before it starts a statement: this process holding the backup.
+    private static func gate(_ claim: Task<(RunResult?, Int64), Error>) -> @Sendable () async throws -> Void {
+        return {
+            guard try await claim.value.0 == nil else {
+                throw DomainError(.aborted, "another plugin process runs this backup; nothing was started here")
+            }
+        }
     }
 
     /// The same backup asked again (a retry, a second caller, a restarted plugin): its
@@ -204,12 +228,16 @@ struct OperationRunner {
     /// Runs the hosts' parts: the data (and a backup's replica copies) at once, at most
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
-    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: BackupManifest.Parts?,
-                          _ resolved: ResolvedSecrets) async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
+    private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: BackupManifest.Parts?, _ resolved: ResolvedSecrets,
+                          beforeStart: (@Sendable () async throws -> Void)?) async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var outcomes: [HostOperation.Outcome] = [], failures: [any Error & Sendable] = []
         for stage in stages(assignment) where !stage.isEmpty && failures.isEmpty {
-            let operations = stage.map { hostOperation($0, manifest: manifest, recorded: recorded, resolved) }
+            let operations = stage.map { planned in
+                var operation = hostOperation(planned, manifest: manifest, recorded: recorded, resolved)
+                operation.beforeStart = beforeStart
+                return operation
+            }
             let result = await runBounded(groupedByHost(operations), limit: limit, environment: environment)
             outcomes += result.outcomes
             failures += result.failures
