@@ -100,6 +100,22 @@ import Testing
         #expect(try await cluster.store.manifest(Self.manifestURL)?.state == .completed)
     }
 
+    /// The lock and the in-progress manifest are written while the hosts read their state,
+    /// and no statement starts before both are.
+    @Test func theHostsReadTheirStateWhileTheLockIsTakenButStartNothingBeforeIt() async throws {
+        let cluster = Cluster()
+        let written = Gate()
+        cluster.store.holdWrites(endingIn: "manifest.json", until: written)
+        let run = Task { try await backup(cluster.provider()) }
+        await cluster.hosts[0].stateRead.wait()
+        await cluster.hosts[1].stateRead.wait()
+        #expect(cluster.hosts.allSatisfy { $0.operations.isEmpty })  // decided, and waiting for the manifest
+        written.open()
+        #expect(try await run.value.metadata["state"] == "Completed")
+        #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 })
+        #expect(cluster.store.writes.withLock { $0 }.prefix(2).map { $0.split(separator: "/").last! } == ["lock", "manifest.json"])
+    }
+
     @Test func aFailingHostFailsTheRunWithClickHousesStatusAndTheManifestSaysSo() async throws {
         let cluster = Cluster()
         cluster.hosts[1].setBehaviour(.fail("Code: 499. DB::Exception: Access Denied. (S3_ERROR) (version 26.9.2.1)"))

@@ -58,6 +58,8 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     private let state: LockedState<State>
     /// Opened when the first BACKUP or RESTORE arrives.
     let started = Gate()
+    /// Opened when a run first reads this host's state (tables, rows, attempts).
+    let stateRead = Gate()
 
     init(host: String, tables: [(database: String, name: String, engine: String, rows: Int64)]) {
         endpoint = ClickHouseEndpoint(host: host, port: 8123, secure: false)
@@ -101,6 +103,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     func select(_ sql: String, timeout: Duration?) async throws -> [JSONValue] {
         state.withLock { $0.statements.append(sql) }
         if sql.hasPrefix("SELECT 'table' AS kind") {  // a host's state: tables, rows, attempts
+            defer { stateRead.open() }
             let prefix = Self.quoted(after: "startsWith(id, ", in: sql) ?? ""
             return state.withLock { state in
                 state.tables.map { table in
@@ -149,9 +152,17 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
 /// An object store in memory, addressed by URL as S3 is.
 final class MemoryObjectStore: ObjectStore, Sendable {
     private let objects = LockedState<[String: [UInt8]]>([:])
+    private let held = LockedState<(suffix: String, gate: Gate)?>(nil)
+    /// Every write, in order, by URL.
+    let writes = LockedState<[String]>([])
+
+    /// Writes to URLs ending in `suffix` wait for `gate`.
+    func holdWrites(endingIn suffix: String, until gate: Gate) { held.withLock { $0 = (suffix, gate) } }
 
     func put(_ url: String, body: [UInt8], contentType: String, ifNoneMatch: Bool) async throws -> Bool {
-        objects.withLock { objects in
+        if let (suffix, gate) = held.withLock({ $0 }), url.hasSuffix(suffix) { await gate.wait() }
+        writes.withLock { $0.append(url) }
+        return objects.withLock { objects in
             if ifNoneMatch, objects[url] != nil { return false }
             objects[url] = body
             return true
