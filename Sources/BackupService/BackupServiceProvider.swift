@@ -77,13 +77,11 @@ public struct BackupServiceProvider: Sendable {
                              metadata: result.metadata)
     }
 
-    /// Retention after a successful backup (`keep_full_chains`, `max_age`, e.g. from a
+    /// Retention after a successful backup (`keep_full_chains`, `max_age`, `keep_daily`..., e.g. from a
     /// policy): ApplyRetention over the CHI's catalog. The backup stands whatever happens here;
     /// a failure is reported in `retention.error` and logged.
     private func retention(after plan: OperationPlan, _ request: BackupRequest) async -> [String: String] {
-        var parameters: [String: String] = [:]
-        if let keep = plan.parameters.keepFullChains { parameters["keep_full_chains"] = String(keep) }
-        if let maxAge = plan.parameters.maxAge { parameters["max_age"] = "\(maxAge)s" }
+        var parameters = plan.parameters.retention.parameters
         if let region = plan.parameters.region { parameters["region"] = region }
         let catalog = CatalogServiceProvider(environment: environment, now: now)
         do {

@@ -69,7 +69,9 @@ public struct CatalogServiceProvider: Sendable {
             if !scope.dryRun { metadata["objects_deleted"] = String(try await store.delete(record.name)) }
             return CatalogResponse(backups: records.filter { $0.name != record.name }.map(Self.info), deleted: [Self.info(record)], metadata: metadata)
         case .retention:
-            let decision = Retention.apply(records, keepFullChains: scope.keepFullChains, maxAge: scope.maxAge, now: now())
+            let decision = Retention.decide(records, scope.rules, now: now())
+            // Why each backup stays or goes: what a dry run is for.
+            for (name, reason) in decision.reasons { metadata["why.\(name)"] = reason }
             if !scope.dryRun { metadata["objects_deleted"] = String(try await deleteAll(decision.delete.map(\.name), store)) }
             return CatalogResponse(backups: decision.keep.map(Self.info), deleted: decision.delete.map(Self.info), metadata: metadata)
         case .cleanBroken:

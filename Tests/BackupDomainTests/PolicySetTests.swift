@@ -43,7 +43,7 @@ import CryptoDigest
             "policy_file: policies[0].match.chis: is not a match key; known: chb, chi, chiLabels, labels, namespaces",
             "policy_file: policies[0].matchh: is not a policy key; known: match, name, parameters",
             "policy_file: policies[0].parameters.dry_run: cannot be set by a policy (a policy that made every call a dry run would back nothing up)",
-            "policy_file: policies[0].parameters.keep_full_chains: must be 1 or more, not \"0\"",
+            "policy_file: policies[0].parameters.keep_full_chains: must be a count from 1 to 100000, not \"0\"",
             "policy_file: policies[0].parameters.nope: is not a parameter; known: " + Set(OperationParameters.keys(for: .backup) + OperationParameters.keys(for: .restore)).sorted().joined(separator: ", "),
             "policy_file: policies[0].parameters.type: must be full, incremental or auto, not \"fulll\"",
             "policy_file: policies[1].name: repeats policy \"a\"",

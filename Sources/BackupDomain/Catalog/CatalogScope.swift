@@ -14,16 +14,18 @@ public struct CatalogScope: Sendable {
     public var chi: String { String(catalogKey.dropLast()) }
     public let backupName: String?
     public let force: Bool
-    public let keepFullChains: Int?
+    /// ApplyRetention's rules.
+    public let rules: RetentionRules
+    public var keepFullChains: Int? { rules.keepFullChains }
     /// Seconds.
-    public let maxAge: Int64?
+    public var maxAge: Int64? { rules.maxAge }
     /// CleanBroken: an in-progress backup older than this (seconds) counts as abandoned.
     public let olderThan: Int64
     public let dryRun: Bool
 
     static let known: [Operation: [String]] = [
         .list: ["region"], .get: ["backup_name", "region"], .delete: ["backup_name", "force", "dry_run", "region"],
-        .retention: ["keep_full_chains", "max_age", "dry_run", "region"], .cleanBroken: ["older_than", "dry_run", "region"],
+        .retention: RetentionRules.keys + ["dry_run", "region"], .cleanBroken: ["older_than", "dry_run", "region"],
     ]
 
     /// - Throws: ``DomainError`` `.invalidArgument` with every problem and its path.
@@ -45,7 +47,7 @@ public struct CatalogScope: Sendable {
             backupRoot["spec"]["ClickhouseInstallation"]["name"].issue("is required when chi_definition is empty")
         }
 
-        var backupName: String?, force = false, dryRun = false, keep: Int?, maxAge: Int64?, olderThan: Int64 = 86400, region: String?
+        var backupName: String?, force = false, dryRun = false, rules = RetentionRules(), olderThan: Int64 = 86400, region: String?
         let known = Self.known[operation] ?? []
         for key in raw.keys.sorted() {
             let value = raw[key]!
@@ -62,10 +64,8 @@ public struct CatalogScope: Sendable {
                 if KubernetesNames.isSubdomain(value) { backupName = value } else { log.add(path, "must be a backup name, not \(BoundedText.quoted(value))") }
             case "force" where known.contains(key): force = flag()
             case "dry_run" where known.contains(key): dryRun = flag()
-            case "keep_full_chains" where known.contains(key):
-                if let count = Int(value), count >= 1 { keep = count } else { log.add(path, "must be 1 or more, not \(BoundedText.quoted(value))") }
-            case "max_age" where known.contains(key):
-                if let seconds = OperationParameters.parseDuration(value), seconds > 0 { maxAge = seconds } else { log.add(path, "must be a duration such as 30d or 12h, not \(BoundedText.quoted(value))") }
+            case _ where known.contains(key) && RetentionRules.keys.contains(key):
+                if let reason = rules.set(key, value) { log.add(path, reason) }
             case "region" where known.contains(key):
                 if OperationParameters.isRegion(value) { region = value } else { log.add(path, "must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
             case "older_than" where known.contains(key):
@@ -77,12 +77,12 @@ public struct CatalogScope: Sendable {
         if [.get, .delete].contains(operation), backupName == nil, raw["backup_name"] == nil {
             log.add("parameters[\"backup_name\"]", "is required: name the backup")
         }
-        if operation == .retention, keep == nil, maxAge == nil, raw["keep_full_chains"] == nil, raw["max_age"] == nil {
-            log.add("parameters[\"keep_full_chains\"]", "or parameters[\"max_age\"] is required: say what to keep")
+        if operation == .retention, rules.isEmpty, !raw.keys.contains(where: RetentionRules.keys.contains) {
+            log.add("parameters", "needs a retention rule (\(RetentionRules.keys.joined(separator: ", "))): say what to keep")
         }
         guard log.issues.isEmpty, let s3 = definition?.s3, let namespace, let chiName else { throw .invalid(log.issues) }
         var scope = CatalogScope(s3: s3, catalogKey: "\(namespace)/\(chiName)/", backupName: backupName, force: force,
-                                 keepFullChains: keep, maxAge: maxAge, olderThan: olderThan, dryRun: dryRun)
+                                 rules: rules, olderThan: olderThan, dryRun: dryRun)
         scope.secretsNamespace = definition?.namespace
         scope.region = region
         return scope

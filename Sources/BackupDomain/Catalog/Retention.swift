@@ -33,16 +33,79 @@ public enum Retention {
     public static func apply(_ records: [BackupRecord], keepFullChains: Int?, maxAge: Int64?, now: Int64)
         -> (keep: [BackupRecord], delete: [BackupRecord])
     {
+        let decision = decide(records, RetentionRules(keepFullChains: keepFullChains, maxAge: maxAge), now: now)
+        return (decision.keep, decision.delete)
+    }
+
+    /// What retention keeps and deletes, and why each.
+    public struct Decision: Sendable {
+        /// In the order of the records given.
+        public var keep: [BackupRecord]
+        /// Newest-dependent first: an incremental before its base.
+        public var delete: [BackupRecord]
+        /// Backup name → why it stays (every rule that keeps it) or goes.
+        public var reasons: [String: String]
+    }
+
+    /// Applies `rules` to the catalog's `records`. Only members of a chain (a completed full
+    /// backup and what is built on it) can go, never one in progress; a backup goes when no
+    /// rule keeps it. Chain rules keep whole chains (the newest always); calendar rules keep
+    /// the newest completed backup of each of the N newest days, weeks (from Monday),
+    /// months or years that have one (UTC), and `keep_last` the N newest; a kept backup
+    /// keeps its bases.
+    public static func decide(_ records: [BackupRecord], _ rules: RetentionRules, now: Int64) -> Decision {
         let all = chains(records)
-        var doomed: [Chain] = []
-        for (index, chain) in all.enumerated() where index > 0 {
-            let beyondCount = keepFullChains.map { index >= $0 } ?? false
-            let tooOld = maxAge.map { now - chain.newest > $0 } ?? false
-            if beyondCount || tooOld { doomed.append(chain) }
+        var why: [String: [String]] = [:]
+        func keep(_ record: BackupRecord, _ reason: String) { why[record.name, default: []].append(reason) }
+        if rules.hasChainRules {
+            for (index, chain) in all.enumerated() {
+                let beyondCount = rules.keepFullChains.map { index >= $0 } ?? false
+                let tooOld = rules.maxAge.map { now - chain.newest > $0 } ?? false
+                guard index == 0 || !(beyondCount || tooOld) else { continue }
+                let reason = index == 0 ? "in the newest chain (\(chain.full.name))" : "chain \(index + 1) of \(all.count) (\(chain.full.name)) is within "
+                    + [rules.keepFullChains.map { "keep_full_chains=\($0)" }, rules.maxAge.map { "max_age=\($0)s" }].compactMap { $0 }.joined(separator: " and ")
+                chain.links.forEach { keep($0, reason) }
+            }
         }
-        let delete = doomed.flatMap { $0.links.reversed() }
+        let completed = records.filter(\.isCompleted).sorted { ($0.startedAt, $0.name) > ($1.startedAt, $1.name) }
+        if let newest = completed.first { keep(newest, "the newest backup") }
+        if let count = rules.keepLast {
+            for (index, record) in completed.prefix(count).enumerated() { keep(record, "keep_last=\(count): \(index + 1) of the newest") }
+        }
+        for rule in rules.calendarRules {
+            var periods: [String] = []
+            for record in completed {
+                let period = rule.period.name(of: record.startedAt)
+                guard !periods.contains(period) else { continue }
+                guard periods.count < rule.count else { break }
+                periods.append(period)
+                keep(record, "\(rule.name)=\(rule.count): the newest of \(period)")
+            }
+        }
+        keepBases(of: records, why: &why)
+        let rules = rules.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        var reasons = why.mapValues { "kept: " + $0.joined(separator: "; ") }
+        var delete: [BackupRecord] = []
+        for chain in all {
+            for record in chain.links.reversed() where why[record.name] == nil && record.state != .inProgress {
+                delete.append(record)
+                reasons[record.name] = "deleted: no rule keeps it (\(rules.isEmpty ? "no rules" : rules))"
+            }
+        }
         let gone = Set(delete.map(\.name))
-        return (records.filter { !gone.contains($0.name) }, delete)
+        return Decision(keep: records.filter { !gone.contains($0.name) }, delete: delete, reasons: reasons)
+    }
+
+    /// Every base of a kept backup is kept too, down to its full backup.
+    private static func keepBases(of records: [BackupRecord], why: inout [String: [String]]) {
+        let byName = Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in why.keys.sorted() {
+            var current = byName[name], steps = 0
+            while let base = current?.base, let next = byName[base], steps <= records.count {
+                if why[base]?.contains(where: { $0.hasPrefix("base of ") }) != true { why[base, default: []].append("base of \(name)") }
+                (current, steps) = (next, steps + 1)
+            }
+        }
     }
 
     /// The backups that name `name` as their base.

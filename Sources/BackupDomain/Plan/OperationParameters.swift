@@ -26,10 +26,18 @@ public struct OperationParameters: Equatable, Sendable {
     public var compressionMethod: String?
     public var compressionLevel: Int?
     public var localTables = LocalTables.eachReplica
-    /// Retention applied after each successful backup (ApplyRetention's rules): keep this many
-    /// newest chains, drop chains older than `maxAge` seconds.
-    public var keepFullChains: Int?
-    public var maxAge: Int64?
+    /// Retention applied after each successful backup (ApplyRetention's rules: chains by count
+    /// and age, and the calendar rules).
+    public var retention = RetentionRules()
+    public var keepFullChains: Int? {
+        get { retention.keepFullChains }
+        set { retention.keepFullChains = newValue }
+    }
+    /// Seconds.
+    public var maxAge: Int64? {
+        get { retention.maxAge }
+        set { retention.maxAge = newValue }
+    }
     /// The S3 region the plugin signs its own requests for (nil: the server's `--s3-region`).
     public var region: String?
     // Restore only.
@@ -46,8 +54,7 @@ public struct OperationParameters: Equatable, Sendable {
     public var shardMapping: [(source: Int, target: Int)] = []
 
     public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region"]
-    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables",
-                                    "keep_full_chains", "max_age"]
+    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables"] + RetentionRules.keys
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
                                      "drop_stale_replicas"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
@@ -59,7 +66,7 @@ public struct OperationParameters: Equatable, Sendable {
     public static func keys(for operation: Operation) -> [String] { common + (operation == .backup ? backupOnly : restoreOnly) }
 
     /// Whether a successful backup is followed by retention.
-    public var appliesRetention: Bool { keepFullChains != nil || maxAge != nil }
+    public var appliesRetention: Bool { !retention.isEmpty }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.dryRun == b.dryRun && a.replicas == b.replicas && a.disk == b.disk && a.cancelOnAbort == b.cancelOnAbort
@@ -69,7 +76,7 @@ public struct OperationParameters: Equatable, Sendable {
             && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
             && a.createTable == b.createTable && a.backupName == b.backupName && a.dropStaleReplicas == b.dropStaleReplicas && a.parallelShards == b.parallelShards
             && a.backupType == b.backupType && a.fullInterval == b.fullInterval && a.localTables == b.localTables
-            && a.keepFullChains == b.keepFullChains && a.maxAge == b.maxAge && a.region == b.region
+            && a.retention == b.retention && a.region == b.region
             && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
     }
 
@@ -99,10 +106,8 @@ public struct OperationParameters: Equatable, Sendable {
                 if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(BoundedText.quoted(value))") }
             case "region":
                 if isRegion(value) { result.region = value } else { problem("must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
-            case "keep_full_chains" where operation == .backup:
-                if let count = Int(value), count >= 1 { result.keepFullChains = count } else { problem("must be 1 or more, not \(BoundedText.quoted(value))") }
-            case "max_age" where operation == .backup:
-                if let seconds = parseDuration(value), seconds > 0 { result.maxAge = seconds } else { problem("must be a duration such as 30d or 12h, not \(BoundedText.quoted(value))") }
+            case _ where operation == .backup && RetentionRules.keys.contains(key):
+                if let reason = result.retention.set(key, value) { problem(reason) }
             case "type" where operation == .backup:
                 if let type = BackupType(rawValue: value) { result.backupType = type } else { problem("must be full, incremental or auto, not \(BoundedText.quoted(value))") }
             case "full_interval" where operation == .backup:
