@@ -139,7 +139,7 @@ struct ListCommand: AsyncParsableCommand {
     func run() async throws { try await OneShot.catalog(.list, request, execution) }
 }
 
-/// `retention`: BackupCatalog.ApplyRetention (`--param keep_full_chains=N`, `max_age`, `dry_run`).
+/// `retention`: BackupCatalog.ApplyRetention (`--param keep_full_chains=N`, `max_age`, `keep_daily`..., `dry_run`).
 struct RetentionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retention", abstract: "Apply retention and print what went as JSON.")
     @OptionGroup var request: OneShotRequest
