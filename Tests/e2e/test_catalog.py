@@ -1,5 +1,6 @@
 """BackupCatalog against the stack: list and get from the manifests, delete with dependency
 checks, retention by whole chains, and cleaning broken backups; every restore still works."""
+import calendar
 import json
 import subprocess
 import time
@@ -27,6 +28,12 @@ def s3_keys(stack, prefix):
                           f"{stack.info['s3_endpoint']}/{stack.info['bucket']}/?list-type=2&prefix={urllib.parse.quote(prefix, safe='')}"],
                          capture_output=True, text=True, check=True).stdout
     return [part.split("</Key>")[0] for part in out.split("<Key>")[1:]]
+
+
+def s3_get(stack, key):
+    return subprocess.run(["curl", "-sf", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "--aws-sigv4", f"aws:amz:{stack.info['region']}:s3",
+                           "--user", f"{stack.info['access_key']}:{stack.info['secret_key']}",
+                           f"{stack.info['s3_endpoint']}/{stack.info['bucket']}/{key}"], capture_output=True, check=True).stdout
 
 
 def s3_put(stack, key, body):
@@ -74,7 +81,7 @@ def test_list_get_delete_retention_and_clean_broken(stack, stack_plugin, stubs):
     assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "c3-full is the base of c3-inc" in error.value.details()
     with pytest.raises(grpc.RpcError) as error:
         catalog(stack_plugin, stubs, "ApplyRetention", stack, any_chb)
-    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and 'parameters["keep_full_chains"]' in error.value.details()
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "needs a retention rule (keep_full_chains" in error.value.details()
 
     plan = catalog(stack_plugin, stubs, "ApplyRetention", stack, any_chb, {"keep_full_chains": "2", "dry_run": "true"})
     assert [b.backup_name for b in plan.deleted] == ["c1-inc", "c1-full", "c0-inc", "c0-full"]
@@ -106,3 +113,51 @@ def test_list_get_delete_retention_and_clean_broken(stack, stack_plugin, stubs):
     assert forced.metadata["broken"] == "c3-inc"
     cleaned = catalog(stack_plugin, stubs, "CleanBroken", stack, any_chb)
     assert [b.backup_name for b in cleaned.deleted] == ["c3-inc"] and "c3-full" in cleaned.metadata["reason.c3-inc"]
+
+
+def test_calendar_retention_keeps_exactly_the_expected_real_backups(stack, stack_plugin, stubs):
+    """Six real backups in three chains, dated by their manifests (ClickHouse's data is the
+    real thing; only the recorded start times are moved onto a calendar): keep_daily=2 and
+    keep_weekly=1 keep the newest two days and the newest week with every base they need,
+    delete the rest, explain each, and every kept backup restores."""
+    for host in range(len(stack.hosts)):
+        stack.sql(host, "DROP DATABASE IF EXISTS e2e_cat SYNC")
+        stack.sql(host, "CREATE DATABASE e2e_cat")
+        stack.sql(host, "CREATE TABLE e2e_cat.t (id UInt64) ENGINE = MergeTree ORDER BY id")
+    prefix = f"gfs-{time.time_ns()}/"
+    days = {"a-full": "2026-05-09", "a-inc": "2026-05-10", "b-full": "2026-06-07", "b-inc1": "2026-06-13",
+            "b-inc2": "2026-06-14", "c-full": "2026-06-15"}
+    sums = {}
+    for index, name in enumerate(days):
+        for host in range(len(stack.hosts)):
+            stack.sql(host, f"INSERT INTO e2e_cat.t SELECT {index} * 100000 + number FROM numbers(500)")
+        call(stack_plugin, stubs, "Backup", stack.chi, stack.chb(name, whitelist=["e2e_cat.*"], prefix=prefix),
+             {"type": "full" if name.endswith("full") else "incremental"})
+        sums[name] = [stack.checksum(h, "e2e_cat.t") for h in range(len(stack.hosts))]
+        key = f"{prefix}stack/demo/{name}/manifest.json"
+        manifest = json.loads(s3_get(stack, key))
+        manifest["started_at"] = calendar.timegm(time.strptime(days[name] + " 12", "%Y-%m-%d %H"))
+        s3_put(stack, key, json.dumps(manifest).encode())
+    any_chb = stack.chb("c-full", whitelist=["e2e_cat.*"], prefix=prefix)
+    bases = {b.backup_name: b.base_backup for b in catalog(stack_plugin, stubs, "ListBackups", stack, any_chb).backups}
+    assert bases == {"a-full": "", "a-inc": "a-full", "b-full": "", "b-inc1": "b-full", "b-inc2": "b-inc1", "c-full": ""}
+
+    rules = {"keep_daily": "2", "keep_weekly": "1"}
+    plan = catalog(stack_plugin, stubs, "ApplyRetention", stack, any_chb, {**rules, "dry_run": "true"})
+    assert [b.backup_name for b in plan.deleted] == ["a-inc", "a-full"]
+    assert plan.metadata["why.c-full"] == ("kept: the newest backup; keep_daily=2: the newest of 2026-06-15; "
+                                           "keep_weekly=1: the newest of week of 2026-06-15")
+    assert plan.metadata["why.b-inc2"] == "kept: keep_daily=2: the newest of 2026-06-14"
+    assert plan.metadata["why.b-full"] == "kept: base of b-inc2"
+    assert plan.metadata["why.a-full"] == "deleted: no rule keeps it (keep_daily=2, keep_weekly=1)"
+    assert len(s3_keys(stack, f"{prefix}stack/demo/a-full/")) > 0  # a dry run deletes nothing
+    done = catalog(stack_plugin, stubs, "ApplyRetention", stack, any_chb, rules)
+    assert [b.backup_name for b in done.deleted] == ["a-inc", "a-full"]
+    assert s3_keys(stack, f"{prefix}stack/demo/a-full/") == [] and s3_keys(stack, f"{prefix}stack/demo/a-inc/") == []
+    kept = [b.backup_name for b in catalog(stack_plugin, stubs, "ListBackups", stack, any_chb).backups]
+    assert kept == ["b-full", "b-inc1", "b-inc2", "c-full"]
+    for name in kept:  # every kept backup restores, an incremental through its bases
+        for host in range(len(stack.hosts)):
+            stack.sql(host, "DROP DATABASE IF EXISTS e2e_cat SYNC")
+        call(stack_plugin, stubs, "Restore", stack.chi, stack.chb(name, whitelist=["e2e_cat.*"], prefix=prefix))
+        assert [stack.checksum(h, "e2e_cat.t") for h in range(len(stack.hosts))] == sums[name]
