@@ -8,7 +8,7 @@ import Testing
     /// 2024-01-01 (a Monday), 01:00 UTC.
     static let first: Int64 = 1_704_070_800
 
-    static func name(_ days: Int64) -> String { "d-" + CivilDate(days: (first + days * day) / day).text }
+    static func name(_ days: Int64) -> String { "d-" + CalendarPeriod.day.name(of: first + days * day) }
 
     /// 2024-01-01 to 2026-11-30: 1065 backups.
     static let records: [BackupRecord] = (0..<1065).map { (index: Int64) -> BackupRecord in
@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func civilDatesAndPeriods() {
-        #expect(CivilDate(days: 0).text == "1970-01-01" && CivilDate(days: 19_782).text == "2024-02-29" && CivilDate(days: -1).text == "1969-12-31")
+        #expect(CalendarPeriod.date(0) == "1970-01-01" && CalendarPeriod.date(19_782) == "2024-02-29" && CalendarPeriod.day.name(of: -1) == "1969-12-31")
         #expect(Self.records.last!.name == "d-2026-11-30" && Self.records.last!.kind == .full)  // a Monday
         let sunday: Int64 = 1_795_913_600  // 2026-11-29 (Sunday) 00:53 UTC
         #expect(CalendarPeriod.day.name(of: sunday) == "2026-11-29" && CalendarPeriod.week.name(of: sunday) == "week of 2026-11-23")

@@ -75,36 +75,15 @@ enum CalendarPeriod: Sendable {
     func name(of seconds: Int64) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         switch self {
-        case .day: return CivilDate(days: days).text
+        case .day: return Self.date(days)
         case .week:
             let weekday = ((days + 3) % 7 + 7) % 7  // 1970-01-01 was a Thursday: Monday is 0
-            return "week of " + CivilDate(days: days - weekday).text
-        case .month:
-            let date = CivilDate(days: days)
-            return "\(date.year)-\(date.month < 10 ? "0" : "")\(date.month)"
-        case .year: return String(CivilDate(days: days).year)
+            return "week of " + Self.date(days - weekday)
+        case .month: return String(Self.date(days).prefix(7))
+        case .year: return String(UTCTime(unixSeconds: seconds).year)
         }
     }
-}
 
-/// A proleptic Gregorian date from days since 1970-01-01 (H. Hinnant's civil_from_days).
-struct CivilDate: Equatable {
-    let year: Int64, month: Int64, day: Int64
-
-    init(days: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shifted = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * shifted + 2) / 5 + 1
-        month = shifted < 10 ? shifted + 3 : shifted - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    }
-
-    var text: String {
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : String(value) }
-        return "\(year)-\(two(month))-\(two(day))"
-    }
+    /// `2026-11-30` for a day counted from 1970-01-01.
+    static func date(_ days: Int64) -> String { String(UTCTime(unixSeconds: days * 86_400).iso8601.prefix(10)) }
 }
