@@ -68,9 +68,46 @@ import Testing
         #expect(manifest.hosts.map(\.status) == [.backupCreated, .backupCreated])
         #expect(manifest.hosts.map { $0.tables.map(\.name.table) } == [["t"], ["t"]])
         #expect(manifest.hosts.map(\.totalSize) == [100, 100] && result.metadata["total_size"] == "200")
+        // Rows of each table, from before and after the BACKUP (equal: the content is certain).
+        #expect(manifest.hosts.map(\.fingerprints) == [[TableFingerprint(table: TableName(database: "db", table: "t"), rows: 10)],
+                                                       [TableFingerprint(table: TableName(database: "db", table: "t"), rows: 20)]])
+        #expect(result.metadata["fingerprint.tables"] == "2" && result.metadata["fingerprint.rows"] == "30"
+                && result.metadata["fingerprint.mode"] == "rows")
         #expect(try await cluster.store.get("http://s3.test/bucket/prefix/ns/demo/nightly/lock") == nil)  // released
         let written = String(decoding: try #require(try await cluster.store.get(Self.manifestURL)), as: UTF8.self)
         #expect(!written.contains("never-shown") && !written.contains("AKID"))  // the keys travel in the statement only
+    }
+
+    /// A backup with no manifest yet was never started by anyone: its hosts' state read skips
+    /// system.backups (a read whose cost grows with every operation the server ran); once a
+    /// manifest exists (here: a failed run), the retry looks its attempts up.
+    @Test func onlyABackupThatWasRecordedBeforeLooksUpItsAttempts() async throws {
+        let cluster = Cluster()
+        cluster.hosts[1].setBehaviour(.fail("Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)"))
+        await #expect(throws: RPCError.self) { try await backup(cluster.provider()) }
+        #expect(cluster.hosts.allSatisfy { !$0.statements.contains { $0.contains("system.backups WHERE startsWith") } })
+        cluster.hosts[1].setBehaviour(.succeed)
+        #expect(try await backup(cluster.provider()).metadata["state"] == "Completed")
+        #expect(cluster.hosts.allSatisfy { $0.statements.contains { $0.contains("system.backups WHERE startsWith") } })
+    }
+
+    /// `fingerprint=data` adds a hash of every row; a table whose rows change during the
+    /// BACKUP is recorded as changed and counts for nothing.
+    @Test func dataFingerprintsAndTablesThatChangeDuringTheBackup() async throws {
+        let cluster = Cluster()
+        let gate = Gate()
+        cluster.hosts[1].setBehaviour(.hold(gate))
+        let run = Task { try await backup(cluster.provider(), parameters: ["fingerprint": "data"]) }
+        await cluster.hosts[1].started.wait()
+        cluster.hosts[1].setRows(25)  // rows arrive while the backup runs
+        gate.open()
+        let result = try await run.value
+        let manifest = try #require(try await cluster.store.manifest(Self.manifestURL))
+        let table = TableName(database: "db", table: "t")
+        #expect(manifest.hosts.map(\.fingerprints) == [[TableFingerprint(table: table, rows: 10, hash: "h10")],
+                                                       [TableFingerprint(table: table, rows: 25, hash: "h25", changed: true)]])
+        #expect(result.metadata["fingerprint.tables"] == "1" && result.metadata["fingerprint.changed"] == "db.t"
+                && result.metadata["fingerprint.mode"] == "data")
     }
 
     @Test func theSameBackupAskedAgainIsAnsweredFromItsManifest() async throws {

@@ -29,6 +29,10 @@ extension BackupManifest {
                     "databases": .array(host.databases.map(JSONValue.string)),
                     "num_files": number(host.numFiles), "total_size": number(host.totalSize),
                     "compressed_size": number(host.compressedSize), "uncompressed_size": number(host.uncompressedSize),
+                    "fingerprints": .array(host.fingerprints.map { print in
+                        .object(["database": .string(print.table.database), "table": .string(print.table.table),
+                                 "rows": print.rows.map(number) ?? .null, "hash": optional(print.hash), "changed": .bool(print.changed)])
+                    }),
                 ])
             }),
             "skipped": .array(skipped.map {
@@ -73,6 +77,7 @@ extension BackupManifest {
         host.totalSize = fields.integer("total_size") ?? 0
         host.compressedSize = fields.integer("compressed_size") ?? 0
         host.uncompressedSize = fields.integer("uncompressed_size") ?? 0
+        host.fingerprints = fields.array("fingerprints").compactMap(Self.fingerprint)
         return host
     }
 
@@ -83,6 +88,15 @@ extension BackupManifest {
         var engine = ""
         if parts.count > 2, case .string(let recorded) = parts[2] { engine = recorded }
         return ServerTable(name: TableName(database: database, table: table), engine: engine)
+    }
+
+    private static func fingerprint(_ value: JSONValue) -> TableFingerprint? {
+        let fields = Fields(value)
+        guard let database = fields.string("database"), let table = fields.string("table") else { return nil }
+        var changed = false
+        if case .bool(let flag)? = value["changed"] { changed = flag }
+        return TableFingerprint(table: TableName(database: database, table: table), rows: fields.integer("rows"), hash: fields.string("hash"),
+                                changed: changed)
     }
 
     private static func skipped(_ value: JSONValue) -> SkippedEntry? {

@@ -64,6 +64,8 @@ public struct BackupManifest: Equatable, Sendable {
         public var totalSize: Int64 = 0
         public var compressedSize: Int64 = 0
         public var uncompressedSize: Int64 = 0
+        /// Backup: what each table held, to verify the backup and check restores against.
+        public var fingerprints: [TableFingerprint] = []
 
         public init(shard: Int, replica: Int, fqdn: String, role: PlannedHost.Role, clickHouseID: String, location: String,
                     status: BackupStatus, error: String? = nil, tables: [ServerTable] = [], databases: [String] = []) {

@@ -28,6 +28,9 @@ public enum TableKind: String, Sendable, CaseIterable {
         name.hasPrefix(".inner.") || name.hasPrefix(".inner_id.")
     }
 
+    /// Whether the table's own rows are in a backup (what fingerprints count).
+    public var holdsRows: Bool { self == .replicated || self == .local }
+
     /// The kind of table `name` with engine `engine`. `system.tables` lists dictionaries with
     /// engine `Dictionary` (as it does a `Dictionary`-engine table over one: both are definitions).
     public init(engine: String, name: String) {

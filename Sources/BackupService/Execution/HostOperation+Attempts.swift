@@ -24,15 +24,23 @@ extension HostOperation {
     /// this operation in system.backups.
     struct HostState: Sendable {
         var tables: [ServerTable] = []
+        /// Tables holding rows, by `system.tables.total_rows`.
         var rows: [TableName: Int64] = [:]
+        /// Every table whose engine counts its rows (zero included).
+        var counted: [TableName: Int64] = [:]
         var attempts: [Attempt] = []
     }
 
+    /// With `noEarlierAttempts` (a backup whose manifest did not exist: no process can have
+    /// sent its statement, since the manifest is written first) system.backups is not read:
+    /// that read costs the server time in proportion to every operation it has run.
     func readState() async throws -> HostState {
         let base = planned.operationID
-        let sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, toString(ifNull(total_rows, 0)) AS d "
-            + "FROM system.tables WHERE NOT is_temporary UNION ALL "
-            + "SELECT 'attempt', id, toString(status), '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
+        var sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d "
+            + "FROM system.tables WHERE NOT is_temporary"
+        if !noEarlierAttempts {
+            sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
+        }
         var state = HostState()
         var attempts: [(id: String, status: String)] = []
         for row in try await client.select(sql, timeout: .seconds(30)) {
@@ -41,7 +49,10 @@ extension HostOperation {
             guard case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
             let name = TableName(database: a, table: b)
             state.tables.append(ServerTable(name: name, engine: engine))
-            if let rows = Int64(count), rows > 0 { state.rows[name] = rows }
+            if let rows = Int64(count) {
+                state.counted[name] = rows
+                if rows > 0 { state.rows[name] = rows }
+            }
         }
         state.tables.sort { $0.name < $1.name }
         state.attempts = Self.attempts(of: base, attempts)
@@ -115,5 +126,38 @@ extension HostOperation {
     /// backup shard merged onto this one by `shard_mapping`.
     var expectsRows: Bool {
         planned.settings.contains { $0.name == "allow_non_empty_tables" }
+    }
+}
+
+/// Fingerprints: what each backed-up table held, read around the BACKUP on the host that ran it.
+extension HostOperation {
+    /// Rows before (from the state read) and after the backup, and with `fingerprint=data`
+    /// a hash of every row; a table whose rows changed meanwhile is marked `changed`.
+    func fingerprints(of tables: [ServerTable], rowsBefore: [TableName: Int64]) async throws -> [TableFingerprint] {
+        let names = tables.filter(\.kind.holdsRows).map(\.name)
+        guard fingerprintMode != .none, !names.isEmpty else { return [] }
+        var after: [TableName: Int64] = [:]
+        for row in try await client.select("SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables WHERE NOT is_temporary",
+                                           timeout: .seconds(30)) {
+            guard case .string(let database)? = row["database"], case .string(let name)? = row["name"],
+                  case .string(let rows)? = row["rows"], let count = Int64(rows) else { continue }
+            after[TableName(database: database, table: name)] = count
+        }
+        var hashes: [TableName: (rows: Int64, hash: String)] = [:]
+        if fingerprintMode == .data {
+            for name in names { hashes[name] = try await contentHash(of: name) }
+        }
+        return TableFingerprint.record(names, before: rowsBefore, after: after, hashes: hashes)
+    }
+
+    /// `count()` and `sum(cityHash64(*))` of `table`: reads every column of every row.
+    func contentHash(of table: TableName, in database: String? = nil) async throws -> (rows: Int64, hash: String) {
+        let name = "\(SQLQuoting.identifier(database ?? table.database)).\(SQLQuoting.identifier(table.table))"
+        let row = try await client.select("SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash FROM \(name)",
+                                          timeout: .seconds(3600)).first
+        guard case .string(let rows)? = row?["rows"], let count = Int64(rows), case .string(let hash)? = row?["hash"] else {
+            throw DomainError(.internal, "\(client.endpoint): no count and hash for \(name)")
+        }
+        return (count, hash)
     }
 }

@@ -31,6 +31,11 @@ struct HostOperation: Sendable {
     /// Awaited after the host has decided and before it starts a statement (a backup's lock
     /// and first manifest are written meanwhile); throws when the run must not start.
     var beforeStart: (@Sendable () async throws -> Void)? = nil
+    /// No process ever sent this host's statement (a backup that had no manifest): its
+    /// attempts need not be looked up.
+    var noEarlierAttempts = false
+    /// Backup: what is recorded of each table's content.
+    var fingerprintMode = TableFingerprint.Mode.rows
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -47,6 +52,8 @@ struct HostOperation: Sendable {
         var totalSize: Int64 = 0
         var compressedSize: Int64 = 0
         var uncompressedSize: Int64 = 0
+        /// Backup: what each table held.
+        var fingerprints: [TableFingerprint] = []
         /// True when the operation was already known to ClickHouse (a retried call).
         var reused = false
     }
@@ -77,7 +84,7 @@ struct HostOperation: Sendable {
         /// An attempt that is this operation already: follow it.
         case follow(id: String, tables: [ServerTable], alreadyPresent: [TableName])
         /// Start `statement` as attempt `id`.
-        case start(BackupStatement, id: String, tables: [ServerTable], alreadyPresent: [TableName])
+        case start(BackupStatement, id: String, tables: [ServerTable], alreadyPresent: [TableName], rowsBefore: [TableName: Int64])
     }
 
     func decide() async throws -> Decision {
@@ -107,7 +114,7 @@ struct HostOperation: Sendable {
         statement.settings = statement.settings.map { $0.name == "id" ? ("id", .string(id)) : $0 }
         statement.destination = destination
         statement.baseBackup = baseBackup
-        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent)
+        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, rowsBefore: state.counted)
     }
 
     private func runOnce() async throws -> Outcome {
@@ -118,12 +125,15 @@ struct HostOperation: Sendable {
             var outcome = try await followed(id, tables: tables)
             outcome.alreadyPresent = present
             return outcome
-        case .start(let statement, let id, let tables, let present):
+        case .start(let statement, let id, let tables, let present, let rowsBefore):
             try await beforeStart?()
             var outcome = try await start(statement, id: id)
             outcome.tables = tables
             outcome.alreadyPresent = present
-            if verb == .backup { outcome.wholeDatabases = ElementWriter.wholeDatabases(of: statement.elements, tables: tables.map(\.name)) }
+            if verb == .backup {
+                outcome.wholeDatabases = ElementWriter.wholeDatabases(of: statement.elements, tables: tables.map(\.name))
+                if outcome.status.succeeded { outcome.fingerprints = try await fingerprints(of: tables, rowsBefore: rowsBefore) }
+            }
             return outcome
         }
     }

@@ -21,6 +21,7 @@ struct Manifest {
                 status: outcome?.status ?? .pending, error: outcome?.error, tables: outcome?.tables ?? [],
                 databases: outcome?.wholeDatabases ?? [])
             host.numFiles = outcome?.numFiles ?? 0
+            host.fingerprints = outcome?.fingerprints ?? []
             host.totalSize = outcome?.totalSize ?? 0
             host.compressedSize = outcome?.compressedSize ?? 0
             host.uncompressedSize = outcome?.uncompressedSize ?? 0

@@ -38,6 +38,7 @@ extension OperationRunner {
             outcome.totalSize = record.totalSize
             outcome.compressedSize = record.compressedSize
             outcome.uncompressedSize = record.uncompressedSize
+            outcome.fingerprints = record.fingerprints
             return outcome
         }
         var metadata = metadata(outcomes, skipped: recordedSkipped(recorded), manifest: "\(plan.location)\(BackupManifest.fileName)")

@@ -40,6 +40,7 @@ extension OperationRunner {
         if !replicated.isEmpty { metadata["replicated"] = replicated.map { "\($0.database).\($0.table)" }.joined(separator: ",") }
         // Distributed, Merge, Buffer, URL, S3, MySQL... hold no rows of their own: say so.
         if !definitionOnly.isEmpty { metadata["definition_only"] = definitionOnly.map { "\($0.database).\($0.table)" }.joined(separator: ",") }
+        if plan.operation == .backup { metadata.merge(Self.fingerprintSummary(written.flatMap(\.fingerprints))) { _, new in new } }
         if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
         if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
         if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
@@ -101,5 +102,17 @@ extension OperationRunner {
                   let accessKeyID, let secretAccessKey else { return destination }
             return .s3(url: url, accessKeyID: .value(accessKeyID), secretAccessKey: .value(secretAccessKey))
         }
+    }
+
+    /// The fingerprints in short: how many tables and rows, and the tables that changed
+    /// while they were backed up (their content is not certain).
+    static func fingerprintSummary(_ prints: [TableFingerprint]) -> [String: String] {
+        guard !prints.isEmpty else { return [:] }
+        var summary = ["fingerprint.tables": String(prints.filter(\.comparable).count),
+                       "fingerprint.rows": String(prints.filter(\.comparable).compactMap(\.rows).reduce(0, +))]
+        if prints.contains(where: { $0.hash != nil }) { summary["fingerprint.mode"] = "data" } else { summary["fingerprint.mode"] = "rows" }
+        let changed = prints.filter(\.changed).map { "\($0.table.database).\($0.table.table)" }
+        if !changed.isEmpty { summary["fingerprint.changed"] = BoundedText.bounded(changed.joined(separator: ",")) }
+        return summary
     }
 }

@@ -85,11 +85,11 @@ struct OperationRunner {
         let clock = ContinuousClock()
         var timing: [String: String] = [:]
         func milliseconds(since start: ContinuousClock.Instant) -> String { String((clock.now - start).wholeMilliseconds) }
-        async let earlier = Self.timed { plan.operation == .backup && store != nil ? try await earlierRun(store!, resolved: resolved) : nil }
+        async let earlier = Self.timed { plan.operation == .backup && store != nil ? try await earlierRun(store!, resolved: resolved) : (nil, true) }
         async let record = Self.timed { plan.operation == .restore ? try await restoreChecks(store, resolved: resolved) : nil }
         async let unreachable = Self.timed { try await probe(resolved) }
         async let base = Self.timed { plan.operation == .backup ? try await chooseBase(resolved) : nil }
-        let (answer, readingEarlier) = try await earlier
+        let ((answer, recordedBefore), readingEarlier) = try await earlier
         if let answer { return answer }
         let (backupRecord, readingRecord) = try await record
         let recorded = backupRecord?.parts
@@ -110,7 +110,8 @@ struct OperationRunner {
         let claim = plan.operation == .backup ? store.map { claimBackup($0, manifest: manifest, resolved: resolved) } : nil
         defer { claim?.cancel() }
         let running = clock.now
-        let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved, beforeStart: claim.map(Self.gate))
+        let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved, beforeStart: claim.map(Self.gate),
+                                                  noEarlierAttempts: claim != nil && !recordedBefore)
         if let claim {
             let (answer, locking) = try await claim.value
             if let answer { return answer }  // another process runs this backup: no host was started here
@@ -149,12 +150,14 @@ struct OperationRunner {
     }
 
     /// The same backup asked again (a retry, a second caller, a restarted plugin): its
-    /// manifest says what became of it (nil: Failed, Cancelled or none, this call runs it).
-    func earlierRun(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> RunResult? {
+    /// manifest says what became of it (`answer` nil: Failed, Cancelled or none, this call
+    /// runs it; `recorded` false: there was none, so no process ever started a statement).
+    func earlierRun(_ store: ManifestStore, resolved: ResolvedSecrets) async throws -> (answer: RunResult?, recorded: Bool) {
         switch try await recordedRun(store) {
-        case let recorded? where recorded.state == .completed: return completedResult(recorded)
-        case let recorded? where recorded.state == .inProgress: return try await attach(recorded, store: store, resolved: resolved)
-        default: return nil
+        case let recorded? where recorded.state == .completed: return (completedResult(recorded), true)
+        case let recorded? where recorded.state == .inProgress: return (try await attach(recorded, store: store, resolved: resolved), true)
+        case .some: return (nil, true)
+        case nil: return (nil, false)
         }
     }
 
@@ -229,13 +232,15 @@ struct OperationRunner {
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
     private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: BackupManifest.Parts?, _ resolved: ResolvedSecrets,
-                          beforeStart: (@Sendable () async throws -> Void)?) async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
+                          beforeStart: (@Sendable () async throws -> Void)?, noEarlierAttempts: Bool)
+        async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var outcomes: [HostOperation.Outcome] = [], failures: [any Error & Sendable] = []
         for stage in stages(assignment) where !stage.isEmpty && failures.isEmpty {
             let operations = stage.map { planned in
                 var operation = hostOperation(planned, manifest: manifest, recorded: recorded, resolved)
                 operation.beforeStart = beforeStart
+                operation.noEarlierAttempts = noEarlierAttempts
                 return operation
             }
             let result = await runBounded(groupedByHost(operations), limit: limit, environment: environment)
@@ -263,6 +268,7 @@ struct OperationRunner {
                                       tablesFromManifest: recorded.map { $0.tables[key] ?? [] },
                                       baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
         operation.databasesFromManifest = recorded?.wholeDatabases[key] ?? []
+        operation.fingerprintMode = plan.parameters.fingerprint
         return operation
     }
 

@@ -104,12 +104,12 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         state.withLock { $0.statements.append(sql) }
         if sql.hasPrefix("SELECT 'table' AS kind") {  // a host's state: tables, rows, attempts
             defer { stateRead.open() }
-            let prefix = Self.quoted(after: "startsWith(id, ", in: sql) ?? ""
+            let prefix = Self.quoted(after: "startsWith(id, ", in: sql)
             return state.withLock { state in
                 state.tables.map { table in
                     JSONValue.object(["kind": .string("table"), "a": .string(table.database), "b": .string(table.name),
                                       "c": .string(table.engine), "d": .string(String(table.rows))])
-                } + state.backups.filter { $0.key.hasPrefix(prefix) }.map { id, operation in
+                } + state.backups.filter { prefix.map($0.key.hasPrefix) ?? false }.map { id, operation in
                     .object(["kind": .string("attempt"), "a": .string(id), "b": .string(operation.status.rawValue), "c": .string(""), "d": .string("")])
                 }
             }
@@ -133,6 +133,13 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         }
         if sql.hasPrefix("SELECT name FROM system.backups"), let id = Self.quoted(after: "WHERE id = ", in: sql) {
             return state.withLock { $0.backups[id].map { [.object(["name": .string($0.name)])] } ?? [] }
+        }
+        if sql.hasPrefix("SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables") {
+            return state.withLock { $0.tables.map { .object(["database": .string($0.database), "name": .string($0.name), "rows": .string(String($0.rows))]) } }
+        }
+        if sql.hasPrefix("SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash FROM ") {
+            let rows = state.withLock { state in state.tables.first { sql.hasSuffix("`\($0.database)`.`\($0.name)`") }?.rows }
+            return rows.map { [.object(["rows": .string(String($0)), "hash": .string("h\($0)")])] } ?? []
         }
         if sql.hasPrefix("SELECT database, name, engine FROM system.tables") {
             return state.withLock { $0.tables.map { .object(["database": .string($0.database), "name": .string($0.name), "engine": .string($0.engine)]) } }
