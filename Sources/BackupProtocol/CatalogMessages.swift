@@ -57,17 +57,24 @@ public struct BackupInfo: Equatable, Sendable {
     public var startedAt: Int64
     public var stoppedAt: Int64
     public var location: String
+    /// The last VerifyBackup: Unix seconds, 0 when never (field 10).
+    public var verifiedAt: Int64
+    /// Its verdict, `passed: ...` or `failed: ...`; empty when never (field 11).
+    public var verification: String
 
     public init(backupID: String = "", backupName: String = "", state: String = "", type: String = "", baseBackup: String = "",
-                totalSize: Int64 = 0, startedAt: Int64 = 0, stoppedAt: Int64 = 0, location: String = "") {
+                totalSize: Int64 = 0, startedAt: Int64 = 0, stoppedAt: Int64 = 0, location: String = "",
+                verifiedAt: Int64 = 0, verification: String = "") {
         (self.backupID, self.backupName, self.state, self.type, self.baseBackup) = (backupID, backupName, state, type, baseBackup)
         (self.totalSize, self.startedAt, self.stoppedAt, self.location) = (totalSize, startedAt, stoppedAt, location)
+        (self.verifiedAt, self.verification) = (verifiedAt, verification)
     }
 
     init(c m: Altinity__Backup__V1__BackupInfo) {
         self.init(backupID: CRead.string(m.backup_id), backupName: CRead.string(m.backup_name), state: CRead.string(m.state),
                   type: CRead.string(m.type), baseBackup: CRead.string(m.base_backup), totalSize: m.total_size,
-                  startedAt: m.started_at, stoppedAt: m.stopped_at, location: CRead.string(m.location))
+                  startedAt: m.started_at, stoppedAt: m.stopped_at, location: CRead.string(m.location),
+                  verifiedAt: m.verified_at, verification: CRead.string(m.verification))
     }
 
     func c(_ arena: CArena) -> Altinity__Backup__V1__BackupInfo {
@@ -76,6 +83,7 @@ public struct BackupInfo: Equatable, Sendable {
         (m.backup_id, m.backup_name, m.state) = (arena.string(backupID), arena.string(backupName), arena.string(state))
         (m.type, m.base_backup, m.location) = (arena.string(type), arena.string(baseBackup), arena.string(location))
         (m.total_size, m.started_at, m.stopped_at) = (totalSize, startedAt, stoppedAt)
+        (m.verified_at, m.verification) = (verifiedAt, arena.string(verification))
         return m
     }
 }

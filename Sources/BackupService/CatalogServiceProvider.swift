@@ -24,7 +24,7 @@ public struct CatalogServiceProvider: Sendable {
         }
         return ServiceDefinition(name: Self.serviceName, methods: [
             "ListBackups": method(.list), "GetBackup": method(.get), "DeleteBackup": method(.delete),
-            "ApplyRetention": method(.retention), "CleanBroken": method(.cleanBroken),
+            "ApplyRetention": method(.retention), "CleanBroken": method(.cleanBroken), "VerifyBackup": method(.verify),
         ])
     }
 
@@ -74,6 +74,10 @@ public struct CatalogServiceProvider: Sendable {
             for (name, reason) in decision.reasons { metadata["why.\(name)"] = reason }
             if !scope.dryRun { metadata["objects_deleted"] = String(try await deleteAll(decision.delete.map(\.name), store)) }
             return CatalogResponse(backups: decision.keep.map(Self.info), deleted: decision.delete.map(Self.info), metadata: metadata)
+        case .verify:
+            let (record, verification) = try await verify(request, scope, records: records, environment)
+            metadata.merge(Self.metadata(of: verification)) { _, new in new }
+            return CatalogResponse(backups: [Self.info(record)], metadata: metadata)
         case .cleanBroken:
             var broken = Retention.broken(records, now: now(), olderThan: scope.olderThan).map { ($0.record.name, Self.info($0.record), $0.reason) }
             for record in records where record.isCompleted && !broken.contains(where: { $0.0 == record.name }) {
@@ -92,6 +96,41 @@ public struct CatalogServiceProvider: Sendable {
             let gone = Set(broken.map(\.0))
             return CatalogResponse(backups: records.filter { !gone.contains($0.name) }.map(Self.info), deleted: broken.map(\.1), metadata: metadata)
         }
+    }
+
+    /// VerifyBackup: plans a restore of the backup (its hosts, destinations and secrets) and
+    /// reads it back instead of restoring it.
+    private func verify(_ request: CatalogRequest, _ scope: CatalogScope, records: [BackupRecord],
+                        _ environment: ExecutionEnvironment) async throws -> (BackupRecord, BackupVerification) {
+        guard !request.chiDefinition.isEmpty else {
+            throw DomainError(.invalidArgument, "chi_definition: is required to verify: the CHI's servers read the backup")
+        }
+        var parameters = request.parameters.filter { $0.key == "region" || $0.key == "backup_name" }
+        if let name = scope.backupName { parameters["backup_name"] = name }
+        let startedAt = now()
+        let plan = try Planner.plan(.restore, Planner.Request(chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
+                                                              parameters: parameters, s3RetryAttempts: environment.s3RetryAttempts,
+                                                              digest: .openSSL), now: startedAt)
+        guard var record = records.first(where: { $0.name == plan.backupName }) else {
+            throw DomainError(.notFound, "no backup \(plan.backupName) in \(plan.location)")
+        }
+        let verification = try await OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now)
+            .verify(hostName: scope.host)
+        record.verification = BackupRecord.Verdict(at: verification.verifiedAt, passed: verification.passed, summary: verification.summary)
+        environment.logger.log(level: verification.passed ? .info : .error, "backup verified",
+                               metadata: ["chi": .string(scope.chi), "backup": .string(record.name), "verification": .string(verification.summary)])
+        return (record, verification)
+    }
+
+    /// A verification as metadata: the verdict and one line per table.
+    static func metadata(of verification: BackupVerification) -> [String: String] {
+        var metadata = ["verified": String(verification.passed), "verification": verification.summary,
+                        "verified_at": String(verification.verifiedAt), "hosts": verification.hosts.joined(separator: ",")]
+        for table in verification.tables {
+            metadata["table.\(table.part).\(table.table.database).\(table.table.table)"] = table.problem.map { "mismatch: \($0)" }
+                ?? "ok: \(table.rows ?? 0) rows"
+        }
+        return metadata
     }
 
     /// Deletes backups one after another, in the order given (dependents before their bases).
@@ -114,6 +153,7 @@ public struct CatalogServiceProvider: Sendable {
 
     static func info(_ record: BackupRecord) -> BackupInfo {
         BackupInfo(backupID: record.id, backupName: record.name, state: record.state.rawValue, type: record.kind.rawValue, baseBackup: record.base ?? "",
-                   totalSize: record.totalSize, startedAt: record.startedAt, stoppedAt: record.stoppedAt ?? 0, location: record.location)
+                   totalSize: record.totalSize, startedAt: record.startedAt, stoppedAt: record.stoppedAt ?? 0, location: record.location,
+                   verifiedAt: record.verification?.at ?? 0, verification: record.verification?.summary ?? "")
     }
 }

@@ -269,7 +269,7 @@ const ProtobufCMessageDescriptor altinity__backup__v1__catalog_request__descript
   (ProtobufCMessageInit) altinity__backup__v1__catalog_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor altinity__backup__v1__backup_info__field_descriptors[9] =
+static const ProtobufCFieldDescriptor altinity__backup__v1__backup_info__field_descriptors[11] =
 {
   {
     "backup_id",
@@ -379,6 +379,30 @@ static const ProtobufCFieldDescriptor altinity__backup__v1__backup_info__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "verified_at",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Altinity__Backup__V1__BackupInfo, verified_at),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "verification",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Altinity__Backup__V1__BackupInfo, verification),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned altinity__backup__v1__backup_info__field_indices_by_name[] = {
   0,   /* field[0] = backup_id */
@@ -390,11 +414,13 @@ static const unsigned altinity__backup__v1__backup_info__field_indices_by_name[]
   7,   /* field[7] = stopped_at */
   5,   /* field[5] = total_size */
   3,   /* field[3] = type */
+  10,   /* field[10] = verification */
+  9,   /* field[9] = verified_at */
 };
 static const ProtobufCIntRange altinity__backup__v1__backup_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor altinity__backup__v1__backup_info__descriptor =
 {
@@ -404,7 +430,7 @@ const ProtobufCMessageDescriptor altinity__backup__v1__backup_info__descriptor =
   "Altinity__Backup__V1__BackupInfo",
   "altinity.backup.v1",
   sizeof(Altinity__Backup__V1__BackupInfo),
-  9,
+  11,
   altinity__backup__v1__backup_info__field_descriptors,
   altinity__backup__v1__backup_info__field_indices_by_name,
   1,  altinity__backup__v1__backup_info__number_ranges,
@@ -526,20 +552,22 @@ const ProtobufCMessageDescriptor altinity__backup__v1__catalog_response__descrip
   (ProtobufCMessageInit) altinity__backup__v1__catalog_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor altinity__backup__v1__backup_catalog__method_descriptors[5] =
+static const ProtobufCMethodDescriptor altinity__backup__v1__backup_catalog__method_descriptors[6] =
 {
   { "ListBackups", &altinity__backup__v1__catalog_request__descriptor, &altinity__backup__v1__catalog_response__descriptor },
   { "GetBackup", &altinity__backup__v1__catalog_request__descriptor, &altinity__backup__v1__catalog_response__descriptor },
   { "DeleteBackup", &altinity__backup__v1__catalog_request__descriptor, &altinity__backup__v1__catalog_response__descriptor },
   { "ApplyRetention", &altinity__backup__v1__catalog_request__descriptor, &altinity__backup__v1__catalog_response__descriptor },
   { "CleanBroken", &altinity__backup__v1__catalog_request__descriptor, &altinity__backup__v1__catalog_response__descriptor },
+  { "VerifyBackup", &altinity__backup__v1__catalog_request__descriptor, &altinity__backup__v1__catalog_response__descriptor },
 };
 const unsigned altinity__backup__v1__backup_catalog__method_indices_by_name[] = {
   3,        /* ApplyRetention */
   4,        /* CleanBroken */
   2,        /* DeleteBackup */
   1,        /* GetBackup */
-  0         /* ListBackups */
+  0,        /* ListBackups */
+  5         /* VerifyBackup */
 };
 const ProtobufCServiceDescriptor altinity__backup__v1__backup_catalog__descriptor =
 {
@@ -548,7 +576,7 @@ const ProtobufCServiceDescriptor altinity__backup__v1__backup_catalog__descripto
   "BackupCatalog",
   "Altinity__Backup__V1__BackupCatalog",
   "altinity.backup.v1",
-  5,
+  6,
   altinity__backup__v1__backup_catalog__method_descriptors,
   altinity__backup__v1__backup_catalog__method_indices_by_name
 };
@@ -591,6 +619,14 @@ void altinity__backup__v1__backup_catalog__clean_broken(ProtobufCService *servic
 {
   assert(service->descriptor == &altinity__backup__v1__backup_catalog__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void altinity__backup__v1__backup_catalog__verify_backup(ProtobufCService *service,
+                                                         const Altinity__Backup__V1__CatalogRequest *input,
+                                                         Altinity__Backup__V1__CatalogResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &altinity__backup__v1__backup_catalog__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void altinity__backup__v1__backup_catalog__init (Altinity__Backup__V1__BackupCatalog_Service *service,
                                                  Altinity__Backup__V1__BackupCatalog_ServiceDestroy destroy)

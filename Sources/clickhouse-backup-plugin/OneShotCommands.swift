@@ -8,6 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Observability
+import PluginSupport
 import RPCRuntime
 #if canImport(Glibc)
 import Glibc
@@ -82,17 +83,23 @@ enum OneShot {
         .object(["backup_id": .string(info.backupID), "backup_name": .string(info.backupName), "state": .string(info.state),
                  "type": .string(info.type), "base_backup": .string(info.baseBackup), "total_size": .number(String(info.totalSize)),
                  "started_at": .number(String(info.startedAt)), "stopped_at": .number(String(info.stoppedAt)),
-                 "location": .string(info.location)])
+                 "location": .string(info.location), "verified_at": .number(String(info.verifiedAt)),
+                 "verification": .string(info.verification)])
     }
 
-    static func catalog(_ operation: CatalogScope.Operation, _ request: OneShotRequest, _ execution: ExecutionOptions) async throws {
+    /// - Returns: the call's metadata (printed with the rest).
+    @discardableResult
+    static func catalog(_ operation: CatalogScope.Operation, _ request: OneShotRequest, _ execution: ExecutionOptions) async throws -> [String: String] {
+        let answered = LockedState<[String: String]>([:])
         try await run(execution) { environment in
             let (chi, backup, parameters) = try request.load()
             let response = try await CatalogServiceProvider(environment: environment)
                 .handle(operation, CatalogRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            answered.withLock { $0 = response.metadata }
             return .object(["backups": .array(response.backups.map(json)), "deleted": .array(response.deleted.map(json)),
                             "metadata": json(response.metadata)])
         }
+        return answered.withLock { $0 }
     }
 }
 
@@ -147,3 +154,18 @@ struct RetentionCommand: AsyncParsableCommand {
 
     func run() async throws { try await OneShot.catalog(.retention, request, execution) }
 }
+
+/// `verify`: BackupCatalog.VerifyBackup (`--param backup_name=...`, `host`); exits 1 when the
+/// backup does not match what it recorded.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verify",
+                                                    abstract: "Read a backup back from S3, compare every table with its fingerprint, print the verdict as JSON.")
+    @OptionGroup var request: OneShotRequest
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws {
+        let metadata = try await OneShot.catalog(.verify, request, execution)
+        if metadata["verified"] != "true" { throw ExitCode(1) }
+    }
+}
+

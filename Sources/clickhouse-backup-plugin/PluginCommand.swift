@@ -8,7 +8,7 @@ struct PluginCommand: AsyncParsableCommand {
         commandName: "clickhouse-backup-plugin",
         abstract: "Backup plugin for the Altinity clickhouse-operator (gRPC, ClickHouse BACKUP/RESTORE to S3).",
         version: PluginInfo.version,
-        subcommands: [ServeCommand.self, BackupCommand.self, RestoreCommand.self, ListCommand.self, RetentionCommand.self]
+        subcommands: [ServeCommand.self, BackupCommand.self, RestoreCommand.self, ListCommand.self, RetentionCommand.self, VerifyCommand.self]
     )
 }
 

@@ -39,6 +39,7 @@ extension BackupManifest {
                 .object(["fqdn": .string($0.fqdn), "shard": number($0.shard), "replica": number($0.replica), "reason": .string($0.reason)])
             }),
             "error": optional(error),
+            "verification": verification?.json ?? .null,
         ])
     }
 
@@ -61,6 +62,7 @@ extension BackupManifest {
                   shards: fields.integer("shards").map(Int.init) ?? Set(hosts.map(\.shard)).count,
                   hosts: hosts, skipped: fields.array("skipped").compactMap(Self.skipped), error: fields.string("error"))
         format = fields.integer("format").map(Int.init) ?? Self.currentFormat
+        verification = json["verification"].flatMap(BackupVerification.init(json:))
     }
 
     private static func host(_ value: JSONValue) -> HostEntry? {

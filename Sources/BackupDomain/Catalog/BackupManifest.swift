@@ -110,6 +110,8 @@ public struct BackupManifest: Equatable, Sendable {
     public var hosts: [HostEntry]
     public var skipped: [SkippedEntry]
     public var error: String?
+    /// The last verification's findings (VerifyBackup), nil before any.
+    public var verification: BackupVerification? = nil
 
     public init(pluginVersion: String, state: ManifestState, backupID: String, backupName: String,
                 chi: (namespace: String, name: String, cluster: String), chb: (namespace: String, name: String, uid: String?),
@@ -147,7 +149,9 @@ public struct BackupManifest: Equatable, Sendable {
 
     /// The backup as listing, chaining and retention see it.
     public var record: BackupRecord {
-        BackupRecord(name: backupName, id: backupID, state: state, kind: kind, base: base?.name, startedAt: startedAt, stoppedAt: stoppedAt,
-                     totalSize: hosts.reduce(0) { $0 + $1.totalSize }, shards: shards, location: location)
+        var record = BackupRecord(name: backupName, id: backupID, state: state, kind: kind, base: base?.name, startedAt: startedAt,
+                                  stoppedAt: stoppedAt, totalSize: hosts.reduce(0) { $0 + $1.totalSize }, shards: shards, location: location)
+        record.verification = verification.map { BackupRecord.Verdict(at: $0.verifiedAt, passed: $0.passed, summary: $0.summary) }
+        return record
     }
 }

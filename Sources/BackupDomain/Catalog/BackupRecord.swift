@@ -1,5 +1,6 @@
 /// One backup as its manifest records it: what listing, chaining and retention work from.
 public struct BackupRecord: Equatable, Sendable {
+
     public enum Kind: String, Sendable { case full, incremental }
 
     public var name: String
@@ -13,6 +14,17 @@ public struct BackupRecord: Equatable, Sendable {
     public var totalSize: Int64
     public var shards: Int
     public var location: String
+    /// The last verification: when, whether it passed, and the verdict in words.
+    public var verification: Verdict? = nil
+
+    public struct Verdict: Equatable, Sendable {
+        public var at: Int64
+        public var passed: Bool
+        /// `passed: 4 tables, 2000 rows` or `failed: db.t (part 1): ...`.
+        public var summary: String
+
+        public init(at: Int64, passed: Bool, summary: String) { (self.at, self.passed, self.summary) = (at, passed, summary) }
+    }
 
     public init(name: String, id: String, state: ManifestState, kind: Kind, base: String?, startedAt: Int64, stoppedAt: Int64?,
                 totalSize: Int64, shards: Int, location: String) {

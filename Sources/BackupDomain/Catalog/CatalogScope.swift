@@ -1,7 +1,7 @@
 /// What a BackupCatalog call is about: whose backups (the CHI's namespace and name), where
 /// they live (the CHB's S3 destination), and the call's parameters, validated.
 public struct CatalogScope: Sendable {
-    public enum Operation: String, Sendable { case list, get, delete, retention, cleanBroken }
+    public enum Operation: String, Sendable { case list, get, delete, retention, cleanBroken, verify }
 
     public let s3: S3Destination
     /// The CHB's namespace: its secret references name Secrets there.
@@ -22,10 +22,13 @@ public struct CatalogScope: Sendable {
     /// CleanBroken: an in-progress backup older than this (seconds) counts as abandoned.
     public let olderThan: Int64
     public let dryRun: Bool
+    /// VerifyBackup: the host that reads the backup (nil: one per part).
+    public var host: String? = nil
 
     static let known: [Operation: [String]] = [
         .list: ["region"], .get: ["backup_name", "region"], .delete: ["backup_name", "force", "dry_run", "region"],
         .retention: RetentionRules.keys + ["dry_run", "region"], .cleanBroken: ["older_than", "dry_run", "region"],
+        .verify: ["backup_name", "host", "region"],
     ]
 
     /// - Throws: ``DomainError`` `.invalidArgument` with every problem and its path.
@@ -47,7 +50,7 @@ public struct CatalogScope: Sendable {
             backupRoot["spec"]["ClickhouseInstallation"]["name"].issue("is required when chi_definition is empty")
         }
 
-        var backupName: String?, force = false, dryRun = false, rules = RetentionRules(), olderThan: Int64 = 86400, region: String?
+        var backupName: String?, force = false, dryRun = false, rules = RetentionRules(), olderThan: Int64 = 86400, region: String?, host: String?
         let known = Self.known[operation] ?? []
         for key in raw.keys.sorted() {
             let value = raw[key]!
@@ -66,6 +69,8 @@ public struct CatalogScope: Sendable {
             case "dry_run" where known.contains(key): dryRun = flag()
             case _ where known.contains(key) && RetentionRules.keys.contains(key):
                 if let reason = rules.set(key, value) { log.add(path, reason) }
+            case "host" where known.contains(key):
+                if KubernetesNames.isSubdomain(value) { host = value } else { log.add(path, "must be a host name of the CHI, not \(BoundedText.quoted(value))") }
             case "region" where known.contains(key):
                 if OperationParameters.isRegion(value) { region = value } else { log.add(path, "must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
             case "older_than" where known.contains(key):
@@ -85,6 +90,7 @@ public struct CatalogScope: Sendable {
                                  rules: rules, olderThan: olderThan, dryRun: dryRun)
         scope.secretsNamespace = definition?.namespace
         scope.region = region
+        scope.host = host
         return scope
     }
 }

@@ -110,6 +110,12 @@ public struct OperationPlan: Equatable, Sendable {
         Planner.destination(definition.s3, disk: parameters.disk, key: "\(catalogKey)\(name)/\(host.shardKey)").0
     }
 
+    /// Where part `key` (`shard-0/`, `shard-0-replica-1/`) of backup `name` lives, with the
+    /// same credentials.
+    public func destination(ofBackup name: String, part key: String) -> BackupDestination {
+        Planner.destination(definition.s3, disk: parameters.disk, key: "\(catalogKey)\(name)/\(key)").0
+    }
+
     /// What retention follows a successful backup, in words (nil: none).
     public var retention: String? {
         guard operation == .backup, parameters.appliesRetention else { return nil }

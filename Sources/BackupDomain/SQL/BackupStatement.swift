@@ -121,7 +121,7 @@ public struct BackupStatement: Equatable, Sendable {
         return parts.joined(separator: " ")
     }
 
-    private static func sql(_ destination: BackupDestination, _ secret: (SQLSecret) -> String) -> String {
+    static func sql(_ destination: BackupDestination, _ secret: (SQLSecret) -> String) -> String {
         switch destination {
         case .s3(let url, let key, let secretKey):
             if let key, let secretKey {
@@ -133,3 +133,35 @@ public struct BackupStatement: Equatable, Sendable {
         }
     }
 }
+
+/// `CREATE DATABASE name ENGINE = Backup('database', <destination>)`: one database of a backup
+/// attached read-only, as verification reads it (nothing is copied, Keeper is not involved),
+/// with its secrets handled as a BACKUP statement's.
+public struct AttachedBackupDatabase: Equatable, Sendable {
+    public var name: String
+    /// The database in the backup.
+    public var database: String
+    public var destination: BackupDestination
+
+    public init(name: String, database: String, destination: BackupDestination) {
+        (self.name, self.database, self.destination) = (name, database, destination)
+    }
+
+    public var redacted: String { render { _ in "'[HIDDEN]'" } }
+
+    /// - Throws: ``DomainError`` `.internal` if a secret is still a reference.
+    public func executable() throws -> String {
+        var resolved = true
+        let text = render { secret in
+            guard case .value(let value) = secret else { resolved = false; return "''" }
+            return SQLQuoting.string(value)
+        }
+        guard resolved else { throw DomainError(.internal, "a secret of \(name) was not resolved before execution") }
+        return text
+    }
+
+    private func render(_ secret: (SQLSecret) -> String) -> String {
+        "CREATE DATABASE \(SQLQuoting.identifier(name)) ENGINE = Backup(\(SQLQuoting.string(database)), \(BackupStatement.sql(destination, secret)))"
+    }
+}
+

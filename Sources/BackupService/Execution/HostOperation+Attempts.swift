@@ -151,12 +151,20 @@ extension HostOperation {
     }
 
     /// `count()` and `sum(cityHash64(*))` of `table`: reads every column of every row.
+    func contentHash(of table: TableName) async throws -> (rows: Int64, hash: String) {
+        try await client.contentHash(of: table)
+    }
+}
+
+extension ClickHouseSession {
+    /// `count()` and `sum(cityHash64(*))` of `table` (in `database` when given): reads and
+    /// decompresses every column of every row, so a damaged block fails the read.
     func contentHash(of table: TableName, in database: String? = nil) async throws -> (rows: Int64, hash: String) {
         let name = "\(SQLQuoting.identifier(database ?? table.database)).\(SQLQuoting.identifier(table.table))"
-        let row = try await client.select("SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash FROM \(name)",
-                                          timeout: .seconds(3600)).first
+        let row = try await select("SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash FROM \(name)",
+                                   timeout: .seconds(3600)).first
         guard case .string(let rows)? = row?["rows"], let count = Int64(rows), case .string(let hash)? = row?["hash"] else {
-            throw DomainError(.internal, "\(client.endpoint): no count and hash for \(name)")
+            throw DomainError(.internal, "\(endpoint): no count and hash for \(name)")
         }
         return (count, hash)
     }

@@ -51,7 +51,8 @@ struct  Altinity__Backup__V1__CatalogRequest
    */
   ProtobufCBinaryData backup_definition;
   /*
-   * backup_name, force, keep_full_chains, max_age, dry_run.
+   * backup_name, force, keep_full_chains, max_age, keep_last, keep_daily, keep_weekly,
+   * keep_monthly, keep_yearly, dry_run, host, region.
    */
   size_t n_parameters;
   Altinity__Backup__V1__CatalogRequest__ParametersEntry **parameters;
@@ -91,10 +92,16 @@ struct  Altinity__Backup__V1__BackupInfo
    * s3://bucket/prefix/NAMESPACE/CHI/BACKUP/
    */
   char *location;
+  /*
+   * The last VerifyBackup: when (Unix seconds; 0: never) and its verdict ("passed: ..." or
+   * "failed: ..."; empty: never verified).
+   */
+  int64_t verified_at;
+  char *verification;
 };
 #define ALTINITY__BACKUP__V1__BACKUP_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&altinity__backup__v1__backup_info__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Altinity__Backup__V1__CatalogResponse__MetadataEntry
@@ -236,6 +243,10 @@ struct Altinity__Backup__V1__BackupCatalog_Service
                        const Altinity__Backup__V1__CatalogRequest *input,
                        Altinity__Backup__V1__CatalogResponse_Closure closure,
                        void *closure_data);
+  void (*verify_backup)(Altinity__Backup__V1__BackupCatalog_Service *service,
+                        const Altinity__Backup__V1__CatalogRequest *input,
+                        Altinity__Backup__V1__CatalogResponse_Closure closure,
+                        void *closure_data);
 };
 typedef void (*Altinity__Backup__V1__BackupCatalog_ServiceDestroy)(Altinity__Backup__V1__BackupCatalog_Service *);
 void altinity__backup__v1__backup_catalog__init (Altinity__Backup__V1__BackupCatalog_Service *service,
@@ -248,7 +259,8 @@ void altinity__backup__v1__backup_catalog__init (Altinity__Backup__V1__BackupCat
       function_prefix__ ## get_backup,\
       function_prefix__ ## delete_backup,\
       function_prefix__ ## apply_retention,\
-      function_prefix__ ## clean_broken  }
+      function_prefix__ ## clean_broken,\
+      function_prefix__ ## verify_backup  }
 void altinity__backup__v1__backup_catalog__list_backups(ProtobufCService *service,
                                                         const Altinity__Backup__V1__CatalogRequest *input,
                                                         Altinity__Backup__V1__CatalogResponse_Closure closure,
@@ -269,6 +281,10 @@ void altinity__backup__v1__backup_catalog__clean_broken(ProtobufCService *servic
                                                         const Altinity__Backup__V1__CatalogRequest *input,
                                                         Altinity__Backup__V1__CatalogResponse_Closure closure,
                                                         void *closure_data);
+void altinity__backup__v1__backup_catalog__verify_backup(ProtobufCService *service,
+                                                         const Altinity__Backup__V1__CatalogRequest *input,
+                                                         Altinity__Backup__V1__CatalogResponse_Closure closure,
+                                                         void *closure_data);
 
 /* --- descriptors --- */
 
