@@ -51,6 +51,9 @@ public struct BackupServiceProvider: Sendable {
                                                              policies: environment?.policies() ?? PolicySet(), digest: .openSSL), now: startedAt)
         Self.annotate(annotations, with: plan)
         var result = try await outcome(of: plan, startedAt: startedAt)
+        if let every = plan.parameters.verifyEvery, !plan.parameters.dryRun, result.metadata["reused"] != "true" {
+            result.metadata.merge(await verification(after: plan, request, every: every), uniquingKeysWith: { _, new in new })
+        }
         if plan.parameters.appliesRetention, !plan.parameters.dryRun {
             result.metadata.merge(await retention(after: plan, request), uniquingKeysWith: { _, new in new })
         }
@@ -95,6 +98,29 @@ public struct BackupServiceProvider: Sendable {
             environment?.logger.error("retention after the backup failed; the backup stands",
                                       metadata: ["backup": .string(plan.name), "operation_id": .string(plan.id), "error": .string(message)])
             return ["retention.error": message]
+        }
+    }
+
+    /// `verify_every=N`: after a successful backup, VerifyBackup of it when none of the CHI's N
+    /// newest completed backups (this one among them) has been verified. The backup stands
+    /// whatever the verification finds; its verdict is in `verification` (or `verification.error`).
+    private func verification(after plan: OperationPlan, _ request: BackupRequest, every: Int) async -> [String: String] {
+        let catalog = CatalogServiceProvider(environment: environment, now: now)
+        let parameters = plan.parameters.region.map { ["region": $0] } ?? [:]
+        do {
+            let listed = try await catalog.handle(.list, CatalogRequest(chiDefinition: request.chiDefinition,
+                                                                        backupDefinition: request.backupDefinition, parameters: parameters))
+            let newest = listed.backups.filter { $0.state == ManifestState.completed.rawValue }
+                .sorted { ($0.startedAt, $0.stoppedAt, $0.backupName) > ($1.startedAt, $1.stoppedAt, $1.backupName) }.prefix(every)
+            guard !newest.contains(where: { $0.verifiedAt > 0 }) else { return ["verification": "not due (verify_every=\(every))"] }
+            let verified = try await catalog.handle(.verify, CatalogRequest(chiDefinition: request.chiDefinition, backupDefinition: request.backupDefinition,
+                                                                            parameters: parameters.merging(["backup_name": plan.backupName]) { a, _ in a }))
+            return ["verification": verified.metadata["verification"] ?? "", "verified": verified.metadata["verified"] ?? "false"]
+        } catch {
+            let message = ErrorMap.rpcError(error).message
+            environment?.logger.error("verification after the backup failed; the backup stands",
+                                      metadata: ["backup": .string(plan.name), "operation_id": .string(plan.id), "error": .string(message)])
+            return ["verification.error": message]
         }
     }
 

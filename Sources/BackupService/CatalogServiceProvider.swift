@@ -114,8 +114,21 @@ public struct CatalogServiceProvider: Sendable {
         guard var record = records.first(where: { $0.name == plan.backupName }) else {
             throw DomainError(.notFound, "no backup \(plan.backupName) in \(plan.location)")
         }
-        let verification = try await OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now)
-            .verify(hostName: scope.host)
+        let clock = ContinuousClock(), started = clock.now
+        func report(_ failure: (code: String, message: String)?) {
+            environment.onOutcome(OperationOutcome(operation: "verify", id: record.id, backupName: record.name, chi: scope.chi, cluster: plan.cluster,
+                                                   failure: failure, duration: clock.now - started, bytes: nil, finishedAt: now(), reused: false))
+        }
+        let verification: BackupVerification
+        do {
+            verification = try await OperationRunner(plan: plan, environment: environment, startedAt: startedAt, now: now).verify(hostName: scope.host)
+        } catch {
+            let failure = ErrorMap.rpcError(error)
+            report((failure.code.description, failure.message))
+            throw error
+        }
+        // A mismatch is data loss to metrics and notifications, though the call itself worked.
+        report(verification.passed ? nil : ("DATA_LOSS", verification.summary))
         record.verification = BackupRecord.Verdict(at: verification.verifiedAt, passed: verification.passed, summary: verification.summary)
         environment.logger.log(level: verification.passed ? .info : .error, "backup verified",
                                metadata: ["chi": .string(scope.chi), "backup": .string(record.name), "verification": .string(verification.summary)])

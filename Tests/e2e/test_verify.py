@@ -100,3 +100,14 @@ def test_leftovers_are_cleaned_and_bad_requests_are_refused(stack, stack_plugin,
     with pytest.raises(grpc.RpcError) as error:
         catalog(stack_plugin, stubs, "VerifyBackup", stack, chb, {"backup_name": "nope"})
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_verify_every_nth_backup(stack, stack_plugin, stubs):
+    prefix = f"ver-{time.time_ns()}/"
+    verdicts = []
+    for n in range(3):
+        _, result = backed_up(stack, stack_plugin, stubs, f"every-{n}", prefix, {"verify_every": "2"})
+        verdicts.append(result.metadata.get("verification", ""))
+    assert verdicts[0].startswith("passed: 4 tables") and verdicts[1] == "not due (verify_every=2)" and verdicts[2].startswith("passed")
+    listed = {b.backup_name: b.verified_at > 0 for b in catalog(stack_plugin, stubs, "ListBackups", stack, stack.chb("every-0", prefix=prefix)).backups}
+    assert listed == {"every-0": True, "every-1": False, "every-2": True}

@@ -28,6 +28,8 @@ public struct OperationParameters: Equatable, Sendable {
     public var localTables = LocalTables.eachReplica
     /// What the manifest records of each table's content (rows, or rows and a hash of every row).
     public var fingerprint = TableFingerprint.Mode.rows
+    /// VerifyBackup after a successful backup when none of the CHI's N newest was verified.
+    public var verifyEvery: Int?
     /// Retention applied after each successful backup (ApplyRetention's rules: chains by count
     /// and age, and the calendar rules).
     public var retention = RetentionRules()
@@ -56,7 +58,7 @@ public struct OperationParameters: Equatable, Sendable {
     public var shardMapping: [(source: Int, target: Int)] = []
 
     public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region"]
-    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables", "fingerprint"] + RetentionRules.keys
+    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables", "fingerprint", "verify_every"] + RetentionRules.keys
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
                                      "drop_stale_replicas"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
@@ -78,7 +80,7 @@ public struct OperationParameters: Equatable, Sendable {
             && a.databaseMapping.map(\.target) == b.databaseMapping.map(\.target)
             && a.createTable == b.createTable && a.backupName == b.backupName && a.dropStaleReplicas == b.dropStaleReplicas && a.parallelShards == b.parallelShards
             && a.backupType == b.backupType && a.fullInterval == b.fullInterval && a.localTables == b.localTables
-            && a.retention == b.retention && a.region == b.region && a.fingerprint == b.fingerprint
+            && a.retention == b.retention && a.region == b.region && a.fingerprint == b.fingerprint && a.verifyEvery == b.verifyEvery
             && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
     }
 
@@ -108,6 +110,8 @@ public struct OperationParameters: Equatable, Sendable {
                 if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(BoundedText.quoted(value))") }
             case "region":
                 if isRegion(value) { result.region = value } else { problem("must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
+            case "verify_every" where operation == .backup:
+                if let count = Int(value), (1...10_000).contains(count) { result.verifyEvery = count } else { problem("must be a count of backups from 1 to 10000, not \(BoundedText.quoted(value))") }
             case "fingerprint" where operation == .backup:
                 if let mode = TableFingerprint.Mode(rawValue: value) { result.fingerprint = mode } else { problem("must be rows, data or none, not \(BoundedText.quoted(value))") }
             case _ where operation == .backup && RetentionRules.keys.contains(key):
