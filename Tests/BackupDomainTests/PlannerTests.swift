@@ -105,7 +105,7 @@ import CryptoDigest
             #expect(error.kind == .invalidArgument)
             #expect(error.issues.map(\.description) == [
                 "parameters[\"compression_method\"]: must be one of lz4, lz4hc, zstd, deflate, brotli, xz, bz2, lzma, gzip, none, not \"rar\"",
-                "parameters[\"restore_only\"]: is not a backup parameter; known: cancel_on_abort, compression_level, compression_method, disk, dry_run, fingerprint, full_interval, keep_daily, keep_full_chains, keep_last, keep_monthly, keep_weekly, keep_yearly, local_tables, max_age, parallel_shards, region, replicas, type",
+                "parameters[\"restore_only\"]: is not a backup parameter; known: cancel_on_abort, compression_level, compression_method, disk, dry_run, fingerprint, full_interval, keep_daily, keep_full_chains, keep_last, keep_monthly, keep_weekly, keep_yearly, local_tables, max_age, parallel_shards, region, replicas, type, verify_every",
                 "backup_definition: spec.backup.s3: is required (or name a backup disk in parameters[\"disk\"])",
                 "backup_definition: spec.ClickhouseInstallation.name: names ClickHouseInstallation \"other\", but chi_definition is \"repl\"",
                 "backup_definition: spec.ClickhouseInstallation.cluster.name: names cluster \"nope\", which the CHI does not have (it has \"main\")",

@@ -26,11 +26,20 @@ import Testing
 
     /// Two shards, one replica each, each with the table `db.t`.
     struct Cluster {
-        let hosts = [
+        var hosts = [
             ScriptedClickHouse(host: "chi-demo-main-0-0.ns.svc.cluster.local", tables: [("db", "t", "MergeTree", 10)]),
             ScriptedClickHouse(host: "chi-demo-main-1-0.ns.svc.cluster.local", tables: [("db", "t", "MergeTree", 20)]),
         ]
         let store = MemoryObjectStore()
+
+        init() {}
+
+        /// Both shards with the same `tables`.
+        init(tables: [(database: String, name: String, engine: String, rows: Int64)]) {
+            hosts = ["chi-demo-main-0-0.ns.svc.cluster.local", "chi-demo-main-1-0.ns.svc.cluster.local"].map {
+                ScriptedClickHouse(host: $0, tables: tables)
+            }
+        }
 
         func environment() -> ExecutionEnvironment {
             var environment = ExecutionEnvironment(
@@ -50,9 +59,12 @@ import Testing
         func provider() -> BackupServiceProvider { BackupServiceProvider(environment: environment(), now: { 1_796_000_000 }) }
     }
 
-    func backup(_ provider: BackupServiceProvider, parameters: [String: String] = [:]) async throws(RPCError) -> BackupResult {
-        try await provider.backup(BackupRequest(chiDefinition: Self.chi, backupDefinition: Self.chb, parameters: parameters))
+    func backup(_ provider: BackupServiceProvider, chb: [UInt8] = chb, parameters: [String: String] = [:]) async throws(RPCError) -> BackupResult {
+        try await provider.backup(BackupRequest(chiDefinition: Self.chi, backupDefinition: chb, parameters: parameters))
     }
+
+    /// The CHB with `db.*` selected (the database's tables one by one).
+    static let chbOfDatabase = Array(String(decoding: chb, as: UTF8.self).replacingOccurrences(of: #"["db.t"]"#, with: #"["db.*"]"#).utf8)
 
     @Test func aBackupRunsOnEveryShardAndRecordsItsManifest() async throws {
         let cluster = Cluster()
@@ -210,20 +222,43 @@ import Testing
         let cluster = Cluster()
         _ = try await backup(cluster.provider())
         let restore = RestoreRequest(chiDefinition: Self.chi, backupDefinition: Self.chb)
+        // The tables hold other rows than the backup's: left as they are, reported, never appended to.
+        cluster.hosts.forEach { $0.setRows(5) }
         do {
             _ = try await cluster.provider().restore(restore)
-            Issue.record("expected a refusal: the tables hold rows")
+            Issue.record("expected a refusal: the tables hold other rows")
         } catch {
-            #expect(error.code == .failedPrecondition && error.message.contains("a table already holds rows: db.t (10 rows)"))
+            #expect(error.code == .failedPrecondition && error.message.contains("2 not restored: db.t holds 5 rows, the backup's copy has 10"))
         }
         #expect(cluster.hosts.allSatisfy { !$0.operations.contains { $0.hasPrefix("RESTORE ") } })
         cluster.hosts.forEach { $0.setRows(0) }
         let first = try await cluster.provider().restore(restore)
-        #expect(first.metadata["state"] == "Completed")
+        #expect(first.metadata["state"] == "Completed" && first.metadata["table.db.t"] == "restored")
         #expect(cluster.hosts.allSatisfy { $0.operations.filter { $0.hasPrefix("RESTORE DATABASE `db` FROM S3(") }.count == 1 })
-        cluster.hosts.forEach { $0.setRows(5) }  // what the restore brought back
+        (cluster.hosts[0].setRows(10), cluster.hosts[1].setRows(20))  // what the restore brought back
         let again = try await cluster.provider().restore(restore)
-        #expect(again.restoreID == first.restoreID && again.metadata["state"] == "Completed")
+        #expect(again.restoreID == first.restoreID && again.metadata["state"] == "Completed" && again.metadata["table.db.t"] == "already present")
         #expect(cluster.hosts.allSatisfy { $0.operations.filter { $0.hasPrefix("RESTORE ") }.count == 1 })
+    }
+
+    /// One table conflicts: it is reported and left, the rest is restored; once it is dropped,
+    /// calling again restores only it.
+    @Test func aRestoreReportsAConflictingTableAndRestoresTheRest() async throws {
+        let cluster = Cluster(tables: [("db", "t", "MergeTree", 10), ("db", "u", "MergeTree", 7)])
+        _ = try await backup(cluster.provider(), chb: Self.chbOfDatabase)
+        for host in cluster.hosts { host.setRows(0); host.setRows(3, table: "u") }
+        let restore = RestoreRequest(chiDefinition: Self.chi, backupDefinition: Self.chbOfDatabase)
+        do {
+            _ = try await cluster.provider().restore(restore)
+            Issue.record("expected the conflict to fail the call")
+        } catch {
+            #expect(error.code == .failedPrecondition)
+            #expect(error.message.hasPrefix("restored 1 tables, 0 already present; 2 not restored: db.u holds 3 rows, the backup's copy has 7"))
+        }
+        #expect(cluster.hosts.allSatisfy { $0.operations.last?.hasPrefix("RESTORE TABLE `db`.`t` FROM S3(") == true })
+        for host in cluster.hosts { host.setRows(10, table: "t"); host.setRows(0, table: "u") }  // t restored; u dropped by the user
+        let finished = try await cluster.provider().restore(restore)
+        #expect(finished.metadata["table.db.t"] == "already present" && finished.metadata["table.db.u"] == "restored")
+        #expect(cluster.hosts.allSatisfy { $0.operations.last?.hasPrefix("RESTORE TABLE `db`.`u` FROM S3(") == true })
     }
 }

@@ -129,6 +129,8 @@ public struct BackupManifest: Equatable, Sendable {
     public struct Parts: Sendable {
         public var tables: [String: [ServerTable]] = [:]
         public var wholeDatabases: [String: Set<String>] = [:]
+        /// Each part's fingerprints, by table.
+        public var fingerprints: [String: [TableName: TableFingerprint]] = [:]
         public var layout = BackupLayout()
     }
 
@@ -137,6 +139,7 @@ public struct BackupManifest: Equatable, Sendable {
         for host in hosts {
             parts.tables[host.partKey] = host.tables
             parts.wholeDatabases[host.partKey] = Set(host.databases)
+            parts.fingerprints[host.partKey] = Dictionary(host.fingerprints.map { ($0.table, $0) }, uniquingKeysWith: { a, _ in a })
             if host.role != .local {
                 parts.layout.dataReplica[host.shard] = host.replica
             } else if host.status.succeeded, host.status != .noLocalTables {

@@ -92,34 +92,68 @@ extension HostOperation {
     enum RestoreScope {
         /// The planned statement, whole.
         case all
-        /// Only `missing`: an earlier attempt of this restore succeeded and `present` still hold its rows.
-        case only(missing: [RestoreTarget], present: [TableName])
+        /// Only `missing`: `present` hold the backup's rows already (an earlier call's work, by
+        /// their fingerprints or that call's success), `conflicts` hold other rows and are left.
+        case only(missing: [RestoreTarget], present: [TableName], conflicts: [TableConflict])
     }
 
     /// Never two RESTOREs into one table, never rows appended to a table that holds some: the
-    /// target tables' rows decide. After an earlier attempt that succeeded, tables holding rows
-    /// are its work and are left alone (the rest is restored again: the user dropped them);
+    /// target tables' rows decide. A table holding exactly the rows the backup recorded for it
+    /// is already restored and left alone; one holding other rows is a conflict, reported and
+    /// left as it is while the rest is restored. Without a fingerprint (older backups, Log
+    /// tables), after an earlier attempt that succeeded a table holding rows is its work;
     /// otherwise a table holding rows is refused before anything starts, since a failed RESTORE
     /// may have left part of the backup in it. Without the backup's table list (no manifest)
     /// ClickHouse's own refusal of non-empty tables stands in.
-    func restoreScope(_ tables: [ServerTable], earlierSucceeded: Bool, rows: [TableName: Int64]) throws -> RestoreScope {
+    func restoreScope(_ tables: [ServerTable], earlierSucceeded: Bool, rows: [TableName: Int64],
+                      hashes: [TableName: String] = [:]) throws -> RestoreScope {
         guard !tables.isEmpty else { return .all }
         let targets = tables.filter { $0.kind != .definitionOnly && $0.kind != .dictionary }
             .map { RestoreTarget(name: $0.name, target: target(of: $0.name)) }
         let held = targets.filter { (rows[$0.landsAt] ?? 0) > 0 }
-        if earlierSucceeded {
-            let present = Set(held.map(\.landsAt))
-            let missing = tables.map { RestoreTarget(name: $0.name, target: target(of: $0.name)) }.filter { !present.contains($0.landsAt) }
-            return held.isEmpty ? .all : .only(missing: missing, present: held.map(\.landsAt))
+        guard !held.isEmpty, !(expectsRows && !earlierSucceeded) else { return .all }
+        var present: [TableName] = [], conflicts: [TableConflict] = [], unknown: [RestoreTarget] = []
+        for target in held {
+            let have = rows[target.landsAt] ?? 0
+            guard !expectsRows, let print = fingerprintsFromManifest[target.name], print.comparable, let want = print.rows else {
+                unknown.append(target)
+                continue
+            }
+            if have != want {
+                conflicts.append(TableConflict(table: target.landsAt, reason: "holds \(have) rows, the backup's copy has \(want)"))
+            } else if let hash = print.hash, hashes[target.landsAt] != hash {
+                conflicts.append(TableConflict(table: target.landsAt, reason: "holds \(have) rows, as many as the backup's copy, but other ones (their hash differs)"))
+            } else {
+                present.append(target.landsAt)
+            }
         }
-        guard !held.isEmpty, !expectsRows else { return .all }
-        let shown = held.prefix(20).map { "\($0.landsAt.database).\($0.landsAt.table) (\(rows[$0.landsAt]!) rows)" }.joined(separator: ", ")
-        let more = held.count > 20 ? " and \(held.count - 20) more" : ""
-        throw DomainError(.failedPrecondition,
-                       "\(client.endpoint): \(held.count == 1 ? "a table already holds" : "\(held.count) tables already hold") rows: \(shown)\(more); "
-                       + "nothing was restored on this host. A restore never appends (a failed earlier restore may have left part of the "
-                       + "backup there): drop them and call again, restore under other names with parameters[\"database_mapping\"], "
-                       + "or set parameters[\"allow_non_empty_tables\"] = \"true\" to append")
+        if !unknown.isEmpty, !earlierSucceeded {
+            let shown = unknown.prefix(20).map { "\($0.landsAt.database).\($0.landsAt.table) (\(rows[$0.landsAt]!) rows)" }.joined(separator: ", ")
+            let more = unknown.count > 20 ? " and \(unknown.count - 20) more" : ""
+            throw DomainError(.failedPrecondition,
+                           "\(client.endpoint): \(unknown.count == 1 ? "a table already holds" : "\(unknown.count) tables already hold") rows: \(shown)\(more); "
+                           + "nothing was restored on this host. A restore never appends (a failed earlier restore may have left part of the "
+                           + "backup there): drop them and call again, restore under other names with parameters[\"database_mapping\"], "
+                           + "or set parameters[\"allow_non_empty_tables\"] = \"true\" to append")
+        }
+        present += unknown.map(\.landsAt)
+        let skipped = Set(present + conflicts.map(\.table))
+        let missing = tables.map { RestoreTarget(name: $0.name, target: target(of: $0.name)) }.filter { !skipped.contains($0.landsAt) }
+        return .only(missing: missing, present: present, conflicts: conflicts)
+    }
+
+    /// The content hashes of the target tables that hold as many rows as the backup recorded
+    /// with a hash (`fingerprint=data`): whether they hold the backup's rows is then certain.
+    func targetHashes(_ tables: [ServerTable], rows: [TableName: Int64]) async throws -> [TableName: String] {
+        guard !expectsRows else { return [:] }
+        var hashes: [TableName: String] = [:]
+        for table in tables {
+            let lands = target(of: table.name) ?? table.name
+            guard let print = fingerprintsFromManifest[table.name], print.comparable, print.hash != nil,
+                  let have = rows[lands], have == print.rows else { continue }
+            hashes[lands] = try await client.contentHash(of: lands).hash
+        }
+        return hashes
     }
 
     /// Whether this host's restore appends by design: the user asked for it, or a later
@@ -168,4 +202,10 @@ extension ClickHouseSession {
         }
         return (count, hash)
     }
+}
+
+/// A restore's target table that holds other rows than the backup's: left as it is.
+struct TableConflict: Sendable, Equatable {
+    let table: TableName
+    let reason: String
 }

@@ -25,6 +25,9 @@ struct HostOperation: Sendable {
     let tablesFromManifest: [ServerTable]?
     /// Restore: the databases the backup holds whole, with their definitions.
     var databasesFromManifest: Set<String> = []
+    /// Restore: what the backup recorded of each table (a table already holding exactly that
+    /// is left as it is; one holding something else is reported, never appended to).
+    var fingerprintsFromManifest: [TableName: TableFingerprint] = [:]
     /// An incremental backup's base, with secrets resolved.
     var baseBackup: BackupDestination? = nil
     var tracker: OperationTracker? = nil
@@ -46,6 +49,8 @@ struct HostOperation: Sendable {
         var clickHouseID: String
         /// Restore: tables an earlier call of this restore filled, left as they are.
         var alreadyPresent: [TableName] = []
+        /// Restore: tables that hold other rows than the backup's, left as they are and not restored.
+        var conflicts: [TableConflict] = []
         /// Backup: the databases written whole, with their definitions (a restore can give them back).
         var wholeDatabases: [String] = []
         var numFiles: Int64 = 0
@@ -82,9 +87,10 @@ struct HostOperation: Sendable {
         /// Nothing to do (a replica with no table that is not replicated).
         case nothing(Outcome)
         /// An attempt that is this operation already: follow it.
-        case follow(id: String, tables: [ServerTable], alreadyPresent: [TableName])
+        case follow(id: String, tables: [ServerTable], alreadyPresent: [TableName], conflicts: [TableConflict] = [])
         /// Start `statement` as attempt `id`.
-        case start(BackupStatement, id: String, tables: [ServerTable], alreadyPresent: [TableName], rowsBefore: [TableName: Int64])
+        case start(BackupStatement, id: String, tables: [ServerTable], alreadyPresent: [TableName], conflicts: [TableConflict],
+                   rowsBefore: [TableName: Int64])
     }
 
     func decide() async throws -> Decision {
@@ -99,14 +105,22 @@ struct HostOperation: Sendable {
             return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation
         }
         var statement = try plannedStatement(tables, available: available)
-        var alreadyPresent: [TableName] = []
+        var alreadyPresent: [TableName] = [], conflicts: [TableConflict] = []
         if verb == .restore, planned.role != .schema {
-            switch try restoreScope(tables, earlierSucceeded: latest?.status.succeeded ?? false, rows: state.rows) {
+            let hashes = try await targetHashes(tables, rows: state.rows)
+            switch try restoreScope(tables, earlierSucceeded: latest?.status.succeeded ?? false, rows: state.rows, hashes: hashes) {
             case .all: break
-            case .only(let missing, let present):
-                alreadyPresent = present
-                // Restored by an earlier call and nothing is missing: that attempt is the answer.
-                guard !missing.isEmpty else { return .follow(id: latest!.id, tables: tables, alreadyPresent: present) }
+            case .only(let missing, let present, let conflicting):
+                (alreadyPresent, conflicts) = (present, conflicting)
+                guard !missing.isEmpty else {
+                    // Nothing is missing: the attempt that restored it is the answer, or there was none.
+                    if let latest, latest.status.succeeded {
+                        return .follow(id: latest.id, tables: tables, alreadyPresent: present, conflicts: conflicting)
+                    }
+                    var outcome = Outcome(planned: planned, status: .restored, error: nil, tables: tables, clickHouseID: planned.operationID)
+                    (outcome.alreadyPresent, outcome.conflicts) = (present, conflicting)
+                    return .nothing(outcome)
+                }
                 statement = planned.statement(verb: verb, elements: missing.map { .table($0.name, renamedTo: $0.target) })
             }
         }
@@ -114,22 +128,22 @@ struct HostOperation: Sendable {
         statement.settings = statement.settings.map { $0.name == "id" ? ("id", .string(id)) : $0 }
         statement.destination = destination
         statement.baseBackup = baseBackup
-        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, rowsBefore: state.counted)
+        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, conflicts: conflicts, rowsBefore: state.counted)
     }
 
     private func runOnce() async throws -> Outcome {
         switch try await decide() {
         case .nothing(let outcome):
             return outcome
-        case .follow(let id, let tables, let present):
+        case .follow(let id, let tables, let present, let conflicts):
             var outcome = try await followed(id, tables: tables)
-            outcome.alreadyPresent = present
+            (outcome.alreadyPresent, outcome.conflicts) = (present, conflicts)
             return outcome
-        case .start(let statement, let id, let tables, let present, let rowsBefore):
+        case .start(let statement, let id, let tables, let present, let conflicts, let rowsBefore):
             try await beforeStart?()
             var outcome = try await start(statement, id: id)
             outcome.tables = tables
-            outcome.alreadyPresent = present
+            (outcome.alreadyPresent, outcome.conflicts) = (present, conflicts)
             if verb == .backup {
                 outcome.wholeDatabases = ElementWriter.wholeDatabases(of: statement.elements, tables: tables.map(\.name))
                 if outcome.status.succeeded { outcome.fingerprints = try await fingerprints(of: tables, rowsBefore: rowsBefore) }

@@ -41,7 +41,10 @@ extension OperationRunner {
         // Distributed, Merge, Buffer, URL, S3, MySQL... hold no rows of their own: say so.
         if !definitionOnly.isEmpty { metadata["definition_only"] = definitionOnly.map { "\($0.database).\($0.table)" }.joined(separator: ",") }
         if plan.operation == .backup { metadata.merge(Self.fingerprintSummary(written.flatMap(\.fingerprints))) { _, new in new } }
-        if plan.operation == .restore { metadata["backup_name"] = plan.backupName }
+        if plan.operation == .restore {
+            metadata["backup_name"] = plan.backupName
+            metadata.merge(tableReport(outcomes)) { _, new in new }
+        }
         if let endpoint = plan.endpoint { metadata["endpoint"] = endpoint }
         if outcomes.contains(where: \.reused) { metadata["reused"] = "true" }
         for outcome in allOutcomes {
@@ -114,5 +117,41 @@ extension OperationRunner {
         let changed = prints.filter(\.changed).map { "\($0.table.database).\($0.table.table)" }
         if !changed.isEmpty { summary["fingerprint.changed"] = BoundedText.bounded(changed.joined(separator: ",")) }
         return summary
+    }
+
+    /// A restore, table by table (`table.DB.TABLE`, as restored under its target name):
+    /// `restored`, `already present` (it held the backup's rows: left alone) or `not restored:
+    /// <why>`.
+    func tableReport(_ outcomes: [HostOperation.Outcome]) -> [String: String] {
+        let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
+        var report: [String: String] = [:]
+        for outcome in outcomes {
+            let present = Set(outcome.alreadyPresent)
+            let conflicts = Dictionary(outcome.conflicts.map { ($0.table, $0.reason) }, uniquingKeysWith: { a, _ in a })
+            for table in outcome.tables where table.kind != .inner {
+                let lands = TableName(database: renames[table.name.database] ?? table.name.database, table: table.name.table)
+                let key = "table.\(lands.database).\(lands.table)"
+                if let reason = conflicts[lands] { report[key] = "not restored: \(reason)" }
+                else if present.contains(lands) { report[key] = report[key] ?? "already present" }
+                else { report[key] = outcome.status.succeeded ? "restored" : "failed: \(outcome.status)" }
+            }
+        }
+        return report
+    }
+
+    /// Tables a restore left because they hold other rows than the backup's: the run fails
+    /// with every table's fate, after restoring the rest (calling again after dropping them
+    /// restores only those).
+    func conflictFailure(_ outcomes: [HostOperation.Outcome]) -> DomainError? {
+        let conflicts = outcomes.flatMap(\.conflicts)
+        guard !conflicts.isEmpty else { return nil }
+        let report = tableReport(outcomes).values
+        let restored = report.filter { $0 == "restored" }.count, present = report.filter { $0 == "already present" }.count
+        let listed = conflicts.prefix(20).map { "\($0.table.database).\($0.table.table) \($0.reason)" }.joined(separator: "; ")
+        let more = conflicts.count > 20 ? " and \(conflicts.count - 20) more" : ""
+        return DomainError(.failedPrecondition,
+                           "restored \(restored) tables, \(present) already present; \(conflicts.count) not restored: \(listed)\(more). "
+                           + "They were left as they are (a restore never appends): drop them and call again to restore only them, "
+                           + "or restore under other names with parameters[\"database_mapping\"]")
     }
 }

@@ -268,6 +268,7 @@ struct OperationRunner {
                                       tablesFromManifest: recorded.map { $0.tables[key] ?? [] },
                                       baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
         operation.databasesFromManifest = recorded?.wholeDatabases[key] ?? []
+        operation.fingerprintsFromManifest = recorded?.fingerprints[key] ?? [:]
         operation.fingerprintMode = plan.parameters.fingerprint
         return operation
     }
@@ -343,6 +344,7 @@ struct OperationRunner {
             failures.append(error.map { Failure($0.kind, "\(outcome.status): \($0.message)") as any Error & Sendable }
                             ?? DomainError(.aborted, "\(host): \(outcome.status)"))
         }
+        if let conflicts = conflictFailure(outcomes) { failures.append(conflicts) }
         let stoppedAt = now()
         if let failure = failures.first {
             let first = ErrorMap.rpcError(failure).message

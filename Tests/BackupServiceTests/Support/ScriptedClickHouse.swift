@@ -69,6 +69,11 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     /// Sets every table's row count (what `system.tables.total_rows` says).
     func setRows(_ rows: Int64) { state.withLock { $0.tables = $0.tables.map { ($0.database, $0.name, $0.engine, rows) } } }
 
+    /// Sets one table's row count.
+    func setRows(_ rows: Int64, table: String) {
+        state.withLock { $0.tables = $0.tables.map { ($0.database, $0.name, $0.engine, $0.name == table ? rows : $0.rows) } }
+    }
+
     /// What the next BACKUP or RESTORE does.
     func setBehaviour(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
 
