@@ -177,16 +177,33 @@ def test_a_finished_restore_called_again_restores_only_what_was_dropped(stack, s
     assert sums(stack, tables) == before
 
 
-def test_a_table_holding_rows_is_refused_before_anything_starts(stack, stack_plugin, stubs):
+def test_a_table_holding_the_backups_rows_is_left_and_one_holding_others_is_reported_while_the_rest_restores(stack, stack_plugin, stubs):
+    """Issue 14.3: never appended to, never refused whole: a table that holds exactly the
+    backup's rows is already present; one that holds others is reported and left while the
+    rest is restored; once it is emptied, calling again restores only it."""
     seed_big(stack, 1_000)
+    sums = {table: [stack.checksum(h, table) for h in range(len(stack.hosts))] for table in BIG_TABLES}
     chb = stack.chb(f"adv-held-{time.time_ns()}", whitelist=["e2e_adv.*"], prefix="adv/")
     call(stack_plugin, stubs, "Backup", stack.chi, chb)
     each(stack, "TRUNCATE TABLE e2e_adv.small")  # t keeps its rows, small is empty
+    result = call(stack_plugin, stubs, "Restore", stack.chi, chb)
+    assert result.metadata["table.e2e_adv.t"] == "already present" and result.metadata["table.e2e_adv.small"] == "restored"
+    assert {table: [stack.checksum(h, table) for h in range(len(stack.hosts))] for table in BIG_TABLES} == sums  # no row twice
+
+    each(stack, "TRUNCATE TABLE e2e_adv.small")
+    each(stack, "INSERT INTO e2e_adv.t VALUES (999999, 'a row the backup does not have')")
     with pytest.raises(grpc.RpcError) as error:
         call(stack_plugin, stubs, "Restore", stack.chi, chb)
     assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "a table already holds rows: e2e_adv.t (1000 rows); nothing was restored on this host" in error.value.details()
-    assert stack.sql(0, "SELECT count() FROM e2e_adv.small").strip() == "0"
+    assert "not restored: e2e_adv.t holds 1001 rows, the backup's copy has 1000" in error.value.details(), error.value.details()
+    assert "restored 1 tables" in error.value.details()
+    assert [stack.checksum(h, "e2e_adv.small") for h in range(len(stack.hosts))] == sums["e2e_adv.small"]  # the rest came back
+    assert [stack.sql(h, "SELECT count() FROM e2e_adv.t").strip() for h in range(len(stack.hosts))] == ["1001", "1001"]  # left as it was
+
+    each(stack, "TRUNCATE TABLE e2e_adv.t")
+    finished = call(stack_plugin, stubs, "Restore", stack.chi, chb)
+    assert finished.metadata["table.e2e_adv.t"] == "restored" and finished.metadata["table.e2e_adv.small"] == "already present"
+    assert {table: [stack.checksum(h, table) for h in range(len(stack.hosts))] for table in BIG_TABLES} == sums
 
 
 def test_a_restore_onto_a_table_with_another_definition_is_failed_precondition(stack, stack_plugin, stubs):
