@@ -35,6 +35,11 @@ public protocol ObjectStore: Sendable {
     func delete(_ url: String) async throws
     /// Keys (and common prefixes, with a delimiter) under `prefix` of the bucket at `bucketURL`.
     func list(bucketURL: String, prefix: String, delimiter: String?) async throws -> (keys: [String], prefixes: [String])
+    /// GET with the object's version (its ETag); nil when there is no such object.
+    func getVersioned(_ url: String) async throws -> (body: [UInt8], etag: String)?
+    /// PUT only if the object is still at `version` (nil: only if it does not exist): S3's
+    /// conditional writes. - Returns: false when it changed meanwhile (412).
+    func put(_ url: String, body: [UInt8], ifVersion version: String?) async throws -> Bool
 }
 
 extension ObjectStore {

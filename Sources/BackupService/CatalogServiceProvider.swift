@@ -43,7 +43,7 @@ public struct CatalogServiceProvider: Sendable {
         if scope.dryRun { annotations["dry_run"] = "true" }
         guard let environment else { throw BackupServiceProvider.notExecutable }
         let store = try store(scope, environment)
-        let records = try await store.records()
+        let records = try await store.records(rebuild: scope.rebuildIndex)
         var metadata = ["location": scope.s3.s3URI(forKey: store.root), "dry_run": String(scope.dryRun)]
         func named(_ name: String) throws -> BackupRecord {
             guard let record = records.first(where: { $0.name == name }) else {
@@ -53,7 +53,13 @@ public struct CatalogServiceProvider: Sendable {
         }
         switch operation {
         case .list:
-            return CatalogResponse(backups: records.map(Self.info), metadata: metadata)
+            // Pages in folder order (the names' order, as S3 lists them); the token is the last name given.
+            var page = scope.pageToken.map { token in records.filter { $0.name > token } } ?? records
+            if let size = scope.pageSize, page.count > size {
+                page = Array(page.prefix(size))
+                metadata["next_page_token"] = page.last!.name
+            }
+            return CatalogResponse(backups: page.map(Self.info), metadata: metadata)
         case .get:
             return CatalogResponse(backups: [Self.info(try named(scope.backupName!))], metadata: metadata)
         case .delete:

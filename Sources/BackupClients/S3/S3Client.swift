@@ -31,6 +31,27 @@ public final class S3Client: Sendable {
         return true
     }
 
+    /// GET an object with its ETag; nil when it does not exist.
+    public func getVersioned(_ url: String) async throws -> (body: [UInt8], etag: String)? {
+        let response = try await http.send(HTTPRequest(method: "GET", url: url, headers: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+                                                       timeout: .seconds(30), signing: signing))
+        if response.status == 404 { return nil }
+        try check(response, url: url)
+        let etag = response.headers.first { $0.name.lowercased() == "etag" }?.value ?? ""
+        return (response.body, etag)
+    }
+
+    /// PUT only if the object's ETag is still `version` (If-Match), or with nil only if it
+    /// does not exist (If-None-Match). - Returns: false on 412 (it changed meanwhile).
+    public func put(_ url: String, body: [UInt8], ifVersion version: String?) async throws -> Bool {
+        let condition = version.map { ("If-Match", $0) } ?? ("If-None-Match", "*")
+        let headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"), condition]
+        let response = try await http.send(HTTPRequest(method: "PUT", url: url, headers: headers, body: body, timeout: .seconds(30), signing: signing))
+        if response.status == 412 { return false }
+        try check(response, url: url)
+        return true
+    }
+
     /// GET an object; nil when it does not exist.
     public func get(_ url: String) async throws -> [UInt8]? {
         let response = try await http.send(HTTPRequest(method: "GET", url: url, headers: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],

@@ -24,9 +24,14 @@ public struct CatalogScope: Sendable {
     public let dryRun: Bool
     /// VerifyBackup: the host that reads the backup (nil: one per part).
     public var host: String? = nil
+    /// ListBackups: at most this many backups per answer, after `pageToken` (the last name of
+    /// the page before); `rebuildIndex` reads every manifest (after editing them by hand).
+    public var pageSize: Int? = nil
+    public var pageToken: String? = nil
+    public var rebuildIndex = false
 
     static let known: [Operation: [String]] = [
-        .list: ["region"], .get: ["backup_name", "region"], .delete: ["backup_name", "force", "dry_run", "region"],
+        .list: ["region", "page_size", "page_token", "rebuild_index"], .get: ["backup_name", "region"], .delete: ["backup_name", "force", "dry_run", "region"],
         .retention: RetentionRules.keys + ["dry_run", "region"], .cleanBroken: ["older_than", "dry_run", "region"],
         .verify: ["backup_name", "host", "region"],
     ]
@@ -51,6 +56,7 @@ public struct CatalogScope: Sendable {
         }
 
         var backupName: String?, force = false, dryRun = false, rules = RetentionRules(), olderThan: Int64 = 86400, region: String?, host: String?
+        var pageSize: Int?, pageToken: String?, rebuildIndex = false
         let known = Self.known[operation] ?? []
         for key in raw.keys.sorted() {
             let value = raw[key]!
@@ -69,6 +75,11 @@ public struct CatalogScope: Sendable {
             case "dry_run" where known.contains(key): dryRun = flag()
             case _ where known.contains(key) && RetentionRules.keys.contains(key):
                 if let reason = rules.set(key, value) { log.add(path, reason) }
+            case "page_size" where known.contains(key):
+                if let size = Int(value), (1...10_000).contains(size) { pageSize = size } else { log.add(path, "must be a count from 1 to 10000, not \(BoundedText.quoted(value))") }
+            case "page_token" where known.contains(key):
+                if KubernetesNames.isSubdomain(value) { pageToken = value } else { log.add(path, "must be a next_page_token of an earlier answer, not \(BoundedText.quoted(value))") }
+            case "rebuild_index" where known.contains(key): rebuildIndex = flag()
             case "host" where known.contains(key):
                 if KubernetesNames.isSubdomain(value) { host = value } else { log.add(path, "must be a host name of the CHI, not \(BoundedText.quoted(value))") }
             case "region" where known.contains(key):
@@ -91,6 +102,7 @@ public struct CatalogScope: Sendable {
         scope.secretsNamespace = definition?.namespace
         scope.region = region
         scope.host = host
+        (scope.pageSize, scope.pageToken, scope.rebuildIndex) = (pageSize, pageToken, rebuildIndex)
         return scope
     }
 }

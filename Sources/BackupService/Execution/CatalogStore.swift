@@ -9,8 +9,8 @@ struct CatalogStore {
 
     var root: String { scope.s3.prefix + scope.catalogKey }
 
-    func records() async throws -> [BackupRecord] {
-        try await CatalogReader(client: client, s3: scope.s3, catalogKey: scope.catalogKey).records()
+    func records(rebuild: Bool = false) async throws -> [BackupRecord] {
+        try await CatalogReader(client: client, s3: scope.s3, catalogKey: scope.catalogKey).records(rebuild: rebuild)
     }
 
     /// Backup folders (names) under the CHI, with or without a manifest.
@@ -32,6 +32,7 @@ struct CatalogStore {
         let keys = try await keys(of: name)
         let manifest = "\(root)\(name)/manifest.json"
         if keys.contains(manifest) { try await client.delete(scope.s3.url(forKey: manifest)) }
+        try? await CatalogIndexObject(client: client, manifestURL: scope.s3.url(forKey: manifest)).update(removing: name)
         let data = keys.filter { $0 != manifest }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = data[...]

@@ -182,6 +182,22 @@ final class MemoryObjectStore: ObjectStore, Sendable {
     }
 
     func get(_ url: String) async throws -> [UInt8]? { objects.withLock { $0[url] } }
+
+    func getVersioned(_ url: String) async throws -> (body: [UInt8], etag: String)? {
+        objects.withLock { $0[url] }.map { ($0, Self.version(of: $0)) }
+    }
+
+    func put(_ url: String, body: [UInt8], ifVersion version: String?) async throws -> Bool {
+        writes.withLock { $0.append(url) }
+        return objects.withLock { objects in
+            guard objects[url].map(Self.version) == version else { return false }
+            objects[url] = body
+            return true
+        }
+    }
+
+    /// A stand-in ETag: the body's length and a hash of it.
+    static func version(of body: [UInt8]) -> String { "\(body.count)-\(body.reduce(into: UInt64(5381)) { $0 = $0 &* 33 &+ UInt64($1) })" }
     func delete(_ url: String) async throws { _ = objects.withLock { $0.removeValue(forKey: url) } }
 
     func list(bucketURL: String, prefix: String, delimiter: String?) async throws -> (keys: [String], prefixes: [String]) {

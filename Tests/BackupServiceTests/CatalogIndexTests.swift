@@ -1,0 +1,69 @@
+import BackupClients
+import BackupDomain
+import Testing
+@testable import BackupService
+
+/// The CHI's index: built from the manifests on the first listing, kept by manifest writes,
+/// and never trusted over the folders: a folder it lacks and a backup it says is running are
+/// read from their manifests, a deleted backup leaves it.
+@Suite struct CatalogIndexTests {
+    let s3 = S3Destination(bucket: "bucket", prefix: "p/", endpoint: "http://s3.test", credentials: nil)
+    let catalogKey = "ns/demo/"
+
+    func record(_ name: String, _ state: ManifestState = .completed, at: Int64 = 1) -> BackupRecord {
+        BackupRecord(name: name, id: "id-\(name)", state: state, kind: .full, base: nil, startedAt: at, stoppedAt: at + 1, totalSize: 1, shards: 1,
+                     location: "s3://bucket/p/ns/demo/\(name)/")
+    }
+
+    func manifest(_ record: BackupRecord) -> BackupManifest {
+        BackupManifest(pluginVersion: "t", state: record.state, backupID: record.id, backupName: record.name, chi: ("ns", "demo", "main"),
+                       chb: ("ns", record.name, nil), location: record.location, kind: .full, base: nil, tables: "all", compression: "default",
+                       startedAt: record.startedAt, stoppedAt: record.stoppedAt, shards: 1, hosts: [], skipped: [], error: nil)
+    }
+
+    func put(_ store: MemoryObjectStore, _ record: BackupRecord, index: Bool = true) async throws {
+        let manifests = ManifestStore(client: store, url: s3.url(forKey: "p/ns/demo/\(record.name)/manifest.json"))
+        if index { try await manifests.write(manifest(record), indexNow: true) } else {
+            _ = try await store.put(manifests.url, body: Array(JSONWriter.string(manifest(record).json).utf8), contentType: "application/json", ifNoneMatch: false)
+        }
+    }
+
+    @Test func listingReadsOnlyWhatTheIndexCannotVouchFor() async throws {
+        let store = MemoryObjectStore()
+        for name in ["a", "b", "c"] { try await put(store, record(name), index: false) }  // written before the index existed
+        let index = CatalogIndexStore(client: store, s3: s3, catalogKey: catalogKey)
+        #expect(try await index.records().map(\.name) == ["a", "b", "c"])
+        let built = try #require(try await index.object.read()).index
+        #expect(built.records.keys.sorted() == ["a", "b", "c"])
+        #expect(built.needsReading(["a", "b", "c", "d"]) == ["d"])
+
+        try await put(store, record("d", .inProgress))  // a running backup, indexed as such
+        try await put(store, record("d"), index: false)  // it ended; its index update was lost
+        #expect(try #require(try await index.object.read()).index.needsReading(["d"]) == ["d"])
+        #expect(try await index.records().map(\.state) == [.completed, .completed, .completed, .completed])
+
+        let catalog = CatalogStore(client: store, scope: try CatalogScope.decode(.list, chiDefinition: [], backupDefinition: Array(#"{"metadata":{"name":"x","namespace":"ns"},"spec":{"ClickhouseInstallation":{"name":"demo"},"backup":{"s3":{"destinationPath":"s3://bucket/p/","endpointURL":"http://s3.test","s3Credentials":{"accessKeyId":{"name":"s","key":"a"},"secretAccessKey":{"name":"s","key":"b"}}}}}}"#.utf8), parameters: [:]))
+        try await catalog.delete("b")
+        #expect(try #require(try await index.object.read()).index.records["b"] == nil)
+        #expect(try await index.records().map(\.name) == ["a", "c", "d"])
+    }
+
+    @Test func aLostRaceIsRetriedAgainstTheNewVersion() async throws {
+        let store = MemoryObjectStore()
+        let object = CatalogIndexObject(client: store, url: s3.url(forKey: "p/ns/demo/index.json"))
+        try await object.update(record("a"))
+        let stale = try #require(try await object.read())
+        try await object.update(record("b"))  // another writer in between
+        #expect(try await store.put(object.url, body: Array(JSONWriter.string(stale.index.json).utf8), ifVersion: stale.etag) == false)
+        try await object.update(record("c"))
+        #expect(try #require(try await object.read()).index.records.keys.sorted() == ["a", "b", "c"])
+        #expect(CatalogIndexObject(client: store, manifestURL: "http://s3.test/bucket/p/ns/demo/b/manifest.json").url == object.url)
+    }
+
+    @Test func theIndexRoundTripsEveryField() throws {
+        var verified = record("v")
+        verified.verification = BackupRecord.Verdict(at: 9, passed: false, summary: "failed: x")
+        let index = CatalogIndex(records: ["v": verified, "r": record("r", .inProgress, at: 5)])
+        #expect(CatalogIndex(json: try JSONParser.parse(Array(JSONWriter.string(index.json).utf8))) == index)
+    }
+}
