@@ -43,7 +43,8 @@ public struct CatalogServiceProvider: Sendable {
         if scope.dryRun { annotations["dry_run"] = "true" }
         guard let environment else { throw BackupServiceProvider.notExecutable }
         let store = try store(scope, environment)
-        let records = try await store.records(rebuild: scope.rebuildIndex)
+        // CleanBroken repairs: it trusts the manifests only (a hand-deleted one shows there).
+        let records = try await store.records(rebuild: scope.rebuildIndex || operation == .cleanBroken)
         var metadata = ["location": scope.s3.s3URI(forKey: store.root), "dry_run": String(scope.dryRun)]
         func named(_ name: String) throws -> BackupRecord {
             guard let record = records.first(where: { $0.name == name }) else {

@@ -19,11 +19,11 @@ struct CatalogIndexStore: Sendable {
     func records(rebuild: Bool = false) async throws -> [BackupRecord] {
         let folders = try await client.list(bucketURL: s3.bucketURL, prefix: root, delimiter: "/").prefixes
             .map { String($0.dropFirst(root.count).dropLast()) }
-        let stored = rebuild ? nil : try await object.read()
-        let index = stored?.index ?? CatalogIndex()
+        let stored = try await object.read()
+        let index = rebuild ? CatalogIndex() : stored?.index ?? CatalogIndex()
         let read = try await manifests(index.needsReading(folders))
         let (records, refreshed) = index.refreshed(folders: folders, read: read)
-        if refreshed != index || stored == nil {
+        if refreshed != stored?.index {
             _ = try? await client.put(object.url, body: Array(JSONWriter.string(refreshed.json).utf8), ifVersion: stored?.etag)
         }
         return records

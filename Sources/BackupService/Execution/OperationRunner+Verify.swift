@@ -32,7 +32,7 @@ extension OperationRunner {
             throw DomainError(.failedPrecondition, "\(plan.backupName) is \(manifest.state.rawValue): only a completed backup can be verified")
         }
         if let catalog = catalogReader(resolved), manifest.base != nil,
-           case .failure(let broken) = BackupChains.bases(of: manifest.record, in: try await catalog.records()) {
+           case .failure(let broken) = BackupChains.bases(of: manifest.record, in: try await catalog.recordsConfirmingBases(of: manifest.record)) {
             throw DomainError(.failedPrecondition, "cannot verify \(plan.backupName): \(broken.message)")
         }
         let parts = manifest.hosts.filter { $0.status.succeeded && $0.tables.contains(where: \.kind.holdsRows) }

@@ -176,7 +176,7 @@ struct OperationRunner {
         }
         if let record = recorded?.record, record.base != nil, let catalog = catalogReader(resolved) {
             // An incremental backup restores only if every base it names is still there.
-            if case .failure(let broken) = BackupChains.bases(of: record, in: try await catalog.records()) {
+            if case .failure(let broken) = BackupChains.bases(of: record, in: try await catalog.recordsConfirmingBases(of: record)) {
                 throw DomainError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
             }
         }
