@@ -6,7 +6,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN := .build/debug/clickhouse-backup-plugin
 RELEASE_BIN := .build/release/clickhouse-backup-plugin
 
-.PHONY: all deps build release test unit e2e packaging sanitize fuzz fuzz-regression bench bench-runtime bench-callgrind bench-backup bench-cluster demo gen-proto clean
+.PHONY: all deps build release test unit e2e packaging sanitize fuzz fuzz-regression bench bench-runtime bench-callgrind bench-backup bench-cluster bench-catalog demo gen-proto clean
 
 all: build
 
@@ -50,7 +50,7 @@ fuzz: deps            ## libFuzzer on the decoders for FUZZ_SECONDS (default 60)
 fuzz-regression: deps ## the committed corpus and every past crash, once each
 	bash scripts/fuzz regress
 
-bench: bench-runtime bench-backup bench-cluster  ## the benchmarks below; non-zero when a target is missed
+bench: bench-runtime bench-backup bench-cluster bench-catalog  ## the benchmarks below; non-zero when a target is missed
 
 bench-runtime:        ## gRPC runtime against gRPC C++ and Python grpcio (prints ratios)
 	WITH_BENCH=1 bash scripts/install-deps
@@ -69,6 +69,10 @@ bench-backup: deps    ## Backup/Restore RPCs against raw BACKUP/RESTORE SQL on t
 bench-cluster: deps   ## 4-shard cluster Backup against 4 concurrent raw BACKUPs; incremental after a 1% change
 	$(SWIFT) build $(RELEASE_FLAGS)
 	$(PYTHON) bench/cluster.py
+
+bench-catalog: deps   ## ListBackups and retention at 100, 1,000, 5,000 backups: index against full scan
+	$(SWIFT) build $(RELEASE_FLAGS)
+	$(PYTHON) bench/catalog.py
 
 demo: build           ## start the plugin and show a dry-run backup and restore through grpcurl
 	bash scripts/demo

@@ -12,18 +12,26 @@ public enum Retention {
     /// Groups records into chains, newest chain first. Records whose bases do not lead to a
     /// completed full backup belong to no chain (CleanBroken's business).
     public static func chains(_ records: [BackupRecord]) -> [Chain] {
-        let fulls = records.filter { $0.kind == .full && $0.isCompleted }
-        return fulls.map { full in
-            let links = records.filter { record in
-                guard record.name != full.name else { return true }
-                var current = record, steps = 0
-                while let base = current.base, steps <= records.count, let next = records.first(where: { $0.name == base }) {
-                    if next.name == full.name { return true }
-                    (current, steps) = (next, steps + 1)
-                }
-                return false
+        // Each record's chain root, found once per record (memoised): linear in the catalog.
+        let byName = Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var root: [String: String?] = [:]
+        func rootOf(_ record: BackupRecord, depth: Int = 0) -> String? {
+            if let known = root[record.name] { return known }
+            let found: String?
+            if record.kind == .full && record.isCompleted {
+                found = record.name
+            } else if let base = record.base, base != record.name, depth <= records.count, let next = byName[base] {
+                found = rootOf(next, depth: depth + 1)
+            } else {
+                found = nil
             }
-            return Chain(full: full, links: links.sorted { ($0.startedAt, $0.name) < ($1.startedAt, $1.name) })
+            root[record.name] = .some(found)
+            return found
+        }
+        var links: [String: [BackupRecord]] = [:]
+        for record in records { if let name = rootOf(record) { links[name, default: []].append(record) } }
+        return records.filter { $0.kind == .full && $0.isCompleted }.map { full in
+            Chain(full: full, links: (links[full.name] ?? []).sorted { ($0.startedAt, $0.name) < ($1.startedAt, $1.name) })
         }.sorted { ($0.full.startedAt, $0.full.name) > ($1.full.startedAt, $1.full.name) }
     }
 
