@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "PluginSupport"),
         .target(name: "RPCRuntime", dependencies: ["CGRPC", "PluginSupport"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "PluginSupport"]),
-        .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "PluginSupport", "BackupDomain",
+        .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "PluginSupport", "BackupDomain", "CryptoDigest",
                                                      .product(name: "Logging", package: "swift-log")]),
         .target(name: "BackupProtocol", dependencies: ["CProtobuf", "RPCRuntime"]),
         .target(name: "BackupDomain"),

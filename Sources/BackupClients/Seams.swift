@@ -35,6 +35,8 @@ public protocol ObjectStore: Sendable {
     func delete(_ url: String) async throws
     /// Keys (and common prefixes, with a delimiter) under `prefix` of the bucket at `bucketURL`.
     func list(bucketURL: String, prefix: String, delimiter: String?) async throws -> (keys: [String], prefixes: [String])
+    /// Deletes `keys` of the bucket at `bucketURL`, as few requests as the store allows.
+    func delete(bucketURL: String, keys: [String]) async throws
     /// GET with the object's version (its ETag); nil when there is no such object.
     func getVersioned(_ url: String) async throws -> (body: [UInt8], etag: String)?
     /// PUT only if the object is still at `version` (nil: only if it does not exist): S3's

@@ -3,6 +3,7 @@ import FoundationEssentials  // not Foundation: it brings ICU and ~10 MB of resi
 #else
 import Foundation
 #endif
+import CryptoDigest
 import HTTPTransport
 import PluginSupport
 
@@ -87,6 +88,40 @@ public final class S3Client: Sendable {
             }
         } while token != nil
         return (keys, prefixes)
+    }
+
+    /// DeleteObjects (`POST ?delete=`: curl signs a bare `?delete` differently from S3): `keys` of
+    /// the bucket at `bucketURL` in requests of up to 1,000 keys
+    /// (S3's limit), each with the `Content-MD5` of its body, which S3 requires.
+    /// Keys that are gone are not errors; the first key S3 refuses is thrown.
+    public func delete(bucketURL: String, keys: [String]) async throws {
+        for start in stride(from: 0, to: keys.count, by: 1000) {
+            let batch = keys[start..<min(keys.count, start + 1000)]
+            let body = Array(("<Delete><Quiet>true</Quiet>" + batch.map { "<Object><Key>\(Self.xmlEscaped($0))</Key></Object>" }.joined()
+                              + "</Delete>").utf8)
+            let headers: [(name: String, value: String)] = [("Content-Type", "application/xml"), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+                                                            ("Content-MD5", Data(ContentMD5.of(body)).base64EncodedString())]
+            let response = try await http.send(HTTPRequest(method: "POST", url: bucketURL + "?delete=", headers: headers, body: body,
+                                                           timeout: .seconds(120), signing: signing))
+            try check(response, url: bucketURL)
+            guard let answer = try? XMLElement.parse(response.body), let refused = answer.children("Error").first else { continue }
+            throw S3Error(.unavailable, "S3 \(Self.objectName(bucketURL + (refused.value("Key") ?? ""))): not deleted: "
+                          + "\(refused.value("Code") ?? "error") \(refused.value("Message") ?? "")")
+        }
+    }
+
+    /// `text` as XML character data.
+    static func xmlEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     /// DELETE an object; deleting one that is gone is not an error (S3 answers 204 either way).

@@ -33,17 +33,7 @@ struct CatalogStore {
         let manifest = "\(root)\(name)/manifest.json"
         if keys.contains(manifest) { try await client.delete(scope.s3.url(forKey: manifest)) }
         try? await CatalogIndexObject(client: client, manifestURL: scope.s3.url(forKey: manifest)).update(removing: name)
-        let data = keys.filter { $0 != manifest }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = data[...]
-            func add() {
-                guard let key = next.popFirst() else { return }
-                let url = scope.s3.url(forKey: key)
-                group.addTask { [client] in try await client.delete(url) }
-            }
-            for _ in 0..<16 { add() }
-            for try await _ in group { add() }
-        }
+        try await client.delete(bucketURL: scope.s3.bucketURL, keys: keys.filter { $0 != manifest })
         return keys.count
     }
 }

@@ -199,6 +199,9 @@ final class MemoryObjectStore: ObjectStore, Sendable {
     /// A stand-in ETag: the body's length and a hash of it.
     static func version(of body: [UInt8]) -> String { "\(body.count)-\(body.reduce(into: UInt64(5381)) { $0 = $0 &* 33 &+ UInt64($1) })" }
     func delete(_ url: String) async throws { _ = objects.withLock { $0.removeValue(forKey: url) } }
+    func delete(bucketURL: String, keys: [String]) async throws {
+        objects.withLock { objects in keys.forEach { objects.removeValue(forKey: bucketURL + $0) } }
+    }
 
     func list(bucketURL: String, prefix: String, delimiter: String?) async throws -> (keys: [String], prefixes: [String]) {
         let keys = objects.withLock { Array($0.keys) }.filter { $0.hasPrefix(bucketURL) }.map { String($0.dropFirst(bucketURL.count)) }
