@@ -252,6 +252,8 @@ def run(args, info):
         print(f"big table ({args.repeat} runs per side) ...", flush=True)
         big, big_driver, big_phases, big_engine = measure("big", args.repeat, settle=0.5)
         peak = rss.peak_kib()
+        # What fingerprint=data adds to a backup: one read of every row (rows alone are free).
+        hashing = sorted(timed(lambda: host.checksum("bench.big")) for _ in range(3))[1]
         backups_rows = host.sql("SELECT count() FROM system.backups").strip()
         backups_read = []
         for _ in range(9):
@@ -281,6 +283,8 @@ def run(args, info):
         sync, asynchronous = median(engine["sync"]), median(engine["async"])
         print(f"ClickHouse's own time for the backup of {size}: sync {1000 * sync:.0f} ms, ASYNC {1000 * asynchronous:.0f} ms "
               f"({asynchronous / sync:.3f}x; the plugin sends ASYNC to follow, cancel and outlive a restart)")
+    print(f"fingerprint=data on {args.rows:,} rows: count() and sum(cityHash64(*)) take {1000 * hashing:.0f} ms "
+          f"({hashing / median(big['raw backup']):.2f}x the raw backup's time); fingerprint=rows reads system.tables only")
     print(f"one read of system.backups (each poll is one): {1000 * median(backups_read):.1f} ms with {backups_rows} rows in it, "
           f"against {1000 * median(tiny_driver['raw backup']):.0f} ms for the raw side's whole driver")
     print(f"\nplugin peak RSS (VmHWM) over the whole run: {peak / 1024:.1f} MiB (target < 30)")
