@@ -105,7 +105,7 @@ import CryptoDigest
             #expect(error.kind == .invalidArgument)
             #expect(error.issues.map(\.description) == [
                 "parameters[\"compression_method\"]: must be one of lz4, lz4hc, zstd, deflate, brotli, xz, bz2, lzma, gzip, none, not \"rar\"",
-                "parameters[\"restore_only\"]: is not a backup parameter; known: cancel_on_abort, compression_level, compression_method, disk, dry_run, fingerprint, full_interval, keep_daily, keep_full_chains, keep_last, keep_monthly, keep_weekly, keep_yearly, local_tables, max_age, parallel_shards, region, replicas, type, verify_every",
+                "parameters[\"restore_only\"]: is not a backup parameter; known: " + OperationParameters.keys(for: .backup).sorted().joined(separator: ", "),
                 "backup_definition: spec.backup.s3: is required (or name a backup disk in parameters[\"disk\"])",
                 "backup_definition: spec.ClickhouseInstallation.name: names ClickHouseInstallation \"other\", but chi_definition is \"repl\"",
                 "backup_definition: spec.ClickhouseInstallation.cluster.name: names cluster \"nope\", which the CHI does not have (it has \"main\")",
@@ -138,5 +138,23 @@ import CryptoDigest
                 "chi_definition: (root): is required (the ClickHouseInstallation as JSON)",
             ])
         }
+    }
+}
+
+/// Issue 15's load and storage options: parameters to ClickHouse's own settings, in the plan's SQL.
+@Suite struct LoadAndStorageOptionTests {
+    @Test func bandwidthStorageClassAndNativeCopyAreSettingsOfTheStatement() throws {
+        let log = IssueLog()
+        let parsed = OperationParameters.parse(["max_backup_bandwidth": "50M", "storage_class": "STANDARD_IA", "allow_s3_native_copy": "false"],
+                                               for: .backup, log: log)
+        #expect(log.issues.isEmpty && parsed.maxBackupBandwidth == 50_000_000 && parsed.storageClass == "STANDARD_IA" && parsed.allowS3NativeCopy == false)
+        #expect(OperationParameters.parseByteRate("1G") == 1_000_000_000 && OperationParameters.parseByteRate("12") == 12)
+        #expect(OperationParameters.parseByteRate("x") == nil && OperationParameters.parseByteRate("99999999999999999G") == nil)
+        let bad = IssueLog()
+        _ = OperationParameters.parse(["max_backup_bandwidth": "fast", "storage_class": "glacier'"], for: .backup, log: bad)
+        #expect(bad.issues.map(\.path) == ["parameters[\"max_backup_bandwidth\"]", "parameters[\"storage_class\"]"])
+        let restore = IssueLog()
+        _ = OperationParameters.parse(["allow_s3_native_copy": "true", "max_backup_bandwidth": "1M"], for: .restore, log: restore)
+        #expect(restore.issues.map(\.path) == ["parameters[\"max_backup_bandwidth\"]"])  // native copy applies to restores too
     }
 }

@@ -30,6 +30,12 @@ public struct OperationParameters: Equatable, Sendable {
     public var fingerprint = TableFingerprint.Mode.rows
     /// VerifyBackup after a successful backup when none of the CHI's N newest was verified.
     public var verifyEvery: Int?
+    /// Bytes per second each host's BACKUP may read (ClickHouse's `max_backup_bandwidth`).
+    public var maxBackupBandwidth: Int64?
+    /// The S3 storage class of the backup's objects (ClickHouse's `s3_storage_class`).
+    public var storageClass: String?
+    /// Server-side copies within S3 (ClickHouse's `allow_s3_native_copy`; nil: the server's default).
+    public var allowS3NativeCopy: Bool?
     /// Retention applied after each successful backup (ApplyRetention's rules: chains by count
     /// and age, and the calendar rules).
     public var retention = RetentionRules()
@@ -57,8 +63,9 @@ public struct OperationParameters: Equatable, Sendable {
     /// their shard counts differ.
     public var shardMapping: [(source: Int, target: Int)] = []
 
-    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region"]
-    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables", "fingerprint", "verify_every"] + RetentionRules.keys
+    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region", "allow_s3_native_copy"]
+    public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables", "fingerprint", "verify_every",
+                                    "max_backup_bandwidth", "storage_class"] + RetentionRules.keys
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
                                      "drop_stale_replicas"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
@@ -81,7 +88,17 @@ public struct OperationParameters: Equatable, Sendable {
             && a.createTable == b.createTable && a.backupName == b.backupName && a.dropStaleReplicas == b.dropStaleReplicas && a.parallelShards == b.parallelShards
             && a.backupType == b.backupType && a.fullInterval == b.fullInterval && a.localTables == b.localTables
             && a.retention == b.retention && a.region == b.region && a.fingerprint == b.fingerprint && a.verifyEvery == b.verifyEvery
+            && a.maxBackupBandwidth == b.maxBackupBandwidth && a.storageClass == b.storageClass && a.allowS3NativeCopy == b.allowS3NativeCopy
             && a.shardMapping.map(\.source) == b.shardMapping.map(\.source) && a.shardMapping.map(\.target) == b.shardMapping.map(\.target)
+    }
+
+    /// `50000000`, `50K`, `50M`, `1G` (powers of 1000, as rates are written) in bytes; nil when it is not one.
+    public static func parseByteRate(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["K": 1_000, "M": 1_000_000, "G": 1_000_000_000]
+        guard let last = text.last else { return nil }
+        let (digits, unit) = units[last].map { (text.dropLast(), $0) } ?? (Substring(text), 1)
+        guard let number = Int64(digits), number >= 0, number <= Int64.max / unit else { return nil }
+        return number * unit
     }
 
     /// Validates `raw` for `operation`; issues go to `log` with paths like `parameters["dry_run"]`.
@@ -110,6 +127,11 @@ public struct OperationParameters: Equatable, Sendable {
                 if isIdentifierLike(value) { result.disk = value } else { problem("must be the name of a backup disk (letters, digits, '_', '-'), not \(BoundedText.quoted(value))") }
             case "region":
                 if isRegion(value) { result.region = value } else { problem("must be an S3 region name such as eu-west-1, not \(BoundedText.quoted(value))") }
+            case "max_backup_bandwidth" where operation == .backup:
+                if let bytes = parseByteRate(value), bytes > 0 { result.maxBackupBandwidth = bytes } else { problem("must be bytes per second such as 50000000, 50M or 1G, not \(BoundedText.quoted(value))") }
+            case "storage_class" where operation == .backup:
+                if !value.isEmpty, value.utf8.count <= 64, value.utf8.allSatisfy({ (65...90).contains($0) || $0 == 95 }) { result.storageClass = value } else { problem("must be an S3 storage class such as STANDARD_IA or INTELLIGENT_TIERING, not \(BoundedText.quoted(value))") }
+            case "allow_s3_native_copy": result.allowS3NativeCopy = flag()
             case "verify_every" where operation == .backup:
                 if let count = Int(value), (1...10_000).contains(count) { result.verifyEvery = count } else { problem("must be a count of backups from 1 to 10000, not \(BoundedText.quoted(value))") }
             case "fingerprint" where operation == .backup:

@@ -252,11 +252,14 @@ public enum Planner {
         case .backup:
             if let method = parameters.compressionMethod { settings.append(("compression_method", .string(method))) }
             if let level = parameters.compressionLevel { settings.append(("compression_level", .integer(level))) }
+            if let bandwidth = parameters.maxBackupBandwidth { settings.append(("max_backup_bandwidth", .integer(Int(bandwidth)))) }
+            if let storageClass = parameters.storageClass { settings.append(("s3_storage_class", .string(storageClass))) }
         case .restore:
             if parameters.allowNonEmptyTables { settings.append(("allow_non_empty_tables", .bool(true))) }
             if parameters.structureOnly { settings.append(("structure_only", .bool(true))) }
             if let mode = parameters.createTable { settings.append(("create_table", .string(mode))) }
         }
+        if let nativeCopy = parameters.allowS3NativeCopy, parameters.disk == nil { settings.append(("allow_s3_native_copy", .bool(nativeCopy))) }
         return settings
     }
 

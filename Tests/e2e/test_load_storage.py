@@ -1,0 +1,49 @@
+"""Issue 15's load and storage options on the stack: in the dry-run plan's SQL exactly, and what
+the stack can check end to end: a throttled backup takes at least the time its limit implies,
+and the storage class reaches the objects' metadata."""
+import re
+import subprocess
+import time
+
+import pytest
+
+from stack_fixtures import call, stack, stack_plugin  # noqa: F401 (fixtures)
+from test_catalog import s3_keys
+
+
+@pytest.fixture(autouse=True)
+def table(stack):
+    for host in range(len(stack.hosts)):
+        stack.sql(host, "DROP DATABASE IF EXISTS e2e_load SYNC")
+        stack.sql(host, "CREATE DATABASE e2e_load")
+        stack.sql(host, "CREATE TABLE e2e_load.t (id UInt64, s String) ENGINE = MergeTree ORDER BY id")
+        stack.sql(host, "INSERT INTO e2e_load.t SELECT number, randomPrintableASCII(200) FROM numbers(20000)")  # ~4 MB, incompressible
+    yield
+    for host in range(len(stack.hosts)):
+        stack.sql(host, "DROP DATABASE IF EXISTS e2e_load SYNC")
+
+
+def test_the_options_are_settings_of_the_statement(stack, stack_plugin, stubs):
+    chb = stack.chb(f"load-{time.time_ns()}", whitelist=["e2e_load.t"], prefix="load/")
+    plan = call(stack_plugin, stubs, "Backup", stack.chi, chb,
+                {"dry_run": "true", "type": "full", "max_backup_bandwidth": "2M", "storage_class": "STANDARD_IA", "allow_s3_native_copy": "false"})
+    sql = plan.metadata["sql.0.0"]
+    assert re.search(r"SETTINGS id = 'chb-[0-9a-f]+-s0-r0', max_backup_bandwidth = 2000000, s3_storage_class = 'STANDARD_IA', "
+                     r"allow_s3_native_copy = 0, backup_restore_s3_retry_attempts = 1 ASYNC$", sql), sql
+    assert "'[HIDDEN]'" in sql
+
+
+def test_a_throttled_backup_takes_the_time_its_limit_implies(stack, stack_plugin, stubs):
+    size = int(stack.sql(0, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'e2e_load' AND active").strip())
+    limit = size // 2  # bytes per second: about two seconds of reading
+    chb = stack.chb(f"slow-{time.time_ns()}", whitelist=["e2e_load.t"], prefix="load/")
+    start = time.monotonic()
+    result = call(stack_plugin, stubs, "Backup", stack.chi, chb, {"type": "full", "max_backup_bandwidth": str(limit), "storage_class": "STANDARD_IA"})
+    elapsed = time.monotonic() - start
+    assert result.metadata["state"] == "Completed"
+    assert elapsed >= 1.5, f"{size} bytes at {limit} B/s took {elapsed:.2f} s"
+    keys = [k for k in s3_keys(stack, f"load/stack/demo/{chb['metadata']['name']}/shard-0/") if k.endswith(".bin")]
+    head = subprocess.run(["curl", "-sfI", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "--aws-sigv4", f"aws:amz:{stack.info['region']}:s3",
+                           "--user", f"{stack.info['access_key']}:{stack.info['secret_key']}",
+                           f"{stack.info['s3_endpoint']}/{stack.info['bucket']}/{keys[0]}"], capture_output=True, text=True, check=True).stdout
+    assert "x-amz-storage-class: standard_ia" in head.lower(), head
