@@ -53,6 +53,10 @@ struct ExecutionOptions: ParsableArguments {
             help: "With type=auto, take a full backup when the last full one is older than this: 7d, 12h, 30m, 90s (env: CLICKHOUSE_BACKUP_PLUGIN_FULL_INTERVAL).")
     var fullInterval: String = Environment.string("FULL_INTERVAL", default: "7d")
 
+    @Option(name: .customLong("progress-log-interval"),
+            help: "Seconds between a running host's progress lines in the log (state, files, bytes) (env: CLICKHOUSE_BACKUP_PLUGIN_PROGRESS_LOG_INTERVAL).")
+    var progressLogInterval: Int = Environment.integer("PROGRESS_LOG_INTERVAL", default: 30)
+
     // `inversion`: a default taken from the environment may be true (--no-clickhouse-tls undoes it).
     @Flag(name: .customLong("clickhouse-tls"), inversion: .prefixedNo,
           help: "Reach every ClickHouse host over HTTPS (its httpsPort, 8443) with certificate verification, whatever the CHI says (env: CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_TLS=true).")
@@ -83,6 +87,7 @@ struct ExecutionOptions: ParsableArguments {
         }
         guard OperationParameters.parseDuration(fullInterval) != nil else { throw ValidationError("--full-interval must be a duration such as 7d, 12h, 30m or 90s, not '\(fullInterval)'") }
         guard (1...1024).contains(parallelShards) else { throw ValidationError("--parallel-shards must be between 1 and 1024") }
+        guard (1...86_400).contains(progressLogInterval) else { throw ValidationError("--progress-log-interval must be between 1 and 86400 seconds") }
         let badResolve = HTTPConfiguration.invalidResolveEntries(resolve)
         guard badResolve.isEmpty else {
             throw ValidationError("--resolve must be NAME:PORT:ADDRESS, not '\(badResolve.joined(separator: "', '"))'")
@@ -100,6 +105,7 @@ struct ExecutionOptions: ParsableArguments {
             secrets: SecretStore(directory: secretsDir), s3Region: s3Region, s3RetryAttempts: s3RetryAttempts,
             parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, logger: logger)
         environment.clickHouseTLS = clickHouseTLS
+        environment.progressLogInterval = .seconds(progressLogInterval)
         if !policyFileValue.isEmpty {
             do {
                 let file = try PolicyFile(path: policyFileValue, logger: logger)

@@ -26,6 +26,12 @@ struct OneShotRequest: ParsableArguments {
     @Option(name: .customLong("param"), help: "A request parameter, key=value (repeatable), e.g. --param type=full.")
     var parameters: [String] = []
 
+    @Option(help: "text (live progress per host, then the result in lines) or json; the default is text on a terminal, json otherwise.")
+    var output: OutputFormat?
+
+    /// What the result is printed as: text on a terminal unless asked otherwise.
+    var format: OutputFormat { output ?? (isatty(1) != 0 ? .text : .json) }
+
     func validate() throws {
         for parameter in parameters where !parameter.contains("=") {
             throw ValidationError("--param must be key=value, not '\(parameter)'")
@@ -51,14 +57,17 @@ enum OneShot {
     /// - Parameters:
     ///   - execution: the options; their notifier (if any) is waited for before returning.
     ///   - body: the call, given the execution environment.
-    static func run(_ execution: ExecutionOptions, _ body: (ExecutionEnvironment) async throws -> JSONValue) async throws {
+    static func run(_ execution: ExecutionOptions, output: OutputFormat = .json, _ body: (ExecutionEnvironment) async throws -> JSONValue) async throws {
         var notifier: Notifier?
         do {
-            let (environment, configured) = try execution.environment(logger: execution.makeLogger())
+            var logger = execution.makeLogger()
+            // On a terminal the live display says what info lines would, and they would scroll it away.
+            if output == .text, isatty(1) != 0, logger.logLevel == .info { logger.logLevel = .warning }
+            let (environment, configured) = try execution.environment(logger: logger)
             notifier = configured
             let result = try await body(environment)
             await configured?.drain(timeout: execution.notifications.drainTimeout)
-            print(JSONWriter.string(result))
+            print(output == .text ? TextOutput.render(result) : JSONWriter.string(result))
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -91,7 +100,7 @@ enum OneShot {
     @discardableResult
     static func catalog(_ operation: CatalogScope.Operation, _ request: OneShotRequest, _ execution: ExecutionOptions) async throws -> [String: String] {
         let answered = LockedState<[String: String]>([:])
-        try await run(execution) { environment in
+        try await run(execution, output: request.format) { environment in
             let (chi, backup, parameters) = try request.load()
             let response = try await CatalogServiceProvider(environment: environment)
                 .handle(operation, CatalogRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
@@ -110,10 +119,13 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func run() async throws {
-        try await OneShot.run(execution) { environment in
+        try await OneShot.run(execution, output: request.format) { environment in
             let (chi, backup, parameters) = try request.load()
-            let result = try await BackupServiceProvider(environment: environment)
-                .backup(BackupRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            let registry = OperationRegistry()
+            let result = try await ProgressDisplay.showing(registry, when: request.format == .text) {
+                try await BackupServiceProvider(environment: environment, registry: registry)
+                    .backup(BackupRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            }
             return OneShot.json("backup", id: result.backupID, name: result.backupName, startedAt: result.startedAt,
                                 stoppedAt: result.stoppedAt, metadata: result.metadata)
         }
@@ -127,10 +139,13 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func run() async throws {
-        try await OneShot.run(execution) { environment in
+        try await OneShot.run(execution, output: request.format) { environment in
             let (chi, backup, parameters) = try request.load()
-            let result = try await BackupServiceProvider(environment: environment)
-                .restore(RestoreRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            let registry = OperationRegistry()
+            let result = try await ProgressDisplay.showing(registry, when: request.format == .text) {
+                try await BackupServiceProvider(environment: environment, registry: registry)
+                    .restore(RestoreRequest(chiDefinition: chi, backupDefinition: backup, parameters: parameters))
+            }
             return OneShot.json("restore", id: result.restoreID, name: result.restoreName, startedAt: result.startedAt,
                                 stoppedAt: result.stoppedAt, metadata: result.metadata)
         }

@@ -23,7 +23,7 @@ import Testing
 
     func put(_ store: MemoryObjectStore, _ record: BackupRecord, index: Bool = true) async throws {
         let manifests = ManifestStore(client: store, url: s3.url(forKey: "p/ns/demo/\(record.name)/manifest.json"))
-        if index { try await manifests.write(manifest(record), indexNow: true) } else {
+        if index { try await manifests.write(manifest(record)) } else {
             _ = try await store.put(manifests.url, body: Array(JSONWriter.string(manifest(record).json).utf8), contentType: "application/json", ifNoneMatch: false)
         }
     }

@@ -47,3 +47,51 @@ def test_a_throttled_backup_takes_the_time_its_limit_implies(stack, stack_plugin
                            "--user", f"{stack.info['access_key']}:{stack.info['secret_key']}",
                            f"{stack.info['s3_endpoint']}/{stack.info['bucket']}/{keys[0]}"], capture_output=True, text=True, check=True).stdout
     assert "x-amz-storage-class: standard_ia" in head.lower(), head
+
+
+def test_the_one_shot_backup_shows_live_progress_on_a_terminal(stack, tmp_path):
+    """Under a real terminal (tmux): a line per host redrawn while a throttled backup runs,
+    then the result as text lines; a pipe gets JSON only (test_cli)."""
+    import json as json_module
+    import shlex
+    from conftest import plugin_binary
+    from stack_fixtures import plugin_env
+    size = int(stack.sql(0, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'e2e_load' AND active").strip())
+    chb = stack.chb(f"tty-{time.time_ns()}", whitelist=["e2e_load.t"], prefix="load/")
+    (tmp_path / "chi.json").write_text(json_module.dumps(stack.chi))
+    (tmp_path / "chb.json").write_text(json_module.dumps(chb))
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in plugin_env(stack).items())
+    command = (f"env {env} {plugin_binary()} backup --chi {tmp_path}/chi.json --backup {tmp_path}/chb.json "
+               f"--param type=full --param max_backup_bandwidth={size // 3} > /dev/tty; echo EXIT=$?; sleep 60")
+    session = f"e2e-{time.time_ns()}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "220", "-y", "40", command], check=True)
+    try:
+        seen_running, screen = False, ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-S", "-", "-t", session], capture_output=True, text=True).stdout
+            if "BACKUP_RUNNING" in screen and "CREATING_BACKUP" in screen and stack.hosts[0]["fqdn"] in screen:
+                seen_running = True
+            if "EXIT=" in screen:
+                break
+            time.sleep(0.2)
+        assert seen_running, screen
+        assert "EXIT=0" in screen and "state: Completed" in screen and "BACKUP_COMPLETED" in screen, screen
+        assert screen.count("backup " + chb["metadata"]["name"] + ":") == 1, screen  # redrawn in place, not appended
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session])
+
+
+def test_a_long_backup_logs_progress_at_the_interval(stack, stubs):
+    from conftest import Plugin
+    from stack_fixtures import plugin_env
+    plugin = Plugin("--progress-log-interval", "1", env=plugin_env(stack))
+    try:
+        size = int(stack.sql(0, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'e2e_load' AND active").strip())
+        chb = stack.chb(f"log-{time.time_ns()}", whitelist=["e2e_load.t"], prefix="load/")
+        call(plugin, stubs, "Backup", stack.chi, chb, {"type": "full", "max_backup_bandwidth": str(size // 3)})
+        lines = [line for line in plugin.log_text.splitlines() if 'msg="host progress"' in line]
+        assert len(lines) >= 2 * 2, plugin.log_text[-2000:]  # two hosts, about three seconds each, one line a second
+        assert all("status=CREATING_BACKUP" in line and "elapsed_ms=" in line and "host=chi-demo-main-" in line for line in lines)
+    finally:
+        plugin.stop()

@@ -17,6 +17,8 @@ public struct ExecutionEnvironment: Sendable {
     /// seconds instead of ClickHouse's default of 1000 attempts.
     public var s3RetryAttempts: Int
     public var poll: PollSchedule
+    /// How often a running host's progress is logged (a stuck host shows before the call ends).
+    public var progressLogInterval: Duration = .seconds(30)
     /// Shards run at once when a request does not say (`parameters["parallel_shards"]`).
     public var parallelShards: Int
     /// How long a replica has to answer `SELECT 1` before it counts as down.

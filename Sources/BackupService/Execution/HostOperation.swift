@@ -280,6 +280,7 @@ struct HostOperation: Sendable {
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
         let clock = ContinuousClock()
         let started = clock.now
+        var logged = started
         while true {
             do {
                 try Task.checkCancellation()
@@ -289,6 +290,13 @@ struct HostOperation: Sendable {
                     let seen = outcome(row, status: status, id: operationID)
                     tracker?.progress(planned, status: status.rawValue, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
                     if status.isTerminal { return seen }
+                    if clock.now - logged >= environment.progressLogInterval {
+                        logged = clock.now
+                        environment.logger.info("host progress", metadata: [
+                            "host": .string(planned.host.fqdn), "clickhouse_id": .string(operationID), "status": .string(status.rawValue),
+                            "num_files": .string(String(seen.numFiles)), "total_size": .string(String(seen.totalSize)),
+                            "elapsed_ms": .string(String((clock.now - started).wholeMilliseconds))])
+                    }
                 }
                 if row == nil, mustExist, clock.now - started >= grace {
                     throw DomainError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "

@@ -62,13 +62,13 @@ struct ManifestStore {
 
     func unlock() async { try? await client.delete(lockURL) }
 
-    /// Writes the manifest, then records it in the CHI's index: inline with `indexNow`, else
-    /// in the background, off the run's path (a lost update only makes the next listing read
-    /// this manifest: an in-progress entry, or a missing one, is always read again).
-    func write(_ manifest: BackupManifest, indexNow: Bool = false) async throws {
+    /// Writes the manifest, then records it in the CHI's index. Awaited, not left running: a
+    /// one-shot command exits right after its last write, and a request still in flight then
+    /// meets a torn-down libcurl. A failed index update is not the run's failure: the next
+    /// listing reads this manifest (an entry in progress, or a missing one, is read again).
+    func write(_ manifest: BackupManifest) async throws {
         try await client.put(url, body: Array(JSONWriter.string(manifest.json).utf8))
-        let (index, record) = (CatalogIndexObject(client: client, manifestURL: url), manifest.record)
-        if indexNow { try? await index.update(record) } else { Task.detached { try? await index.update(record) } }
+        try? await CatalogIndexObject(client: client, manifestURL: url).update(manifest.record)
     }
 
     /// The manifest, when there is one (a body that is not a manifest reads as none).

@@ -50,7 +50,7 @@ extension OperationRunner {
         try Task.checkCancellation()
         let verification = BackupVerification(verifiedAt: now(), hosts: hosts, tables: tables, error: error)
         manifest.verification = verification
-        try await store.write(manifest, indexNow: true)
+        try await store.write(manifest)
         return verification
     }
 
