@@ -35,13 +35,14 @@ def test_the_options_are_settings_of_the_statement(stack, stack_plugin, stubs):
 
 def test_a_throttled_backup_takes_the_time_its_limit_implies(stack, stack_plugin, stubs):
     size = int(stack.sql(0, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'e2e_load' AND active").strip())
-    limit = size // 2  # bytes per second: about two seconds of reading
+    limit = size // 4  # bytes per second: about four seconds of reading
     chb = stack.chb(f"slow-{time.time_ns()}", whitelist=["e2e_load.t"], prefix="load/")
     start = time.monotonic()
     result = call(stack_plugin, stubs, "Backup", stack.chi, chb, {"type": "full", "max_backup_bandwidth": str(limit), "storage_class": "STANDARD_IA"})
     elapsed = time.monotonic() - start
     assert result.metadata["state"] == "Completed"
-    assert elapsed >= 1.5, f"{size} bytes at {limit} B/s took {elapsed:.2f} s"
+    # ClickHouse's throttler lets one second's worth through at once (its burst), then keeps the rate.
+    assert elapsed >= 0.9 * (size / limit - 1), f"{size} bytes at {limit} B/s took {elapsed:.2f} s"
     keys = [k for k in s3_keys(stack, f"load/stack/demo/{chb['metadata']['name']}/shard-0/") if k.endswith(".bin")]
     head = subprocess.run(["curl", "-sfI", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "--aws-sigv4", f"aws:amz:{stack.info['region']}:s3",
                            "--user", f"{stack.info['access_key']}:{stack.info['secret_key']}",
