@@ -25,17 +25,11 @@ enum ProgressDisplay {
             }
             _ = draw(registry, over: drawn)
         }
-        defer { drawing.cancel() }
-        do {
-            let result = try await body()
-            drawing.cancel()
-            await drawing.value
-            return result
-        } catch {
-            drawing.cancel()
-            await drawing.value
-            throw error
-        }
+        let result: Result<T, Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        drawing.cancel()
+        await drawing.value  // the last draw shows the end before the result is printed
+        return try result.get()
     }
 
     /// Draws the lines over the `drawn` lines drawn before; returns how many it drew.

@@ -179,14 +179,9 @@ extension HostOperation {
         }
         var hashes: [TableName: (rows: Int64, hash: String)] = [:]
         if fingerprintMode == .data {
-            for name in names { hashes[name] = try await contentHash(of: name) }
+            for name in names { hashes[name] = try await client.contentHash(of: name) }
         }
         return TableFingerprint.record(names, before: rowsBefore, after: after, hashes: hashes)
-    }
-
-    /// `count()` and `sum(cityHash64(*))` of `table`: reads every column of every row.
-    func contentHash(of table: TableName) async throws -> (rows: Int64, hash: String) {
-        try await client.contentHash(of: table)
     }
 }
 
