@@ -131,6 +131,8 @@ public struct BackupManifest: Equatable, Sendable {
         public var wholeDatabases: [String: Set<String>] = [:]
         /// Each part's fingerprints, by table.
         public var fingerprints: [String: [TableName: TableFingerprint]] = [:]
+        /// Each part's size as ClickHouse reported it (`total_size`, bases included).
+        public var sizes: [String: Int64] = [:]
         public var layout = BackupLayout()
     }
 
@@ -139,6 +141,7 @@ public struct BackupManifest: Equatable, Sendable {
         for host in hosts {
             parts.tables[host.partKey] = host.tables
             parts.wholeDatabases[host.partKey] = Set(host.databases)
+            parts.sizes[host.partKey] = max(host.totalSize, host.uncompressedSize)
             parts.fingerprints[host.partKey] = Dictionary(host.fingerprints.map { ($0.table, $0) }, uniquingKeysWith: { a, _ in a })
             if host.role != .local {
                 parts.layout.dataReplica[host.shard] = host.replica

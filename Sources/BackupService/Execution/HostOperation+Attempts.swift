@@ -28,6 +28,8 @@ extension HostOperation {
         var rows: [TableName: Int64] = [:]
         /// Every table whose engine counts its rows (zero included).
         var counted: [TableName: Int64] = [:]
+        /// Tables whose engine knows its size on disk (`system.tables.total_bytes`).
+        var bytes: [TableName: Int64] = [:]
         var attempts: [Attempt] = []
     }
 
@@ -36,10 +38,10 @@ extension HostOperation {
     /// that read costs the server time in proportion to every operation it has run.
     func readState() async throws -> HostState {
         let base = planned.operationID
-        var sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d "
-            + "FROM system.tables WHERE NOT is_temporary"
+        var sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
+            + "ifNull(toString(total_bytes), '') AS e FROM system.tables WHERE NOT is_temporary"
         if !noEarlierAttempts {
-            sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
+            sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
         }
         var state = HostState()
         var attempts: [(id: String, status: String)] = []
@@ -53,6 +55,7 @@ extension HostOperation {
                 state.counted[name] = rows
                 if rows > 0 { state.rows[name] = rows }
             }
+            if case .string(let size)? = row["e"], let bytes = Int64(size) { state.bytes[name] = bytes }
         }
         state.tables.sort { $0.name < $1.name }
         state.attempts = Self.attempts(of: base, attempts)

@@ -39,6 +39,8 @@ struct HostOperation: Sendable {
     var noEarlierAttempts = false
     /// Backup: what is recorded of each table's content.
     var fingerprintMode = TableFingerprint.Mode.rows
+    /// Restore: the size of this part as its backup recorded it (nil: unknown).
+    var restoreBytesFromManifest: Int64? = nil
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -128,6 +130,8 @@ struct HostOperation: Sendable {
         statement.settings = statement.settings.map { $0.name == "id" ? ("id", .string(id)) : $0 }
         statement.destination = destination
         statement.baseBackup = baseBackup
+        // Decided here, so that a dry run shows the statement exactly as a run sends it.
+        statement.async = !awaitsInline(statement, bytes: expectedBytes(of: tables, state: state))
         return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, conflicts: conflicts, rowsBefore: state.counted)
     }
 
@@ -153,13 +157,20 @@ struct HostOperation: Sendable {
     }
 
     /// Sends `statement` (a restore creates the databases of its table elements first) and
-    /// follows it to its end.
+    /// follows it to its end: ASYNC and polled, or, when it is small (``awaitsInline``, decided
+    /// with the statement), awaited on its connection and read from system.backups once.
     private func start(_ statement: BackupStatement, id: String) async throws -> Outcome {
         if verb == .restore { try await createTableOnlyDatabases(statement) }
+        let inline = !statement.async
         var reused = false
         do {
             let sql = try statement.executable()
-            _ = try await client.run(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count), timeout: .seconds(60))
+            if inline {
+                let status: BackupStatus = verb == .backup ? .creatingBackup : .restoring
+                tracker?.progress(planned, status: status.rawValue, numFiles: 0, totalSize: 0, error: nil)
+            }
+            _ = try await client.run(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count),
+                                     timeout: inline ? environment.poll.inlineTimeout : .seconds(60))
         } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
             reused = true  // another call started this attempt a moment ago: follow it
             try await checkSameDestination(statement.destination, id: id)
@@ -167,6 +178,13 @@ struct HostOperation: Sendable {
             // Cancelled while the statement was on its way: it may have started all the same.
             if cancelOnAbort || tracker?.cancelRequested == true { await cancelOperation(id) }
             throw CancellationError()
+        } catch let error as ClickHouseError where inline && error.code != 0 {
+            // It ended in a failure: registered (system.backups has it, as an ASYNC one's) or
+            // refused before it started (bad SQL, a missing table), as ASYNC would have been.
+            guard try await hasRecord(id) else { throw error }
+        } catch where inline {
+            // The answer was lost (timeout, connection): the statement may still run.
+            return try await follow(id: id, mustExist: true, grace: .seconds(30))
         }
         var outcome = try await follow(id: id)
         outcome.reused = reused

@@ -66,8 +66,11 @@ struct ManifestStore {
     /// one-shot command exits right after its last write, and a request still in flight then
     /// meets a torn-down libcurl. A failed index update is not the run's failure: the next
     /// listing reads this manifest (an entry in progress, or a missing one, is read again).
+    /// So an in-progress manifest is not indexed at all: the listing reads it either way, and
+    /// the two requests would stand between the lock and the hosts' statements.
     func write(_ manifest: BackupManifest) async throws {
         try await client.put(url, body: Array(JSONWriter.string(manifest.json).utf8))
+        guard manifest.state != .inProgress else { return }
         try? await CatalogIndexObject(client: client, manifestURL: url).update(manifest.record)
     }
 

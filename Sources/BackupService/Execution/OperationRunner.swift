@@ -270,6 +270,8 @@ struct OperationRunner {
         operation.databasesFromManifest = recorded?.wholeDatabases[key] ?? []
         operation.fingerprintsFromManifest = recorded?.fingerprints[key] ?? [:]
         operation.fingerprintMode = plan.parameters.fingerprint
+        // A part that recorded no size (an older manifest, a failed host) is never awaited inline.
+        operation.restoreBytesFromManifest = recorded?.sizes[key].flatMap { $0 > 0 ? $0 : nil }
         return operation
     }
 

@@ -54,6 +54,10 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         var backups: [String: Operation] = [:]
         var statements: [String] = []
         var behaviour: Behaviour = .succeed
+        /// What `system.tables.total_bytes` says of every table (nil: the engine does not say).
+        var bytes: Int64?
+        /// A statement sent without ASYNC runs, but its answer is lost (a timeout).
+        var loseAnswers = false
     }
     private let state: LockedState<State>
     /// Opened when the first BACKUP or RESTORE arrives.
@@ -73,6 +77,12 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     func setRows(_ rows: Int64, table: String) {
         state.withLock { $0.tables = $0.tables.map { ($0.database, $0.name, $0.engine, $0.name == table ? rows : $0.rows) } }
     }
+
+    /// Sets every table's size on disk (`system.tables.total_bytes`).
+    func setBytes(_ bytes: Int64?) { state.withLock { $0.bytes = bytes } }
+
+    /// Statements sent without ASYNC run, and their answers are lost.
+    func loseAnswers() { state.withLock { $0.loseAnswers = true } }
 
     /// What the next BACKUP or RESTORE does.
     func setBehaviour(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
@@ -101,8 +111,32 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                 }
             }
         }
-        if sql.hasPrefix("BACKUP ") || sql.hasPrefix("RESTORE ") { started.open() }
+        if sql.hasPrefix("BACKUP ") || sql.hasPrefix("RESTORE ") {
+            started.open()
+            if let id, !sql.hasSuffix(" ASYNC") { try await runToItsEnd(id) }
+        }
         return sql == "SELECT 1" ? "1\n" : ""
+    }
+
+    /// A statement sent without ASYNC answers when it ends: done, or failed with ClickHouse's
+    /// error (and its row in system.backups says so, as a real server's does).
+    private func runToItsEnd(_ id: String) async throws {
+        guard let operation = state.withLock({ $0.backups[id] }) else { return }
+        if case .hold(let gate) = operation.behaviour { await gate.wait() }
+        let restore = operation.status == .restoring
+        let (error, lost) = state.withLock { state -> (String?, Bool) in
+            var error: String?
+            if case .fail(let text) = operation.behaviour {
+                state.backups[id]?.status = restore ? .restoreFailed : .backupFailed
+                state.backups[id]?.error = text
+                error = text
+            } else {
+                state.backups[id]?.status = restore ? .restored : .backupCreated
+            }
+            return (error, state.loseAnswers)
+        }
+        if lost { throw DomainError(.unavailable, "\(endpoint): the answer timed out") }
+        if let error { throw ClickHouseError.parse(error, host: endpoint.description)! }
     }
 
     func select(_ sql: String, timeout: Duration?) async throws -> [JSONValue] {
@@ -113,7 +147,8 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
             return state.withLock { state in
                 state.tables.map { table in
                     JSONValue.object(["kind": .string("table"), "a": .string(table.database), "b": .string(table.name),
-                                      "c": .string(table.engine), "d": .string(String(table.rows))])
+                                      "c": .string(table.engine), "d": .string(String(table.rows)),
+                                      "e": .string(state.bytes.map(String.init) ?? "")])
                 } + state.backups.filter { prefix.map($0.key.hasPrefix) ?? false }.map { id, operation in
                     .object(["kind": .string("attempt"), "a": .string(id), "b": .string(operation.status.rawValue), "c": .string(""), "d": .string("")])
                 }
@@ -135,6 +170,9 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                                  "num_files": .number("3"), "total_size": .number("100"), "compressed_size": .number("60"),
                                  "uncompressed_size": .number("200")])]
             }
+        }
+        if sql.hasPrefix("SELECT status FROM system.backups"), let id = Self.quoted(after: "WHERE id = ", in: sql) {
+            return state.withLock { $0.backups[id].map { [.object(["status": .string($0.status.rawValue)])] } ?? [] }
         }
         if sql.hasPrefix("SELECT name FROM system.backups"), let id = Self.quoted(after: "WHERE id = ", in: sql) {
             return state.withLock { $0.backups[id].map { [.object(["name": .string($0.name)])] } ?? [] }

@@ -1,0 +1,42 @@
+import BackupClients
+import BackupDomain
+
+/// Small operations are awaited on their own connection instead of polled. A backup of a few
+/// megabytes ends in tens of milliseconds, while each poll of `system.backups` costs the server
+/// time in proportion to every operation it has run (tens of milliseconds on a server with a
+/// few hundred): two polls were more than the whole backup. Sent without ASYNC, the statement
+/// answers when it ends; it is still registered under its id in `system.backups`, so it is
+/// followed there as any other when its answer is lost (timeout, connection, restart of the
+/// plugin: ClickHouse does not cancel a BACKUP whose client went away), and killed by that id.
+extension HostOperation {
+    /// The bytes this host's statement reads or writes, when every part of it is known: a
+    /// backup's from `system.tables.total_bytes` of the selected tables and of the inner tables
+    /// of their databases (a materialized view's data travels with it), a restore's from what
+    /// the backup recorded of this part. Nil when a table's engine does not say.
+    func expectedBytes(of tables: [ServerTable], state: HostState) -> Int64? {
+        guard verb == .backup else { return restoreBytesFromManifest }
+        let databases = Set(tables.map(\.name.database))
+        let inner = state.tables.filter { $0.kind == .inner && databases.contains($0.name.database) }
+        var total: Int64 = 0
+        for table in tables + inner where table.kind.holdsRows || table.kind == .inner {
+            guard let bytes = state.bytes[table.name] else { return nil }
+            total += bytes
+        }
+        return total
+    }
+
+    /// Whether `statement` is sent without ASYNC and awaited: its bytes are known and under
+    /// the schedule's bound, and a bandwidth limit would not stretch it past half a second.
+    func awaitsInline(_ statement: BackupStatement, bytes: Int64?) -> Bool {
+        guard let bytes, bytes <= environment.poll.inlineBytes else { return false }
+        for setting in statement.settings where setting.name == "max_backup_bandwidth" {
+            if case .integer(let limit) = setting.value, limit > 0, bytes > Int64(limit) / 2 { return false }
+        }
+        return true
+    }
+
+    /// Whether `system.backups` knows operation `id`.
+    func hasRecord(_ id: String) async throws -> Bool {
+        !(try await client.select("SELECT status FROM system.backups WHERE id = \(SQLQuoting.string(id))", timeout: .seconds(30))).isEmpty
+    }
+}

@@ -1,0 +1,70 @@
+import BackupClients
+import BackupDomain
+import BackupProtocol
+import RPCRuntime
+import Testing
+@testable import BackupService
+
+/// Small operations are sent without ASYNC and awaited: no poll of system.backups before
+/// they end, one read after; their failures, refusals and lost answers end as the ASYNC
+/// path's do. (`HostOperation+Inline.swift`)
+@Suite struct InlineStatementTests {
+    typealias Cluster = OperationRunTests.Cluster
+
+    func backup(_ cluster: Cluster, parameters: [String: String] = [:]) async throws(RPCError) -> BackupResult {
+        try await cluster.provider().backup(BackupRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb,
+                                                          parameters: parameters))
+    }
+
+    func polls(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.hasPrefix("SELECT status, error") }.count }
+
+    @Test func aSmallBackupIsAwaitedAndReadOnce() async throws {
+        let cluster = Cluster()
+        cluster.hosts.forEach { $0.setBytes(4096) }
+        let result = try await backup(cluster)
+        #expect(result.metadata["state"] == "Completed")
+        for host in cluster.hosts {
+            #expect(host.operations.count == 1 && !host.operations[0].hasSuffix(" ASYNC"))
+            #expect(polls(host) == 1)  // its end, after its answer
+        }
+        let manifest = try #require(try await cluster.store.manifest(OperationRunTests.manifestURL))
+        #expect(manifest.hosts.map(\.totalSize) == [100, 100] && manifest.hosts.map(\.status) == [.backupCreated, .backupCreated])
+    }
+
+    @Test func largeOrUnknownOrThrottledOnesRunAsync() async throws {
+        for (bytes, parameters) in [(Int64(1) << 40, [:]), (nil, [:]), (Int64(10_000_000), ["max_backup_bandwidth": "1M"])] {
+            let cluster = Cluster()
+            cluster.hosts.forEach { $0.setBytes(bytes) }
+            #expect(try await backup(cluster, parameters: parameters).metadata["state"] == "Completed")
+            #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 && $0.operations[0].hasSuffix(" ASYNC") })
+        }
+    }
+
+    /// A failure ClickHouse registered ends the run as an ASYNC one's does (status, error,
+    /// code), and the retry is the next attempt.
+    @Test func aFailureEndsAsTheAsyncPathsDoes() async throws {
+        let cluster = Cluster()
+        cluster.hosts.forEach { $0.setBytes(4096) }
+        cluster.hosts[1].setBehaviour(.fail("Code: 499. DB::Exception: Access Denied. (S3_ERROR) (version 26.9.2.1)"))
+        do {
+            _ = try await backup(cluster)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.code == .permissionDenied)
+            #expect(error.message.hasPrefix("BACKUP_FAILED: ClickHouse chi-demo-main-1-0.ns.svc.cluster.local:8123: code 499 S3_ERROR: Access Denied"))
+        }
+        #expect(try await cluster.store.manifest(OperationRunTests.manifestURL)?.hosts.map(\.status) == [.backupCreated, .backupFailed])
+        cluster.hosts[1].setBehaviour(.succeed)
+        #expect(try await backup(cluster).metadata["state"] == "Completed")
+        #expect(cluster.hosts[1].operations.count == 2 && cluster.hosts[1].operations[1].contains("-a2'"))
+    }
+
+    /// An answer lost on the way (a timeout) is not the operation's end: it is followed in
+    /// system.backups to the end it had.
+    @Test func aLostAnswerIsFollowed() async throws {
+        let cluster = Cluster()
+        cluster.hosts.forEach { $0.setBytes(4096); $0.loseAnswers() }
+        #expect(try await backup(cluster).metadata["state"] == "Completed")
+        #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 && polls($0) == 1 })
+    }
+}
