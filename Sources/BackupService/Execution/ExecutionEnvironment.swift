@@ -84,7 +84,7 @@ public struct PollSchedule: Sendable {
     public var maximum: Duration = .seconds(2)
     /// A statement expected to read or write at most this many bytes is sent without ASYNC
     /// and awaited instead of polled (``HostOperation/awaitsInline(_:bytes:)``); 0: never.
-    public var inlineBytes: Int64 = 64 << 20
+    public var inlineBytes: Int64 = 8 << 20
     /// How long such a statement's answer is awaited before it is followed in system.backups.
     public var inlineTimeout: Duration = .seconds(300)
 
