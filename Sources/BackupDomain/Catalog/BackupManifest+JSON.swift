@@ -40,6 +40,7 @@ extension BackupManifest {
             }),
             "error": optional(error),
             "verification": verification?.json ?? .null,
+            "partitions": optional(partitions),
         ])
     }
 
@@ -63,6 +64,7 @@ extension BackupManifest {
                   hosts: hosts, skipped: fields.array("skipped").compactMap(Self.skipped), error: fields.string("error"))
         format = fields.integer("format").map(Int.init) ?? Self.currentFormat
         verification = json["verification"].flatMap(BackupVerification.init(json:))
+        partitions = fields.string("partitions")
     }
 
     private static func host(_ value: JSONValue) -> HostEntry? {

@@ -112,6 +112,9 @@ public struct BackupManifest: Equatable, Sendable {
     public var error: String?
     /// The last verification's findings (VerifyBackup), nil before any.
     public var verification: BackupVerification? = nil
+    /// The partitions it holds of the tables it names (``PartitionSelection``'s text); nil:
+    /// whole tables. Such a backup is full and never a base.
+    public var partitions: String? = nil
 
     public init(pluginVersion: String, state: ManifestState, backupID: String, backupName: String,
                 chi: (namespace: String, name: String, cluster: String), chb: (namespace: String, name: String, uid: String?),
@@ -134,10 +137,13 @@ public struct BackupManifest: Equatable, Sendable {
         /// Each part's size as ClickHouse reported it (`total_size`, bases included).
         public var sizes: [String: Int64] = [:]
         public var layout = BackupLayout()
+        /// The partitions the backup holds (nil: whole tables).
+        public var partitions: PartitionSelection?
     }
 
     public var parts: Parts {
         var parts = Parts()
+        parts.partitions = partitions.flatMap { try? PartitionSelection(parsing: $0) }
         for host in hosts {
             parts.tables[host.partKey] = host.tables
             parts.wholeDatabases[host.partKey] = Set(host.databases)
@@ -158,6 +164,7 @@ public struct BackupManifest: Equatable, Sendable {
         var record = BackupRecord(name: backupName, id: backupID, state: state, kind: kind, base: base?.name, startedAt: startedAt,
                                   stoppedAt: stoppedAt, totalSize: hosts.reduce(0) { $0 + $1.totalSize }, shards: shards, location: location)
         record.verification = verification.map { BackupRecord.Verdict(at: $0.verifiedAt, passed: $0.passed, summary: $0.summary) }
+        record.partitions = partitions
         return record
     }
 }

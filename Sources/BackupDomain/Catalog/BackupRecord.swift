@@ -16,6 +16,11 @@ public struct BackupRecord: Equatable, Sendable {
     public var location: String
     /// The last verification: when, whether it passed, and the verdict in words.
     public var verification: Verdict? = nil
+    /// The partitions a backup of some partitions holds (nil: whole tables): it is full,
+    /// never a base, and retention judges it among such backups only.
+    public var partitions: String? = nil
+
+    public var isPartial: Bool { partitions != nil }
 
     public struct Verdict: Equatable, Sendable {
         public var at: Int64
@@ -67,7 +72,7 @@ public enum BackupChains {
                               fullInterval: Int64) throws(DomainError) -> Choice {
         if type == .full { return .full(reason: "parameters[\"type\"] = full") }
         let usable = records
-            .filter { $0.isCompleted && $0.shards == shards && (try? bases(of: $0, in: records).get()) != nil }
+            .filter { $0.isCompleted && !$0.isPartial && $0.shards == shards && (try? bases(of: $0, in: records).get()) != nil }
             .sorted { ($0.startedAt, $0.name) < ($1.startedAt, $1.name) }
         if type == .incremental {
             guard let latest = usable.last else {

@@ -48,6 +48,7 @@ public struct CatalogIndex: Equatable, Sendable {
             "stopped_at": record.stoppedAt.map(number) ?? .null, "total_size": number(record.totalSize), "shards": number(Int64(record.shards)),
             "location": .string(record.location),
         ]
+        if let partitions = record.partitions { object["partitions"] = .string(partitions) }
         if let verdict = record.verification {
             object["verification"] = .object(["at": number(verdict.at), "passed": .bool(verdict.passed), "summary": .string(verdict.summary)])
         }
@@ -67,6 +68,7 @@ public struct CatalogIndex: Equatable, Sendable {
         var record = BackupRecord(name: name, id: id, state: ManifestState(rawValue: state) ?? .unknown, kind: kind, base: base,
                                   startedAt: startedAt, stoppedAt: integer("stopped_at", in: value), totalSize: integer("total_size", in: value) ?? 0,
                                   shards: Int(integer("shards", in: value) ?? 1), location: location)
+        if case .string(let partitions)? = value["partitions"] { record.partitions = partitions }
         if let verdict = value["verification"], let at = integer("at", in: verdict), case .string(let summary)? = verdict["summary"] {
             var passed = false
             if case .bool(let flag)? = verdict["passed"] { passed = flag }

@@ -61,7 +61,20 @@ public enum Retention {
     /// the newest completed backup of each of the N newest days, weeks (from Monday),
     /// months or years that have one (UTC), and `keep_last` the N newest; a kept backup
     /// keeps its bases.
+    ///
+    /// Backups of some partitions are judged among themselves by the same rules (each a chain
+    /// of one): one taken daily neither counts as the newest whole chain nor takes a whole
+    /// backup's place in a calendar period.
     public static func decide(_ records: [BackupRecord], _ rules: RetentionRules, now: Int64) -> Decision {
+        let partial = records.filter(\.isPartial)
+        guard !partial.isEmpty, partial.count < records.count else { return decideGroup(records, rules, now: now) }
+        let whole = decideGroup(records.filter { !$0.isPartial }, rules, now: now), parts = decideGroup(partial, rules, now: now)
+        let gone = Set((whole.delete + parts.delete).map(\.name))
+        return Decision(keep: records.filter { !gone.contains($0.name) }, delete: parts.delete + whole.delete,
+                        reasons: whole.reasons.merging(parts.reasons.mapValues { $0 + " (among backups of some partitions)" }) { a, _ in a })
+    }
+
+    private static func decideGroup(_ records: [BackupRecord], _ rules: RetentionRules, now: Int64) -> Decision {
         let all = chains(records)
         var why: [String: [String]] = [:]
         func keep(_ record: BackupRecord, _ reason: String) { why[record.name, default: []].append(reason) }

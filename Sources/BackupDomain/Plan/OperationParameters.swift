@@ -50,6 +50,9 @@ public struct OperationParameters: Equatable, Sendable {
     }
     /// The S3 region the plugin signs its own requests for (nil: the server's `--s3-region`).
     public var region: String?
+    /// Only these partitions of the tables they name (`db.t:202611,202612;db.u:tuple()`). A
+    /// backup of some partitions is always full and never the base of an incremental one.
+    public var partitions: PartitionSelection?
     // Restore only.
     public var allowNonEmptyTables = false
     public var structureOnly = false
@@ -63,7 +66,7 @@ public struct OperationParameters: Equatable, Sendable {
     /// their shard counts differ.
     public var shardMapping: [(source: Int, target: Int)] = []
 
-    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region", "allow_s3_native_copy"]
+    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region", "allow_s3_native_copy", "partitions"]
     public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables", "fingerprint", "verify_every",
                                     "max_backup_bandwidth", "storage_class"] + RetentionRules.keys
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
@@ -132,6 +135,8 @@ public struct OperationParameters: Equatable, Sendable {
             case "storage_class" where operation == .backup:
                 if !value.isEmpty, value.utf8.count <= 64, value.utf8.allSatisfy({ (65...90).contains($0) || $0 == 95 }) { result.storageClass = value } else { problem("must be an S3 storage class such as STANDARD_IA or INTELLIGENT_TIERING, not \(BoundedText.quoted(value))") }
             case "allow_s3_native_copy": result.allowS3NativeCopy = flag()
+            case "partitions":
+                do { result.partitions = try PartitionSelection(parsing: value) } catch { problem(error.message) }
             case "verify_every" where operation == .backup:
                 if let count = Int(value), (1...10_000).contains(count) { result.verifyEvery = count } else { problem("must be a count of backups from 1 to 10000, not \(BoundedText.quoted(value))") }
             case "fingerprint" where operation == .backup:
@@ -162,6 +167,10 @@ public struct OperationParameters: Equatable, Sendable {
             default:
                 problem("is not a \(operation.rawValue) parameter; known: \(known.sorted().joined(separator: ", "))")
             }
+        }
+        if result.partitions != nil, result.backupType == .incremental {
+            log.add("parameters[\"partitions\"]", "a backup of some partitions is always full (it is never a base either); "
+                    + "leave parameters[\"type\"] out or set it to full")
         }
         return result
     }

@@ -31,10 +31,11 @@ public enum BackupElement: Equatable, Sendable {
         return nil
     }
 
-    func sql() -> String {
+    func sql(partitions: [PartitionValue]? = nil) -> String {
         switch self {
         case .table(let name, let renamed):
             return "TABLE \(name)" + (renamed.map { " AS \($0)" } ?? "")
+                + (partitions.map { " PARTITIONS " + $0.map(\.sql).joined(separator: ", ") } ?? "")
         case .database(let name, let renamed, let except):
             return "DATABASE \(SQLQuoting.identifier(name))" + (renamed.map { " AS \(SQLQuoting.identifier($0))" } ?? "")
                 + (except.isEmpty ? "" : " EXCEPT TABLES " + except.map(\.description).joined(separator: ", "))
@@ -74,6 +75,8 @@ public struct BackupStatement: Equatable, Sendable {
     /// credentials are secrets like the destination's).
     public var baseBackup: BackupDestination?
     public var async: Bool
+    /// The partitions of `TABLE` elements that take only some (``selectingPartitions(_:of:)``).
+    public var partitions: [TableName: [PartitionValue]] = [:]
 
     public init(verb: Verb, elements: [BackupElement], destination: BackupDestination,
                 settings: [(name: String, value: SettingValue)] = [], async: Bool = true) {
@@ -86,7 +89,7 @@ public struct BackupStatement: Equatable, Sendable {
 
     public static func == (a: BackupStatement, b: BackupStatement) -> Bool {
         a.verb == b.verb && a.elements == b.elements && a.destination == b.destination && a.async == b.async
-            && a.baseBackup == b.baseBackup
+            && a.baseBackup == b.baseBackup && a.partitions == b.partitions
             && a.settings.map(\.name) == b.settings.map(\.name) && a.settings.map(\.value) == b.settings.map(\.value)
     }
 
@@ -113,7 +116,8 @@ public struct BackupStatement: Equatable, Sendable {
 
     private func render(_ secret: (SQLSecret) -> String) -> String {
         let direction = verb == .backup ? "TO" : "FROM"
-        var parts = ["\(verb.rawValue) \(elements.map { $0.sql() }.joined(separator: ", ")) \(direction) \(Self.sql(destination, secret))"]
+        let list = elements.map { $0.sql(partitions: $0.tableName.flatMap { partitions[$0] }) }.joined(separator: ", ")
+        var parts = ["\(verb.rawValue) \(list) \(direction) \(Self.sql(destination, secret))"]
         var assignments = settings.map { "\($0.name) = \($0.value.sql)" }
         if let baseBackup { assignments.append("base_backup = \(Self.sql(baseBackup, secret))") }
         if !assignments.isEmpty { parts.append("SETTINGS " + assignments.joined(separator: ", ")) }

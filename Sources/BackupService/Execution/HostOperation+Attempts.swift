@@ -30,6 +30,8 @@ extension HostOperation {
         var counted: [TableName: Int64] = [:]
         /// Tables whose engine knows its size on disk (`system.tables.total_bytes`).
         var bytes: [TableName: Int64] = [:]
+        /// Each table's partition key as ClickHouse writes it (empty: none).
+        var partitionKeys: [TableName: String] = [:]
         var attempts: [Attempt] = []
     }
 
@@ -39,9 +41,9 @@ extension HostOperation {
     func readState() async throws -> HostState {
         let base = planned.operationID
         var sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
-            + "ifNull(toString(total_bytes), '') AS e FROM system.tables WHERE NOT is_temporary"
+            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE NOT is_temporary"
         if !noEarlierAttempts {
-            sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
+            sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '', '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
         }
         var state = HostState()
         var attempts: [(id: String, status: String)] = []
@@ -56,6 +58,7 @@ extension HostOperation {
                 if rows > 0 { state.rows[name] = rows }
             }
             if case .string(let size)? = row["e"], let bytes = Int64(size) { state.bytes[name] = bytes }
+            if case .string(let key)? = row["f"] { state.partitionKeys[name] = key }
         }
         state.tables.sort { $0.name < $1.name }
         state.attempts = Self.attempts(of: base, attempts)
@@ -154,7 +157,7 @@ extension HostOperation {
             let lands = target(of: table.name) ?? table.name
             guard let print = fingerprintsFromManifest[table.name], print.comparable, print.hash != nil,
                   let have = rows[lands], have == print.rows else { continue }
-            hashes[lands] = try await client.contentHash(of: lands).hash
+            hashes[lands] = try await client.contentHash(of: lands, where: partitionFilter(of: table.name)).hash
         }
         return hashes
     }
@@ -180,9 +183,12 @@ extension HostOperation {
                   case .string(let rows)? = row["rows"], let count = Int64(rows) else { continue }
             after[TableName(database: database, table: name)] = count
         }
+        if let partitions {  // a table of some partitions counts their rows
+            for name in names { if let values = partitions.partitions(of: name), after[name] != nil { after[name] = try await rows(of: name, in: values) } }
+        }
         var hashes: [TableName: (rows: Int64, hash: String)] = [:]
         if fingerprintMode == .data {
-            for name in names { hashes[name] = try await client.contentHash(of: name) }
+            for name in names { hashes[name] = try await client.contentHash(of: name, where: partitionFilter(of: name)) }
         }
         return TableFingerprint.record(names, before: rowsBefore, after: after, hashes: hashes)
     }
@@ -191,9 +197,11 @@ extension HostOperation {
 extension ClickHouseSession {
     /// `count()` and `sum(cityHash64(*))` of `table` (in `database` when given): reads and
     /// decompresses every column of every row, so a damaged block fails the read.
-    func contentHash(of table: TableName, in database: String? = nil) async throws -> (rows: Int64, hash: String) {
+    /// `filter` restricts it to some rows (a condition on `_partition_value`, for some partitions).
+    func contentHash(of table: TableName, in database: String? = nil, where filter: String? = nil) async throws -> (rows: Int64, hash: String) {
         let name = "\(SQLQuoting.identifier(database ?? table.database)).\(SQLQuoting.identifier(table.table))"
-        let row = try await select("SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash FROM \(name)",
+        let condition = filter.map { " WHERE \($0)" } ?? ""
+        let row = try await select("SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash FROM \(name)\(condition)",
                                    timeout: .seconds(3600)).first
         guard case .string(let rows)? = row?["rows"], let count = Int64(rows), case .string(let hash)? = row?["hash"] else {
             throw DomainError(.internal, "\(endpoint): no count and hash for \(name)")

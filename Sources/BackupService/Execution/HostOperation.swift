@@ -39,6 +39,11 @@ struct HostOperation: Sendable {
     var noEarlierAttempts = false
     /// Backup: what is recorded of each table's content.
     var fingerprintMode = TableFingerprint.Mode.rows
+    /// Only these partitions of the tables they name (the request's, or for a restore those
+    /// its backup took).
+    var partitions: PartitionSelection? = nil
+    /// Restore: the partitions its backup took (nil: whole tables).
+    var partitionsFromManifest: PartitionSelection? = nil
     /// Restore: the size of this part as its backup recorded it (nil: unknown).
     var restoreBytesFromManifest: Int64? = nil
 
@@ -108,9 +113,10 @@ struct HostOperation: Sendable {
         }
         var statement = try plannedStatement(tables, available: available)
         var alreadyPresent: [TableName] = [], conflicts: [TableConflict] = []
+        let view = try await partitionView(of: tables, state)
         if verb == .restore, planned.role != .schema {
-            let hashes = try await targetHashes(tables, rows: state.rows)
-            switch try restoreScope(tables, earlierSucceeded: latest?.status.succeeded ?? false, rows: state.rows, hashes: hashes) {
+            let hashes = try await view.judge.targetHashes(tables, rows: view.state.rows)
+            switch try view.judge.restoreScope(tables, earlierSucceeded: latest?.status.succeeded ?? false, rows: view.state.rows, hashes: hashes) {
             case .all: break
             case .only(let missing, let present, let conflicting):
                 (alreadyPresent, conflicts) = (present, conflicting)
@@ -126,13 +132,20 @@ struct HostOperation: Sendable {
                 statement = planned.statement(verb: verb, elements: missing.map { .table($0.name, renamedTo: $0.target) })
             }
         }
+        if let partitions {
+            statement = statement.selectingPartitions(partitions, of: tables.filter(\.kind.holdsRows).map(\.name),
+                                                      databases: Array(Set(available.map(\.name.database))).sorted())
+            if view.appendsToTables, !statement.settings.contains(where: { $0.name == "allow_non_empty_tables" }) {
+                statement.settings.append(("allow_non_empty_tables", .bool(true)))  // into tables holding other partitions only
+            }
+        }
         let id = attemptID((latest?.number ?? 0) + 1)
         statement.settings = statement.settings.map { $0.name == "id" ? ("id", .string(id)) : $0 }
         statement.destination = destination
         statement.baseBackup = baseBackup
         // Decided here, so that a dry run shows the statement exactly as a run sends it.
         statement.async = !awaitsInline(statement, bytes: expectedBytes(of: tables, state: state))
-        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, conflicts: conflicts, rowsBefore: state.counted)
+        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, conflicts: conflicts, rowsBefore: view.state.counted)
     }
 
     private func runOnce() async throws -> Outcome {

@@ -28,7 +28,7 @@ struct Manifest {
             return host
         }
         let definition = plan.definition
-        return BackupManifest(
+        var manifest = BackupManifest(
             pluginVersion: PluginInfo.version, state: state, backupID: plan.id, backupName: plan.backupName,
             chi: (plan.chi.namespace, plan.chi.name, plan.cluster), chb: (definition.namespace, definition.name, definition.uid),
             location: plan.location, kind: kind, base: base, tables: plan.tables, compression: plan.parameters.compressionMethod ?? "default",
@@ -37,6 +37,8 @@ struct Manifest {
                 BackupManifest.SkippedEntry(fqdn: $0.host.fqdn, shard: $0.host.shardIndex, replica: $0.host.replicaIndex, reason: $0.reason)
             },
             error: error)
+        manifest.partitions = plan.parameters.partitions?.description
+        return manifest
     }
 
     /// The key of a host's part among a backup's parts (``BackupManifest/HostEntry/partKey``).

@@ -270,6 +270,9 @@ struct OperationRunner {
         operation.databasesFromManifest = recorded?.wholeDatabases[key] ?? []
         operation.fingerprintsFromManifest = recorded?.fingerprints[key] ?? [:]
         operation.fingerprintMode = plan.parameters.fingerprint
+        // A restore of a backup of some partitions restores those (into tables that may hold others).
+        operation.partitions = plan.parameters.partitions ?? recorded?.partitions
+        operation.partitionsFromManifest = recorded?.partitions
         // A part that recorded no size (an older manifest, a failed host) is never awaited inline.
         operation.restoreBytesFromManifest = recorded?.sizes[key].flatMap { $0 > 0 ? $0 : nil }
         return operation
@@ -307,6 +310,7 @@ struct OperationRunner {
     private func chooseBase(_ resolved: ResolvedSecrets) async throws -> BackupChains.Choice {
         let type = plan.parameters.backupType
         if type == .full { return .full(reason: "parameters[\"type\"] = full") }
+        if plan.parameters.partitions != nil { return .full(reason: "parameters[\"partitions\"]: a backup of some partitions is always full") }
         guard let catalog = catalogReader(resolved) else {
             if type == .incremental {
                 throw DomainError(.failedPrecondition, "incremental backups need the CHB's S3 credentials: the plugin reads the catalog of earlier backups with them")
