@@ -41,6 +41,7 @@ extension BackupManifest {
             "error": optional(error),
             "verification": verification?.json ?? .null,
             "partitions": optional(partitions),
+            "includes": .array(includes.map(JSONValue.string)),
         ])
     }
 
@@ -65,6 +66,7 @@ extension BackupManifest {
         format = fields.integer("format").map(Int.init) ?? Self.currentFormat
         verification = json["verification"].flatMap(BackupVerification.init(json:))
         partitions = fields.string("partitions")
+        includes = fields.array("includes").compactMap { if case .string(let text) = $0 { return text }; return nil }
     }
 
     private static func host(_ value: JSONValue) -> HostEntry? {

@@ -115,6 +115,15 @@ public struct BackupManifest: Equatable, Sendable {
     /// The partitions it holds of the tables it names (``PartitionSelection``'s text); nil:
     /// whole tables. Such a backup is full and never a base.
     public var partitions: String? = nil
+    /// What it holds besides tables: `access` (users, roles, ...), `functions`.
+    public var includes: [String] = []
+
+    /// The parameter a restore asks for that this backup was taken without (nil: none).
+    public func missingIncludes(_ parameters: OperationParameters) -> String? {
+        if parameters.includeAccess, !includes.contains("access") { return "include_access" }
+        if parameters.includeFunctions, !includes.contains("functions") { return "include_functions" }
+        return nil
+    }
 
     public init(pluginVersion: String, state: ManifestState, backupID: String, backupName: String,
                 chi: (namespace: String, name: String, cluster: String), chb: (namespace: String, name: String, uid: String?),

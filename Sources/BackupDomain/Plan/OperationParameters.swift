@@ -53,6 +53,15 @@ public struct OperationParameters: Equatable, Sendable {
     /// Only these partitions of the tables they name (`db.t:202611,202612;db.u:tuple()`). A
     /// backup of some partitions is always full and never the base of an incremental one.
     public var partitions: PartitionSelection?
+    /// SQL-managed users, roles, settings profiles, row policies and quotas go with the tables
+    /// (`TABLE system.users, ...`); `users.xml` is configuration, not backed up.
+    public var includeAccess = false
+    /// SQL user-defined functions go with the tables (`TABLE system.functions`).
+    public var includeFunctions = false
+    /// Restore: what becomes of an access entity or function that exists already (ClickHouse's
+    /// `create_access` / `create_function`: `create` fails, `create-if-not-exists` keeps it, `replace`).
+    public var createAccess: String?
+    public var createFunction: String?
     // Restore only.
     public var allowNonEmptyTables = false
     public var structureOnly = false
@@ -66,11 +75,13 @@ public struct OperationParameters: Equatable, Sendable {
     /// their shard counts differ.
     public var shardMapping: [(source: Int, target: Int)] = []
 
-    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region", "allow_s3_native_copy", "partitions"]
+    public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region", "allow_s3_native_copy", "partitions",
+                                 "include_access", "include_functions"]
     public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables", "fingerprint", "verify_every",
                                     "max_backup_bandwidth", "storage_class"] + RetentionRules.keys
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
-                                     "drop_stale_replicas"]
+                                     "drop_stale_replicas", "create_access", "create_function"]
+    public static let creationModes = ["create", "create-if-not-exists", "replace"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
     public static let createTableModes = ["create", "must-exist", "if-not-exists"]
 
@@ -78,6 +89,12 @@ public struct OperationParameters: Equatable, Sendable {
 
     /// Every key `operation` accepts.
     public static func keys(for operation: Operation) -> [String] { common + (operation == .backup ? backupOnly : restoreOnly) }
+
+    /// The `system` tables that carry access entities and functions, as asked.
+    public var systemElements: [BackupElement] {
+        let access = includeAccess ? ["users", "roles", "settings_profiles", "row_policies", "quotas"] : []
+        return (access + (includeFunctions ? ["functions"] : [])).map { .table(TableName(database: "system", table: $0)) }
+    }
 
     /// Whether a successful backup is followed by retention.
     public var appliesRetention: Bool { !retention.isEmpty }
@@ -135,6 +152,11 @@ public struct OperationParameters: Equatable, Sendable {
             case "storage_class" where operation == .backup:
                 if !value.isEmpty, value.utf8.count <= 64, value.utf8.allSatisfy({ (65...90).contains($0) || $0 == 95 }) { result.storageClass = value } else { problem("must be an S3 storage class such as STANDARD_IA or INTELLIGENT_TIERING, not \(BoundedText.quoted(value))") }
             case "allow_s3_native_copy": result.allowS3NativeCopy = flag()
+            case "include_access": result.includeAccess = flag()
+            case "include_functions": result.includeFunctions = flag()
+            case "create_access" where operation == .restore, "create_function" where operation == .restore:
+                guard creationModes.contains(value) else { problem("must be one of \(creationModes.joined(separator: ", ")), not \(BoundedText.quoted(value))"); break }
+                if key == "create_access" { result.createAccess = value } else { result.createFunction = value }
             case "partitions":
                 do { result.partitions = try PartitionSelection(parsing: value) } catch { problem(error.message) }
             case "verify_every" where operation == .backup:

@@ -258,6 +258,11 @@ public enum Planner {
             if parameters.allowNonEmptyTables { settings.append(("allow_non_empty_tables", .bool(true))) }
             if parameters.structureOnly { settings.append(("structure_only", .bool(true))) }
             if let mode = parameters.createTable { settings.append(("create_table", .string(mode))) }
+            // Explicit: a replica restoring the structure only (structure_only) gets them too.
+            if parameters.includeAccess { settings.append(("restore_access_entities", .bool(true))) }
+            if parameters.includeFunctions { settings.append(("restore_functions", .bool(true))) }
+            if let mode = parameters.createAccess { settings.append(("create_access", .string(mode))) }
+            if let mode = parameters.createFunction { settings.append(("create_function", .string(mode))) }
         }
         if let nativeCopy = parameters.allowS3NativeCopy, parameters.disk == nil { settings.append(("allow_s3_native_copy", .bool(nativeCopy))) }
         return settings

@@ -42,6 +42,9 @@ struct HostOperation: Sendable {
     /// Only these partitions of the tables they name (the request's, or for a restore those
     /// its backup took).
     var partitions: PartitionSelection? = nil
+    /// The `system` tables of access entities and functions that go with the tables (every
+    /// part but a replica's own copy: each server keeps its own).
+    var systemElements: [BackupElement] = []
     /// Restore: the partitions its backup took (nil: whole tables).
     var partitionsFromManifest: PartitionSelection? = nil
     /// Restore: the size of this part as its backup recorded it (nil: unknown).
@@ -138,6 +141,9 @@ struct HostOperation: Sendable {
             if view.appendsToTables, !statement.settings.contains(where: { $0.name == "allow_non_empty_tables" }) {
                 statement.settings.append(("allow_non_empty_tables", .bool(true)))  // into tables holding other partitions only
             }
+        }
+        if planned.role != .local, !systemElements.isEmpty {
+            statement.elements = systemElements + statement.elements  // first: an EXCEPT list would read them as its own
         }
         let id = attemptID((latest?.number ?? 0) + 1)
         statement.settings = statement.settings.map { $0.name == "id" ? ("id", .string(id)) : $0 }

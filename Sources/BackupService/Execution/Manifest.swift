@@ -38,6 +38,7 @@ struct Manifest {
             },
             error: error)
         manifest.partitions = plan.parameters.partitions?.description
+        manifest.includes = (plan.parameters.includeAccess ? ["access"] : []) + (plan.parameters.includeFunctions ? ["functions"] : [])
         return manifest
     }
 

@@ -180,6 +180,10 @@ struct OperationRunner {
                 throw DomainError(.failedPrecondition, "cannot restore \(record.name): \(broken.message)")
             }
         }
+        if let recorded, let missing = recorded.missingIncludes(plan.parameters) {
+            throw DomainError(.failedPrecondition, "backup \(recorded.backupName) was taken without \(missing): "
+                           + "parameters[\"\(missing)\"] restores only what a backup with it holds")
+        }
         if recorded == nil, plan.hosts.contains(where: { $0.statement == nil }) {
             throw DomainError(.failedPrecondition, "restoring tables matched by patterns needs the backup's manifest, and there is none at \(plan.location)\(BackupManifest.fileName)")
         }
@@ -273,6 +277,7 @@ struct OperationRunner {
         // A restore of a backup of some partitions restores those (into tables that may hold others).
         operation.partitions = plan.parameters.partitions ?? recorded?.partitions
         operation.partitionsFromManifest = recorded?.partitions
+        operation.systemElements = plan.parameters.systemElements
         // A part that recorded no size (an older manifest, a failed host) is never awaited inline.
         operation.restoreBytesFromManifest = recorded?.sizes[key].flatMap { $0 > 0 ? $0 : nil }
         return operation
