@@ -42,6 +42,7 @@ extension BackupManifest {
             "verification": verification?.json ?? .null,
             "partitions": optional(partitions),
             "includes": .array(includes.map(JSONValue.string)),
+            "archive": optional(archive),
         ])
     }
 
@@ -66,6 +67,7 @@ extension BackupManifest {
         format = fields.integer("format").map(Int.init) ?? Self.currentFormat
         verification = json["verification"].flatMap(BackupVerification.init(json:))
         partitions = fields.string("partitions")
+        archive = fields.string("archive")
         includes = fields.array("includes").compactMap { if case .string(let text) = $0 { return text }; return nil }
     }
 

@@ -115,6 +115,8 @@ public struct BackupManifest: Equatable, Sendable {
     /// The partitions it holds of the tables it names (``PartitionSelection``'s text); nil:
     /// whole tables. Such a backup is full and never a base.
     public var partitions: String? = nil
+    /// Each part as one archive `backup.FORMAT` in its folder (nil: a folder of files).
+    public var archive: String? = nil
     /// What it holds besides tables: `access` (users, roles, ...), `functions`.
     public var includes: [String] = []
 
@@ -148,11 +150,14 @@ public struct BackupManifest: Equatable, Sendable {
         public var layout = BackupLayout()
         /// The partitions the backup holds (nil: whole tables).
         public var partitions: PartitionSelection?
+        /// Each part's archive format (nil: folders).
+        public var archive: String?
     }
 
     public var parts: Parts {
         var parts = Parts()
         parts.partitions = partitions.flatMap { try? PartitionSelection(parsing: $0) }
+        parts.archive = archive
         for host in hosts {
             parts.tables[host.partKey] = host.tables
             parts.wholeDatabases[host.partKey] = Set(host.databases)
@@ -174,6 +179,7 @@ public struct BackupManifest: Equatable, Sendable {
                                   stoppedAt: stoppedAt, totalSize: hosts.reduce(0) { $0 + $1.totalSize }, shards: shards, location: location)
         record.verification = verification.map { BackupRecord.Verdict(at: $0.verifiedAt, passed: $0.passed, summary: $0.summary) }
         record.partitions = partitions
+        record.archive = archive
         return record
     }
 }

@@ -21,6 +21,8 @@ public struct BackupRecord: Equatable, Sendable {
     public var partitions: String? = nil
 
     public var isPartial: Bool { partitions != nil }
+    /// Each part's archive format (nil: folders): where a later incremental finds it as its base.
+    public var archive: String? = nil
 
     public struct Verdict: Equatable, Sendable {
         public var at: Int64

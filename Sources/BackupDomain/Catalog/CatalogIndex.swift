@@ -49,6 +49,7 @@ public struct CatalogIndex: Equatable, Sendable {
             "location": .string(record.location),
         ]
         if let partitions = record.partitions { object["partitions"] = .string(partitions) }
+        if let archive = record.archive { object["archive"] = .string(archive) }
         if let verdict = record.verification {
             object["verification"] = .object(["at": number(verdict.at), "passed": .bool(verdict.passed), "summary": .string(verdict.summary)])
         }
@@ -69,6 +70,7 @@ public struct CatalogIndex: Equatable, Sendable {
                                   startedAt: startedAt, stoppedAt: integer("stopped_at", in: value), totalSize: integer("total_size", in: value) ?? 0,
                                   shards: Int(integer("shards", in: value) ?? 1), location: location)
         if case .string(let partitions)? = value["partitions"] { record.partitions = partitions }
+        if case .string(let archive)? = value["archive"] { record.archive = archive }
         if let verdict = value["verification"], let at = integer("at", in: verdict), case .string(let summary)? = verdict["summary"] {
             var passed = false
             if case .bool(let flag)? = verdict["passed"] { passed = flag }

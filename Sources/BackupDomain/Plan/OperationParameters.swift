@@ -62,6 +62,8 @@ public struct OperationParameters: Equatable, Sendable {
     /// `create_access` / `create_function`: `create` fails, `create-if-not-exists` keeps it, `replace`).
     public var createAccess: String?
     public var createFunction: String?
+    /// Each part of the backup as one archive object, `backup.FORMAT` (tar, tar.gz, tar.zst...).
+    public var archive: String?
     // Restore only.
     public var allowNonEmptyTables = false
     public var structureOnly = false
@@ -78,10 +80,12 @@ public struct OperationParameters: Equatable, Sendable {
     public static let common = ["dry_run", "replicas", "disk", "cancel_on_abort", "parallel_shards", "region", "allow_s3_native_copy", "partitions",
                                  "include_access", "include_functions"]
     public static let backupOnly = ["compression_method", "compression_level", "type", "full_interval", "local_tables", "fingerprint", "verify_every",
-                                    "max_backup_bandwidth", "storage_class"] + RetentionRules.keys
+                                    "max_backup_bandwidth", "storage_class", "archive"] + RetentionRules.keys
     public static let restoreOnly = ["allow_non_empty_tables", "structure_only", "database_mapping", "create_table", "backup_name", "shard_mapping",
                                      "drop_stale_replicas", "create_access", "create_function"]
     public static let creationModes = ["create", "create-if-not-exists", "replace"]
+    /// The archive formats ClickHouse writes to object storage (zip needs seeking: refused there).
+    public static let archiveFormats = ["tar", "tar.gz", "tgz", "tar.zst", "tzst", "tar.xz", "tar.bz2", "tar.lzma"]
     public static let compressionMethods = ["lz4", "lz4hc", "zstd", "deflate", "brotli", "xz", "bz2", "lzma", "gzip", "none"]
     public static let createTableModes = ["create", "must-exist", "if-not-exists"]
 
@@ -152,6 +156,14 @@ public struct OperationParameters: Equatable, Sendable {
             case "storage_class" where operation == .backup:
                 if !value.isEmpty, value.utf8.count <= 64, value.utf8.allSatisfy({ (65...90).contains($0) || $0 == 95 }) { result.storageClass = value } else { problem("must be an S3 storage class such as STANDARD_IA or INTELLIGENT_TIERING, not \(BoundedText.quoted(value))") }
             case "allow_s3_native_copy": result.allowS3NativeCopy = flag()
+            case "archive" where operation == .backup:
+                if archiveFormats.contains(value) {
+                    result.archive = value
+                } else if value == "zip" {
+                    problem("zip (and so a password) is refused by ClickHouse on S3 and object-storage disks, since writing zip needs seeking; use one of \(archiveFormats.joined(separator: ", "))")
+                } else {
+                    problem("must be one of \(archiveFormats.joined(separator: ", ")), not \(BoundedText.quoted(value))")
+                }
             case "include_access": result.includeAccess = flag()
             case "include_functions": result.includeFunctions = flag()
             case "create_access" where operation == .restore, "create_function" where operation == .restore:

@@ -11,6 +11,16 @@ public enum BackupDestination: Equatable, Sendable {
     case s3(url: String, accessKeyID: SQLSecret?, secretAccessKey: SQLSecret?)
     /// `Disk('disk', 'path')`: a backup disk configured on the servers.
     case disk(name: String, path: String)
+
+    /// The single-object archive `backup.FORMAT` in this folder (a part of a backup taken
+    /// with `archive`): ClickHouse writes and reads the archive by its name's extension.
+    public func archived(_ format: String?) -> BackupDestination {
+        guard let format else { return self }
+        switch self {
+        case .s3(let url, let key, let secret): return .s3(url: url + "backup." + format, accessKeyID: key, secretAccessKey: secret)
+        case .disk(let name, let path): return .disk(name: name, path: path + "backup." + format)
+        }
+    }
 }
 
 /// One element of a BACKUP/RESTORE list.

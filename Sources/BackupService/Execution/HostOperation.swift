@@ -16,7 +16,7 @@ struct HostOperation: Sendable {
     let filter: TableFilter
     let renames: [String: String]
     /// The destination with secrets resolved (the plan holds references only).
-    let destination: BackupDestination
+    var destination: BackupDestination
     let environment: ExecutionEnvironment
     let cancelOnAbort: Bool
     /// Restore: clear a replica Keeper still holds (REPLICA_ALREADY_EXISTS) and try again.

@@ -11,6 +11,8 @@ struct Manifest {
     var kind: BackupRecord.Kind = .full
     /// The backup an incremental one builds on: its name and id.
     var base: (name: String, id: String)? = nil
+    /// The base's archive format (nil: folders).
+    var baseArchive: String? = nil
 
     func document(_ state: ManifestState, stoppedAt: Int64?, outcomes: [HostOperation.Outcome], error: String?) -> BackupManifest {
         let hosts = (assignment.data + assignment.local).map { planned in
@@ -38,6 +40,7 @@ struct Manifest {
             },
             error: error)
         manifest.partitions = plan.parameters.partitions?.description
+        manifest.archive = plan.parameters.archive
         manifest.includes = (plan.parameters.includeAccess ? ["access"] : []) + (plan.parameters.includeFunctions ? ["functions"] : [])
         return manifest
     }

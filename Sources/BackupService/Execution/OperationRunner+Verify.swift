@@ -41,7 +41,7 @@ extension OperationRunner {
             let host = try verifyingHost(for: part, named: hostName)
             if !hosts.contains(host.fqdn) { hosts.append(host.fqdn) }
             do {
-                tables += try await verify(part, root: manifest.location, on: client(host, resolved), resolved: resolved)
+                tables += try await verify(part, root: manifest.location, archive: manifest.archive, on: client(host, resolved), resolved: resolved)
             } catch let failure where !(failure is CancellationError) {
                 error = "part \(part.partKey) on \(host.fqdn): \(ErrorMap.rpcError(failure).message)"
                 break
@@ -76,14 +76,18 @@ extension OperationRunner {
     /// the others (Log, Memory...: the `Backup` engine does not attach them, and they hold no
     /// Keeper state) restored into a scratch database of their own. The scratch databases are
     /// dropped whatever happens.
-    private func verify(_ part: BackupManifest.HostEntry, root: String, on client: any ClickHouseSession,
+    private func verify(_ part: BackupManifest.HostEntry, root: String, archive: String?, on client: any ClickHouseSession,
                         resolved: ResolvedSecrets) async throws -> [BackupVerification.Table] {
         try await dropLeftovers(on: client)
         guard part.location.hasPrefix(root) else { throw DomainError(.internal, "part \(part.partKey) lies outside \(root)") }
-        let destination = resolved.destination(plan.destination(ofBackup: plan.backupName, part: String(part.location.dropFirst(root.count))))
+        let destination = resolved.destination(plan.destination(ofBackup: plan.backupName, part: String(part.location.dropFirst(root.count)))
+            .archived(archive))
         let tables = part.tables.filter(\.kind.holdsRows)
-        let attachable = tables.filter { $0.engine.contains("MergeTree") }
-        let restorable = tables.filter { !$0.engine.contains("MergeTree") }
+        // The Backup engine cannot read MergeTree parts from an archive (no seeking): restored too.
+        let attachable = archive == nil ? tables.filter { $0.engine.contains("MergeTree") } : []
+        // Restoring a replicated table, even under another name, could create Keeper state.
+        let replicatedInArchive = archive == nil ? [] : tables.filter { $0.kind == .replicated }
+        let restorable = tables.filter { !attachable.contains($0) && !replicatedInArchive.contains($0) }
         let stamp = now()
         let databases = attachable.map(\.name.database).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         var scratch = Dictionary(uniqueKeysWithValues: databases.enumerated().map { ($1, "\(Self.scratchPrefix)\(stamp)_\($0)") })
@@ -116,8 +120,11 @@ extension OperationRunner {
             var found: [BackupVerification.Table] = []
             for table in tables {
                 guard let database = placed[table.name] else {
+                    let why = replicatedInArchive.contains(table)
+                        ? "not verified: a replicated table in an archive backup is read only by restoring it, which could create Keeper state"
+                        : unreadable ?? "unreadable"
                     found.append(BackupVerification.Table(part: part.partKey, table: table.name, rows: nil, hash: nil,
-                                                          problem: BoundedText.bounded(unreadable ?? "unreadable", limit: Self.problemLimit)))
+                                                          problem: BoundedText.bounded(why, limit: Self.problemLimit)))
                     continue
                 }
                 found.append(await read(table.name, of: part, in: database, on: client))

@@ -227,7 +227,7 @@ struct OperationRunner {
         switch choice {
         case .full(let reason): return ["type": "full", "type_reason": reason]
         case .incremental(let base, let reason):
-            (manifest.kind, manifest.base) = (.incremental, (base.name, base.id))
+            (manifest.kind, manifest.base, manifest.baseArchive) = (.incremental, (base.name, base.id), base.archive)
             return ["type": "incremental", "type_reason": reason, "base_backup": base.name, "base_backup_id": base.id]
         }
     }
@@ -270,7 +270,11 @@ struct OperationRunner {
         var operation = hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
                                       renames: plan.operation == .restore ? renames : [:],
                                       tablesFromManifest: recorded.map { $0.tables[key] ?? [] },
-                                      baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned)) })
+                                      baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned).archived(manifest.baseArchive)) })
+        // An archive backup's parts are `backup.FORMAT` in their folders: written so, read so.
+        if let archive = plan.operation == .backup ? plan.parameters.archive : recorded?.archive {
+            operation.destination = resolved.destination(planned.destination.archived(archive))
+        }
         operation.databasesFromManifest = recorded?.wholeDatabases[key] ?? []
         operation.fingerprintsFromManifest = recorded?.fingerprints[key] ?? [:]
         operation.fingerprintMode = plan.parameters.fingerprint
