@@ -21,7 +21,10 @@ public final class PluginMetrics: Sendable {
     /// handle goes through the factory's registry and label sanitizer, too dear for every call.
     private let callTimers = LockedState<[CallKey: Timer]>([:])
 
+    /// A route (``CallRecord/route``) and a code: two integers to hash per call. Records
+    /// without a route (made by hand) and unrouted calls are keyed by their labels.
     private struct CallKey: Hashable {
+        let route: Int
         let service: String
         let method: String
         let code: Int
@@ -54,13 +57,15 @@ public final class PluginMetrics: Sendable {
 
     /// Records a finished gRPC call: its duration, by service, method and status code.
     public func record(_ call: CallRecord) {
-        let key = CallKey(service: call.routed ? call.service : "unknown", method: call.routed ? call.methodName : "unknown",
-                          code: Int(call.code.rawValue))
+        let code = Int(call.code.rawValue)
+        let key = call.routed && call.route != 0 ? CallKey(route: call.route, service: "", method: "", code: code)
+            : CallKey(route: 0, service: call.routed ? call.service : "unknown", method: call.routed ? call.methodName : "unknown", code: code)
         let timer = callTimers.withLock { timers -> Timer in
             if let timer = timers[key] { return timer }
+            let (service, method) = call.routed ? (call.service, call.methodName) : ("unknown", "unknown")
             let timer = Timer(label: Self.rpcDuration,
-                              dimensions: [("rpc.system", "grpc"), ("rpc.service", key.service), ("rpc.method", key.method),
-                                           ("rpc.grpc.status_code", String(key.code))],
+                              dimensions: [("rpc.system", "grpc"), ("rpc.service", service), ("rpc.method", method),
+                                           ("rpc.grpc.status_code", String(code))],
                               factory: factory)
             timers[key] = timer
             return timer

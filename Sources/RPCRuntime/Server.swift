@@ -39,6 +39,7 @@ public final class Server: Sendable {
     private struct Running {
         let raw: OpaquePointer  // grpc_server *
         let queue: CompletionQueue
+        let methods: [RegisteredMethod]
     }
 
     /// Creates a server; nothing happens until ``start()``.
@@ -102,12 +103,15 @@ public final class Server: Sendable {
                 release()
                 throw RPCError(.unavailable, "cannot listen on \(configuration.address)")
             }
+            let methods = register(on: raw)
             grpc_server_start(raw)
-            let running = Running(raw: raw, queue: queue)
+            let running = Running(raw: raw, queue: queue, methods: methods)
             state = .running(running)
-            for _ in 0..<max(1, configuration.pendingCallRequests) {
-                requestCall(running)
+            for method in methods {
+                for _ in 0..<max(1, configuration.pendingCallRequests) { requestCall(running, method) }
             }
+            // Methods nobody registered (answered UNIMPLEMENTED) are rare: a couple of requests.
+            for _ in 0..<2 { requestCall(running) }
             return Int(port)
         }
     }
@@ -128,8 +132,54 @@ public final class Server: Sendable {
         }
     }
 
-    /// Asks the core for the next call. Called with the state lock held, so shutdown
-    /// cannot destroy the server in between.
+    /// Registers every route with the core, before `grpc_server_start`: each method's calls
+    /// then arrive routed, with a unary request already read.
+    private func register(on raw: OpaquePointer) -> [RegisteredMethod] {
+        routes.sorted { $0.key < $1.key }.compactMap { path, handler in
+            let reads = RegisteredMethod.readsPayload(handler)
+            guard let handle = grpc_server_register_method(raw, path, nil, reads ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER : GRPC_SRM_PAYLOAD_NONE, 0)
+            else { return nil }  // refused (a duplicate): its calls come through requestCall(_:)
+            return RegisteredMethod(path: path, handler: handler, route: RegisteredMethod.nextRoute(), handle: handle, readsPayload: reads)
+        }
+    }
+
+    /// Asks the core for the next call of `method`. Called with the state lock held.
+    private func requestCall(_ running: Running, _ method: RegisteredMethod) {
+        let request = RegisteredCallRequest()
+        let tag = CompletionTag { success in self.callArrived(request, method, success: success) }.retainedPointer()
+        let result = grpc_server_request_registered_call(
+            running.raw, method.handle, request.call, request.deadline, request.metadata,
+            method.readsPayload ? request.payload : nil, running.queue.raw, running.queue.raw, tag)
+        if result != GRPC_CALL_OK { CompletionTag.releaseUnused(tag) }
+    }
+
+    /// Runs on the polling thread when a call of a registered method arrives.
+    private func callArrived(_ request: RegisteredCallRequest, _ method: RegisteredMethod, success: Bool) {
+        if success, let raw = request.call.pointee {
+            let context = ServerContext(
+                method: method.path, metadata: CallRequest.metadata(of: request.metadata.pointee),
+                deadline: CallRequest.instant(of: request.deadline.pointee), peer: Self.peer(of: raw), peerIdentity: Self.peerIdentity(of: raw))
+            let call = ServerCall(raw: raw, context: context, tracker: tracker, route: method.route,
+                                  initialMessage: method.readsPayload ? request.takeInitialMessage() : nil,
+                                  onEvent: configuration.onEvent, mapError: configuration.mapError)
+            admit(call, method.handler)
+        }
+        state.withLock { state in
+            if case .running(let running) = state { requestCall(running, method) }
+        }
+    }
+
+    /// Authentication first, then the handler (or UNIMPLEMENTED without one).
+    private func admit(_ call: ServerCall, _ handler: MethodHandler?) {
+        if let refusal = configuration.authenticate?(call.context) {
+            call.refuse(refusal)
+        } else {
+            call.serve(handler)
+        }
+    }
+
+    /// Asks the core for the next call of a method that was not registered. Called with the
+    /// state lock held, so shutdown cannot destroy the server in between.
     private func requestCall(_ running: Running) {
         let request = CallRequest()
         let tag = CompletionTag { success in self.callArrived(request, success: success) }.retainedPointer()
@@ -149,11 +199,7 @@ public final class Server: Sendable {
             let handler = routes[context.method]
             let call = ServerCall(raw: raw, context: context, tracker: tracker, routed: handler != nil, onEvent: configuration.onEvent,
                                   mapError: configuration.mapError)
-            if let refusal = configuration.authenticate?(context) {
-                call.refuse(refusal)
-            } else {
-                call.serve(handler)
-            }
+            admit(call, handler)
         }
         state.withLock { state in
             if case .running(let running) = state { requestCall(running) }

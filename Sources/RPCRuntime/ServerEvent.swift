@@ -30,18 +30,21 @@ public struct CallRecord: Sendable {
     /// False when no service serves ``method``: metrics then file it under `unknown`, so
     /// callers cannot mint series by inventing method names.
     public let routed: Bool
+    /// The method's route, unique in the process (0: none, or a record made by hand): what
+    /// per-method state is keyed by, instead of hashing ``method`` at every call.
+    public let route: Int
 
-    /// The service part of ``method``, e.g. `altinity.backup.v1.Backup`.
-    public let service: String
+    /// The service part of ``method``, e.g. `altinity.backup.v1.Backup` (split when asked:
+    /// most calls never need it).
+    public var service: String { Self.split(method).service }
     /// The method part of ``method``, e.g. `Backup`.
-    public let methodName: String
+    public var methodName: String { Self.split(method).method }
 
     /// Creates a record (the runtime does; tests may too).
     public init(method: String, code: StatusCode, message: String, duration: Duration, peer: String,
-                peerIdentity: String?, annotations: [String: String], routed: Bool = true) {
+                peerIdentity: String?, annotations: [String: String], routed: Bool = true, route: Int = 0) {
         (self.method, self.code, self.message, self.duration) = (method, code, message, duration)
-        (self.peer, self.peerIdentity, self.annotations, self.routed) = (peer, peerIdentity, annotations, routed)
-        (service, methodName) = Self.split(method)
+        (self.peer, self.peerIdentity, self.annotations, self.routed, self.route) = (peer, peerIdentity, annotations, routed, route)
     }
 
     /// `/service/method` → (service, method), scanning bytes once (a character-wise `split`

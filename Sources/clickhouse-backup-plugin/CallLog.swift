@@ -11,7 +11,7 @@ enum CallLog {
             metrics.record(call)
             // Probes call health every few seconds: those lines only at debug level, and no
             // line is built below the logger's level.
-            let quiet = call.service == "grpc.health.v1.Health" && call.code == .ok
+            let quiet = call.code == .ok && call.method.hasPrefix("/grpc.health.v1.Health/")
             guard !quiet || logger.logLevel <= .debug else { return }
             var fields = call.annotations
             fields["method"] = call.method

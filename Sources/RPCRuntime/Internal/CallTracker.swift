@@ -6,7 +6,8 @@ import PluginSupport
 /// the wait is bounded, and what was still held is reported.
 final class CallTracker: Sendable {
     private struct State {
-        var live: [String: Int] = [:]
+        /// By route (``CallRecord/route``; 0 for calls to no registered method): its method and live count.
+        var live: [Int: (method: String, count: Int)] = [:]
         var count = 0
         var drained: Latch?
     }
@@ -14,17 +15,17 @@ final class CallTracker: Sendable {
 
     var liveCalls: Int { state.withLock { $0.count } }
 
-    func callStarted(_ method: String) {
+    func callStarted(_ route: Int, _ method: String) {
         state.withLock { state in
-            state.live[method, default: 0] += 1
+            state.live[route, default: (route == 0 ? "(unregistered methods)" : method, 0)].count += 1
             state.count += 1
         }
     }
 
-    func callEnded(_ method: String) {
+    func callEnded(_ route: Int) {
         let latch = state.withLock { state -> Latch? in
-            state.live[method, default: 0] -= 1
-            if state.live[method] == 0 { state.live[method] = nil }
+            state.live[route]?.count -= 1
+            if state.live[route]?.count == 0 { state.live[route] = nil }
             state.count -= 1
             return state.count == 0 ? state.drained : nil
         }
@@ -50,6 +51,6 @@ final class CallTracker: Sendable {
             return state.drained
         }
         guard let latch, await !latch.wait(timeout: timeout) else { return [] }
-        return state.withLock { $0.live.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" } }
+        return state.withLock { $0.live.values.sorted { $0.method < $1.method }.map { "\($0.method) x\($0.count)" } }
     }
 }

@@ -18,3 +18,14 @@ final class OwnedByteBuffer: @unchecked Sendable {
         onFree?()
     }
 }
+
+extension OwnedByteBuffer {
+    /// The bytes of a received message (decompressed), or nil when they cannot be read.
+    /// The buffer stays the caller's.
+    static func bytes(of buffer: UnsafeMutablePointer<grpc_byte_buffer>) -> [UInt8]? {
+        var slice = grpc_slice()
+        guard cgrpc_byte_buffer_read_all(buffer, &slice) != 0 else { return nil }
+        defer { grpc_slice_unref(slice) }  // readall returned a new reference
+        return SliceBytes.array(slice)
+    }
+}

@@ -13,6 +13,9 @@ final class ServerCall: @unchecked Sendable {
     private let mapError: @Sendable (any Error) -> RPCError
     private let arrived = ContinuousClock.now
     private let routed: Bool
+    private let route: Int
+    /// The request message the core read with the call (registered methods), else nil.
+    private let initialMessage: InitialMessage?
     private let state = LockedState(State())
 
     private struct State {
@@ -21,20 +24,22 @@ final class ServerCall: @unchecked Sendable {
         var sentInitialMetadata = false
     }
 
-    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, routed: Bool = true,
+    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, routed: Bool = true, route: Int = 0, initialMessage: InitialMessage? = nil,
          onEvent: (@Sendable (ServerEvent) -> Void)? = nil, mapError: @escaping @Sendable (any Error) -> RPCError = { RPCError.from($0) }) {
         self.raw = raw
+        self.initialMessage = initialMessage
+        self.route = route
         self.routed = routed
         self.context = context
         self.tracker = tracker
         self.onEvent = onEvent
         self.mapError = mapError
-        tracker.callStarted(context.method)
+        tracker.callStarted(route, context.method)
     }
 
     deinit {
         grpc_call_unref(raw)  // balances the reference grpc_server_request_call gave us
-        tracker.callEnded(context.method)
+        tracker.callEnded(route)
     }
 
     /// Serves the call: watches for its end, then runs `handler` (or answers UNIMPLEMENTED).
@@ -80,10 +85,13 @@ final class ServerCall: @unchecked Sendable {
     }
 
     private func receiveRequest() async throws -> [UInt8] {
-        guard let request = try await receive() else {
-            throw RPCError(.invalidArgument, "the call carried no request message")
+        switch initialMessage {
+        case .bytes(let request)?: return request
+        case .absent?: break
+        case .undecodable?: throw RPCError(.invalidArgument, "the request message cannot be decompressed")
+        case nil: if let request = try await receive() { return request }
         }
-        return request
+        throw RPCError(.invalidArgument, "the call carried no request message")
     }
 
     // MARK: - Operations
@@ -128,12 +136,10 @@ final class ServerCall: @unchecked Sendable {
         }
         guard let buffer = slot.pointee else { return nil }
         defer { grpc_byte_buffer_destroy(buffer) }
-        var slice = grpc_slice()
-        guard cgrpc_byte_buffer_read_all(buffer, &slice) != 0 else {
+        guard let bytes = OwnedByteBuffer.bytes(of: buffer) else {
             throw RPCError(.invalidArgument, "the request message cannot be decompressed")
         }
-        defer { grpc_slice_unref(slice) }  // readall returned a new reference
-        return SliceBytes.array(slice)
+        return bytes
     }
 
     /// Sends one message (with the initial metadata before the first one).
@@ -181,7 +187,7 @@ final class ServerCall: @unchecked Sendable {
         onEvent?(.callEnded(CallRecord(
             method: context.method, code: code, message: error?.message ?? "", duration: ContinuousClock.now - arrived,
             peer: context.peer, peerIdentity: context.peerIdentity, annotations: context.annotations.all,
-            routed: routed)))
+            routed: routed, route: route)))
     }
 
     private func initialMetadataOps() -> [grpc_op] {
