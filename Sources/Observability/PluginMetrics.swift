@@ -19,12 +19,16 @@ public final class PluginMetrics: Sendable {
     private let running: @Sendable () -> [String: Int]
     /// One timer per (service, method, code), made on first use: building a swift-metrics
     /// handle goes through the factory's registry and label sanitizer, too dear for every call.
-    private let callTimers = LockedState<[CallKey: Timer]>([:])
+    /// Calls of a registered method find theirs by route and code, two array indexes; the
+    /// others (unrouted, or records made by hand) by their labels.
+    private let callTimers = LockedState(CallTimers())
 
-    /// A route (``CallRecord/route``) and a code: two integers to hash per call. Records
-    /// without a route (made by hand) and unrouted calls are keyed by their labels.
+    private struct CallTimers {
+        var byRoute: [[Timer?]] = []
+        var byLabels: [CallKey: Timer] = [:]
+    }
+
     private struct CallKey: Hashable {
-        let route: Int
         let service: String
         let method: String
         let code: Int
@@ -58,19 +62,27 @@ public final class PluginMetrics: Sendable {
     /// Records a finished gRPC call: its duration, by service, method and status code.
     public func record(_ call: CallRecord) {
         let code = Int(call.code.rawValue)
-        let key = call.routed && call.route != 0 ? CallKey(route: call.route, service: "", method: "", code: code)
-            : CallKey(route: 0, service: call.routed ? call.service : "unknown", method: call.routed ? call.methodName : "unknown", code: code)
         let timer = callTimers.withLock { timers -> Timer in
-            if let timer = timers[key] { return timer }
-            let (service, method) = call.routed ? (call.service, call.methodName) : ("unknown", "unknown")
-            let timer = Timer(label: Self.rpcDuration,
-                              dimensions: [("rpc.system", "grpc"), ("rpc.service", service), ("rpc.method", method),
-                                           ("rpc.grpc.status_code", String(code))],
-                              factory: factory)
-            timers[key] = timer
+            guard call.routed, call.route > 0, (0..<32).contains(code) else {
+                let key = CallKey(service: call.routed ? call.service : "unknown", method: call.routed ? call.methodName : "unknown", code: code)
+                if let timer = timers.byLabels[key] { return timer }
+                let timer = makeTimer(service: key.service, method: key.method, code: code)
+                timers.byLabels[key] = timer
+                return timer
+            }
+            while timers.byRoute.count <= call.route { timers.byRoute.append(Array(repeating: nil, count: 32)) }
+            if let timer = timers.byRoute[call.route][code] { return timer }
+            let timer = makeTimer(service: call.service, method: call.methodName, code: code)
+            timers.byRoute[call.route][code] = timer
             return timer
         }
         timer.recordNanoseconds(call.duration.wholeNanoseconds)
+    }
+
+    private func makeTimer(service: String, method: String, code: Int) -> Timer {
+        Timer(label: Self.rpcDuration,
+              dimensions: [("rpc.system", "grpc"), ("rpc.service", service), ("rpc.method", method), ("rpc.grpc.status_code", String(code))],
+              factory: factory)
     }
 
     /// Records a finished backup or restore run: by result, its duration, bytes, last success.

@@ -11,33 +11,29 @@ import Darwin
 /// runtime's TSan run (`make sanitize`) would drown in false reports. pthread mutexes are
 /// intercepted by the sanitizer and cost the same uncontended.
 public final class LockedState<State>: @unchecked Sendable {
-    /// The state and its mutex in one allocation. Reached through pointers, so an access
-    /// pays no dynamic exclusivity check (the mutex is what makes it exclusive).
-    private let storage: ManagedBuffer<State, pthread_mutex_t>
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// Unchecked: the mutex makes every access exclusive, and the dynamic check the compiler
+    /// would add to each `withLock` cost more than the lock itself.
+    @exclusivity(unchecked) private var state: State
 
     public init(_ initial: State) {
-        storage = ManagedBuffer<State, pthread_mutex_t>.create(minimumCapacity: 1) { _ in initial }
-        storage.withUnsafeMutablePointerToElements { mutex in
-            mutex.initialize(to: pthread_mutex_t())
-            let rc = pthread_mutex_init(mutex, nil)
-            precondition(rc == 0, "pthread_mutex_init failed: \(rc)")
-        }
+        state = initial
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        let rc = pthread_mutex_init(mutex, nil)
+        precondition(rc == 0, "pthread_mutex_init failed: \(rc)")
     }
 
     deinit {
-        // The buffer deinitializes the state itself; the mutex is ours.
-        storage.withUnsafeMutablePointerToElements { mutex in
-            pthread_mutex_destroy(mutex)
-            mutex.deinitialize(count: 1)
-        }
+        pthread_mutex_destroy(mutex)
+        mutex.deinitialize(count: 1)
+        mutex.deallocate()
     }
 
     /// Runs `body` with exclusive access to the state. Keep it short; never await inside.
     public func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
-        try storage.withUnsafeMutablePointers { state, mutex in
-            pthread_mutex_lock(mutex)
-            defer { pthread_mutex_unlock(mutex) }
-            return try body(&state.pointee)
-        }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&state)
     }
 }

@@ -139,7 +139,8 @@ public final class Server: Sendable {
             let reads = RegisteredMethod.readsPayload(handler)
             guard let handle = grpc_server_register_method(raw, path, nil, reads ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER : GRPC_SRM_PAYLOAD_NONE, 0)
             else { return nil }  // refused (a duplicate): its calls come through requestCall(_:)
-            return RegisteredMethod(path: path, handler: handler, route: RegisteredMethod.nextRoute(), handle: handle, readsPayload: reads)
+            return RegisteredMethod(path: path, handler: handler, route: RegisteredMethod.nextRoute(), counter: tracker.counter(for: path),
+                                    handle: handle, readsPayload: reads)
         }
     }
 
@@ -159,7 +160,7 @@ public final class Server: Sendable {
             let context = ServerContext(
                 method: method.path, metadata: CallRequest.metadata(of: request.metadata.pointee),
                 deadline: CallRequest.instant(of: request.deadline.pointee), peer: Self.peer(of: raw), peerIdentity: Self.peerIdentity(of: raw))
-            let call = ServerCall(raw: raw, context: context, tracker: tracker, route: method.route,
+            let call = ServerCall(raw: raw, context: context, tracker: tracker, counter: method.counter, route: method.route,
                                   initialMessage: method.readsPayload ? request.takeInitialMessage() : nil,
                                   onEvent: configuration.onEvent, mapError: configuration.mapError)
             admit(call, method.handler)

@@ -58,6 +58,8 @@ struct RegisteredMethod: @unchecked Sendable {
     let handler: MethodHandler
     /// ``CallRecord/route``.
     let route: Int
+    /// Its live calls.
+    let counter: CallTracker.Counter
     /// The core's handle (`void *`), valid while the server lives.
     let handle: UnsafeMutableRawPointer
     let readsPayload: Bool

@@ -5,27 +5,47 @@ import PluginSupport
 /// it shuts the completion queue down, because starting a batch on a shut-down queue aborts;
 /// the wait is bounded, and what was still held is reported.
 final class CallTracker: Sendable {
+    /// One method's live calls. Each registered method holds its own, so counting a call
+    /// looks nothing up; guarded by the tracker's lock.
+    final class Counter: @unchecked Sendable {
+        let method: String
+        fileprivate var live = 0
+        init(method: String) { self.method = method }
+    }
+
     private struct State {
-        /// By route (``CallRecord/route``; 0 for calls to no registered method): its method and live count.
-        var live: [Int: (method: String, count: Int)] = [:]
+        var counters: [Counter] = []
         var count = 0
         var drained: Latch?
     }
     private let state = LockedState(State())
+    /// Calls to methods nobody registered.
+    let unregistered: Counter
+
+    init() {
+        unregistered = Counter(method: "(unregistered methods)")
+        state.withLock { $0.counters.append(unregistered) }
+    }
+
+    /// A counter for `method`'s calls (once per registered method).
+    func counter(for method: String) -> Counter {
+        let counter = Counter(method: method)
+        state.withLock { $0.counters.append(counter) }
+        return counter
+    }
 
     var liveCalls: Int { state.withLock { $0.count } }
 
-    func callStarted(_ route: Int, _ method: String) {
+    func callStarted(_ counter: Counter) {
         state.withLock { state in
-            state.live[route, default: (route == 0 ? "(unregistered methods)" : method, 0)].count += 1
+            counter.live += 1
             state.count += 1
         }
     }
 
-    func callEnded(_ route: Int) {
+    func callEnded(_ counter: Counter) {
         let latch = state.withLock { state -> Latch? in
-            state.live[route]?.count -= 1
-            if state.live[route]?.count == 0 { state.live[route] = nil }
+            counter.live -= 1
             state.count -= 1
             return state.count == 0 ? state.drained : nil
         }
@@ -51,6 +71,8 @@ final class CallTracker: Sendable {
             return state.drained
         }
         guard let latch, await !latch.wait(timeout: timeout) else { return [] }
-        return state.withLock { $0.live.values.sorted { $0.method < $1.method }.map { "\($0.method) x\($0.count)" } }
+        return state.withLock { state in
+            state.counters.filter { $0.live > 0 }.sorted { $0.method < $1.method }.map { "\($0.method) x\($0.live)" }
+        }
     }
 }

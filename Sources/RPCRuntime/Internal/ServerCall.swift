@@ -14,6 +14,7 @@ final class ServerCall: @unchecked Sendable {
     private let arrived = ContinuousClock.now
     private let routed: Bool
     private let route: Int
+    private let counter: CallTracker.Counter
     /// The request message the core read with the call (registered methods), else nil.
     private let initialMessage: InitialMessage?
     private let state = LockedState(State())
@@ -24,22 +25,24 @@ final class ServerCall: @unchecked Sendable {
         var sentInitialMetadata = false
     }
 
-    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, routed: Bool = true, route: Int = 0, initialMessage: InitialMessage? = nil,
+    init(raw: OpaquePointer, context: ServerContext, tracker: CallTracker, counter: CallTracker.Counter? = nil, routed: Bool = true, route: Int = 0,
+         initialMessage: InitialMessage? = nil,
          onEvent: (@Sendable (ServerEvent) -> Void)? = nil, mapError: @escaping @Sendable (any Error) -> RPCError = { RPCError.from($0) }) {
         self.raw = raw
         self.initialMessage = initialMessage
         self.route = route
+        self.counter = counter ?? tracker.unregistered
         self.routed = routed
         self.context = context
         self.tracker = tracker
         self.onEvent = onEvent
         self.mapError = mapError
-        tracker.callStarted(route, context.method)
+        tracker.callStarted(self.counter)
     }
 
     deinit {
         grpc_call_unref(raw)  // balances the reference grpc_server_request_call gave us
-        tracker.callEnded(route)
+        tracker.callEnded(counter)
     }
 
     /// Serves the call: watches for its end, then runs `handler` (or answers UNIMPLEMENTED).
