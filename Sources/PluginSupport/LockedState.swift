@@ -11,29 +11,36 @@ import Darwin
 /// runtime's TSan run (`make sanitize`) would drown in false reports. pthread mutexes are
 /// intercepted by the sanitizer and cost the same uncontended.
 public final class LockedState<State>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    /// Unchecked: the mutex makes every access exclusive, and the dynamic check the compiler
-    /// would add to each `withLock` cost more than the lock itself.
-    @exclusivity(unchecked) private var state: State
+    /// The state and its mutex in one allocation, reached through pointers (no dynamic
+    /// exclusivity check: the mutex makes every access exclusive). Inlinable, so callers
+    /// specialize it and find its type's metadata in a cache, not by a runtime lookup.
+    @usableFromInline let storage: ManagedBuffer<State, pthread_mutex_t>
 
+    @inlinable
     public init(_ initial: State) {
-        state = initial
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        let rc = pthread_mutex_init(mutex, nil)
-        precondition(rc == 0, "pthread_mutex_init failed: \(rc)")
+        storage = ManagedBuffer<State, pthread_mutex_t>.create(minimumCapacity: 1) { _ in initial }
+        storage.withUnsafeMutablePointerToElements { mutex in
+            mutex.initialize(to: pthread_mutex_t())
+            let rc = pthread_mutex_init(mutex, nil)
+            precondition(rc == 0, "pthread_mutex_init failed: \(rc)")
+        }
     }
 
     deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deinitialize(count: 1)
-        mutex.deallocate()
+        // The buffer deinitializes the state itself; the mutex is ours.
+        storage.withUnsafeMutablePointerToElements { mutex in
+            pthread_mutex_destroy(mutex)
+            mutex.deinitialize(count: 1)
+        }
     }
 
     /// Runs `body` with exclusive access to the state. Keep it short; never await inside.
+    @inlinable
     public func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&state)
+        try storage.withUnsafeMutablePointers { state, mutex in
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return try body(&state.pointee)
+        }
     }
 }

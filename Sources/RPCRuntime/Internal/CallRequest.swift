@@ -74,33 +74,42 @@ struct RegisteredMethod: @unchecked Sendable {
     }
 }
 
-/// The slots `grpc_server_request_registered_call` fills in; like ``CallRequest``.
+/// The slots `grpc_server_request_registered_call` fills in; like ``CallRequest``, but in one
+/// allocation (a call to a registered method is the common case: every allocation counts).
 final class RegisteredCallRequest: @unchecked Sendable {
-    let call = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 1)
-    let deadline = UnsafeMutablePointer<gpr_timespec>.allocate(capacity: 1)
-    let metadata = UnsafeMutablePointer<grpc_metadata_array>.allocate(capacity: 1)
-    let payload = UnsafeMutablePointer<UnsafeMutablePointer<grpc_byte_buffer>?>.allocate(capacity: 1)
+    private struct Slots {
+        var call: OpaquePointer?
+        var deadline: gpr_timespec
+        var metadata: grpc_metadata_array
+        var payload: UnsafeMutablePointer<grpc_byte_buffer>?
+    }
+    private let slots = UnsafeMutablePointer<Slots>.allocate(capacity: 1)
 
     init() {
-        call.initialize(to: nil)
-        deadline.initialize(to: gpr_inf_future(GPR_CLOCK_MONOTONIC))
+        slots.initialize(to: Slots(call: nil, deadline: gpr_inf_future(GPR_CLOCK_MONOTONIC), metadata: grpc_metadata_array(), payload: nil))
         grpc_metadata_array_init(metadata)
-        payload.initialize(to: nil)
     }
 
     deinit {
-        if let buffer = payload.pointee { grpc_byte_buffer_destroy(buffer) }  // not taken: a refused call
+        if let buffer = slots.pointee.payload { grpc_byte_buffer_destroy(buffer) }  // not taken: a refused call
         grpc_metadata_array_destroy(metadata)
-        call.deallocate()
-        deadline.deallocate()
-        metadata.deallocate()
-        payload.deallocate()
+        slots.deinitialize(count: 1)
+        slots.deallocate()
     }
+
+    private func field<T>(_ path: KeyPath<Slots, T>) -> UnsafeMutablePointer<T> {
+        (UnsafeMutableRawPointer(slots) + MemoryLayout<Slots>.offset(of: path)!).assumingMemoryBound(to: T.self)
+    }
+
+    var call: UnsafeMutablePointer<OpaquePointer?> { field(\.call) }
+    var deadline: UnsafeMutablePointer<gpr_timespec> { field(\.deadline) }
+    var metadata: UnsafeMutablePointer<grpc_metadata_array> { field(\.metadata) }
+    var payload: UnsafeMutablePointer<UnsafeMutablePointer<grpc_byte_buffer>?> { field(\.payload) }
 
     /// The request message the core read with the call, taken out of the slot.
     func takeInitialMessage() -> InitialMessage {
-        guard let buffer = payload.pointee else { return .absent }
-        payload.pointee = nil
+        guard let buffer = slots.pointee.payload else { return .absent }
+        slots.pointee.payload = nil
         defer { grpc_byte_buffer_destroy(buffer) }
         return OwnedByteBuffer.bytes(of: buffer).map(InitialMessage.bytes) ?? .undecodable
     }

@@ -149,7 +149,7 @@ final class ServerCall: @unchecked Sendable {
     func send(_ bytes: [UInt8]) async throws {
         let buffer = bytes.withUnsafeBytes { cgrpc_byte_buffer_copy($0.baseAddress, $0.count)! }
         defer { grpc_byte_buffer_destroy(buffer) }  // the op is over when runBatch returns
-        var ops = initialMetadataOps()
+        var ops = initialMetadataOps(reserving: 1)
         var op = grpc_op()
         op.op = GRPC_OP_SEND_MESSAGE
         op.data.send_message.send_message = buffer
@@ -166,7 +166,7 @@ final class ServerCall: @unchecked Sendable {
         let details = UnsafeMutablePointer<grpc_slice>.allocate(capacity: 1)
         details.initialize(to: grpc_slice_from_copied_string(error?.message ?? ""))
         let buffer = message.map { OwnedByteBuffer(copying: $0) }
-        var ops = initialMetadataOps()
+        var ops = initialMetadataOps(reserving: 2)
         if let buffer {
             var op = grpc_op()
             op.op = GRPC_OP_SEND_MESSAGE
@@ -193,16 +193,21 @@ final class ServerCall: @unchecked Sendable {
             routed: routed, route: route)))
     }
 
-    private func initialMetadataOps() -> [grpc_op] {
+    /// SEND_INITIAL_METADATA when it has not gone out yet, in an array with room for `more`
+    /// ops (built once, not grown).
+    private func initialMetadataOps(reserving more: Int) -> [grpc_op] {
         let needed = state.withLock { state -> Bool in
             defer { state.sentInitialMetadata = true }
             return !state.sentInitialMetadata
         }
-        guard needed else { return [] }
+        var ops: [grpc_op] = []
+        ops.reserveCapacity(more + 1)
+        guard needed else { return ops }
         var op = grpc_op()
         op.op = GRPC_OP_SEND_INITIAL_METADATA
         op.data.send_initial_metadata.count = 0
-        return [op]
+        ops.append(op)
+        return ops
     }
 
     // MARK: - Batches
