@@ -77,11 +77,15 @@ extension ExecutionEnvironment {
 /// ending within milliseconds; a long one is noticed on average `fraction / 2` late, and each
 /// poll competes with the backup for the server's CPU (measured in bench/backup.py: polling
 /// every 20 ms slowed a 1 s backup by 8% on two cores), so the pace drops as it runs: one
-/// query per `maximum` once it has run `maximum / fraction` (40 s).
+/// query per `maximum` once it has run `maximum / fraction` (40 s). A poll is a read of
+/// system.backups, whose cost grows with every operation the server has run (25 ms with 180
+/// rows on chdb): the wait is also at least `costFactor` times what the last poll took, so
+/// polling never takes more than a fifth of a server's time, however long its history.
 public struct PollSchedule: Sendable {
     public var initial: Duration = .milliseconds(10)
     public var fraction: Double = 0.05
     public var maximum: Duration = .seconds(2)
+    public var costFactor: Int = 4
     /// A statement expected to read or write at most this many bytes is sent without ASYNC
     /// and awaited instead of polled (``HostOperation/awaitsInline(_:bytes:)``); 0: never.
     public var inlineBytes: Int64 = 8 << 20
@@ -90,8 +94,9 @@ public struct PollSchedule: Sendable {
 
     public init() {}
 
-    /// The wait before the next poll of an operation that has run for `elapsed`.
-    func delay(elapsed: Duration) -> Duration {
-        min(maximum, max(initial, elapsed * fraction))
+    /// The wait before the next poll of an operation that has run for `elapsed`, when the
+    /// last poll took `lastPoll`.
+    func delay(elapsed: Duration, lastPoll: Duration = .zero) -> Duration {
+        min(maximum, max(initial, elapsed * fraction, lastPoll * costFactor))
     }
 }

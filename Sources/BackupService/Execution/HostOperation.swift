@@ -317,11 +317,13 @@ struct HostOperation: Sendable {
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
         let clock = ContinuousClock()
         let started = clock.now
-        var logged = started
+        var logged = started, lastPoll = Duration.zero
         while true {
             do {
                 try Task.checkCancellation()
+                let polled = clock.now
                 let row = try await client.select(query, timeout: .seconds(30)).first
+                lastPoll = clock.now - polled
                 if let row, case .string(let text)? = row["status"] {
                     let status = BackupStatus(rawValue: text)
                     let seen = outcome(row, status: status, id: operationID)
@@ -339,7 +341,7 @@ struct HostOperation: Sendable {
                     throw DomainError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "
                                    + "(the server restarted?); the backup is marked failed and its files can be cleaned")
                 }
-                try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started))
+                try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started, lastPoll: lastPoll))
             } catch {
                 // Cancellation surfaces as CancellationError from a sleep, or as a cancelled
                 // HTTP request from a poll: either way the task is cancelled.
