@@ -91,6 +91,13 @@ def stack():
         subprocess.run([str(ROOT / "scripts/stack"), "down"], check=True, timeout=120)
 
 
+def on_every_host(stack, *statements):
+    """Runs `statements` in order on every host of the one-replica CHI (each shard's first)."""
+    for host in range(len(stack.hosts)):
+        for statement in statements:
+            stack.sql(host, statement.format(host=host))
+
+
 def plugin_env(stack, **extra):
     env = {"CLICKHOUSE_BACKUP_PLUGIN_RESOLVE": stack.info["resolve"],
            "CLICKHOUSE_BACKUP_PLUGIN_CLICKHOUSE_USER": stack.info["clickhouse_user"],

@@ -9,19 +9,15 @@ import time
 import grpc
 import pytest
 
-from stack_fixtures import call, stack, stack_plugin  # noqa: F401 (fixtures)
+from stack_fixtures import call, on_every_host, stack, stack_plugin  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)
 def table(stack):
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_acc SYNC")
-        stack.sql(host, "CREATE DATABASE e2e_acc")
-        stack.sql(host, "CREATE TABLE e2e_acc.t (id UInt64) ENGINE = MergeTree ORDER BY id")
-        stack.sql(host, "INSERT INTO e2e_acc.t SELECT number FROM numbers(100)")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_acc SYNC", "CREATE DATABASE e2e_acc",
+                  "CREATE TABLE e2e_acc.t (id UInt64) ENGINE = MergeTree ORDER BY id", "INSERT INTO e2e_acc.t SELECT number FROM numbers(100)")
     yield
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_acc SYNC")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_acc SYNC")
 
 
 SYSTEM = "TABLE `system`.`users`, TABLE `system`.`roles`, TABLE `system`.`settings_profiles`, TABLE `system`.`row_policies`, " \
@@ -46,8 +42,7 @@ def test_a_restore_asks_for_them_only_from_a_backup_that_has_them(stack, stack_p
         call(stack_plugin, stubs, "Restore", stack.chi, chb, {"include_access": "true"}, check_dry_run=False)
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "was taken without include_access" in refused.value.details(), refused.value.details()
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE e2e_acc SYNC")
+    on_every_host(stack, "DROP DATABASE e2e_acc SYNC")
     # The restore settings, exactly, in the plan of a restore that asks for functions.
     with pytest.raises(grpc.RpcError) as bad:
         call(stack_plugin, stubs, "Restore", stack.chi, chb, {"create_access": "overwrite"}, check_dry_run=False)

@@ -7,22 +7,18 @@ import time
 import grpc
 import pytest
 
-from stack_fixtures import call, stack, stack_plugin  # noqa: F401 (fixtures)
+from stack_fixtures import call, on_every_host, stack, stack_plugin  # noqa: F401 (fixtures)
 from test_catalog import catalog, s3_keys
 
 
 @pytest.fixture(autouse=True)
 def tables(stack):
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_arch SYNC")
-        stack.sql(host, "CREATE DATABASE e2e_arch")
-        stack.sql(host, "CREATE TABLE e2e_arch.t (id UInt64, s String) ENGINE = MergeTree ORDER BY id")
-        stack.sql(host, f"INSERT INTO e2e_arch.t SELECT number, toString(number * {host + 5}) FROM numbers(5000)")
-        stack.sql(host, "CREATE TABLE e2e_arch.log (k String) ENGINE = Log")
-        stack.sql(host, "INSERT INTO e2e_arch.log SELECT toString(number) FROM numbers(50)")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_arch SYNC", "CREATE DATABASE e2e_arch",
+                  "CREATE TABLE e2e_arch.t (id UInt64, s String) ENGINE = MergeTree ORDER BY id",
+                  "INSERT INTO e2e_arch.t SELECT number, toString(number * ({host} + 5)) FROM numbers(5000)",
+                  "CREATE TABLE e2e_arch.log (k String) ENGINE = Log", "INSERT INTO e2e_arch.log SELECT toString(number) FROM numbers(50)")
     yield
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_arch SYNC")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_arch SYNC")
 
 
 def sums(stack):
@@ -30,8 +26,7 @@ def sums(stack):
 
 
 def drop(stack):
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE e2e_arch SYNC")
+    on_every_host(stack, "DROP DATABASE e2e_arch SYNC")
 
 
 def test_an_archive_backup_is_one_object_per_part_and_restores_exactly(stack, stack_plugin, stubs):
@@ -53,8 +48,7 @@ def test_an_archive_backup_is_one_object_per_part_and_restores_exactly(stack, st
 def test_an_incremental_builds_on_an_archive_base(stack, stack_plugin, stubs):
     base = stack.chb(f"arch-base-{time.time_ns()}", whitelist=["e2e_arch.*"], prefix="arch-chain/")
     assert call(stack_plugin, stubs, "Backup", stack.chi, base, {"type": "full", "archive": "tar.gz"}).metadata["state"] == "Completed"
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "INSERT INTO e2e_arch.t SELECT number + 100000, 'new' FROM numbers(700)")
+    on_every_host(stack, "INSERT INTO e2e_arch.t SELECT number + 100000, 'new' FROM numbers(700)")
     before = sums(stack)
     following = stack.chb(f"arch-incr-{time.time_ns()}", whitelist=["e2e_arch.*"], prefix="arch-chain/")
     result = call(stack_plugin, stubs, "Backup", stack.chi, following, {"type": "incremental", "archive": "tar.zst"})

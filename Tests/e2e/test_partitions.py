@@ -8,25 +8,20 @@ import time
 import grpc
 import pytest
 
-from stack_fixtures import call, stack, stack_plugin  # noqa: F401 (fixtures)
+from stack_fixtures import call, on_every_host, stack, stack_plugin  # noqa: F401 (fixtures)
 
 MONTHS = {"202610": "2026-10-01", "202611": "2026-11-01", "202612": "2026-12-01"}
 
 
 @pytest.fixture(autouse=True)
 def tables(stack):
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_part SYNC")
-        stack.sql(host, "CREATE DATABASE e2e_part")
-        stack.sql(host, "CREATE TABLE e2e_part.events (d Date, id UInt64, s String) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY id")
-        for month, day in MONTHS.items():
-            stack.sql(host, f"INSERT INTO e2e_part.events SELECT toDate('{day}') + number % 28, number, toString(number * {host + 7}) "
-                            f"FROM numbers({1000 * (host + 1) + int(month) % 100})")
-        stack.sql(host, "CREATE TABLE e2e_part.plain (id UInt64) ENGINE = MergeTree ORDER BY id")
-        stack.sql(host, "INSERT INTO e2e_part.plain SELECT number FROM numbers(10)")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_part SYNC", "CREATE DATABASE e2e_part",
+                  "CREATE TABLE e2e_part.events (d Date, id UInt64, s String) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY id",
+                  *[f"INSERT INTO e2e_part.events SELECT toDate('{day}') + number % 28, number, toString(number * ({{host}} + 7)) "
+                    f"FROM numbers(1000 * ({{host}} + 1) + {int(month) % 100})" for month, day in MONTHS.items()],
+                  "CREATE TABLE e2e_part.plain (id UInt64) ENGINE = MergeTree ORDER BY id", "INSERT INTO e2e_part.plain SELECT number FROM numbers(10)")
     yield
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_part SYNC")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_part SYNC")
 
 
 def sums(stack, months, table="e2e_part.events"):
@@ -51,8 +46,7 @@ def test_a_backup_of_two_partitions_restores_exactly_them(stack, stack_plugin, s
     assert manifest["partitions"] == "e2e_part.events:202611,202612"
     # The fingerprint counts the partitions taken, not the table.
     assert [h["fingerprints"][0]["rows"] for h in manifest["hosts"]] == [int(s.split("\t")[0]) for s in before]
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE e2e_part SYNC")
+    on_every_host(stack, "DROP DATABASE e2e_part SYNC")
     restored = call(stack_plugin, stubs, "Restore", stack.chi, definition)
     assert restored.metadata["state"] == "Completed"
     assert sums(stack, taken) == before
@@ -63,8 +57,7 @@ def test_chosen_partitions_of_a_full_backup_go_back_into_the_live_table(stack, s
     whole = sums(stack, None)
     definition = chb(stack, "live")
     assert call(stack_plugin, stubs, "Backup", stack.chi, definition, {"type": "full"}).metadata["state"] == "Completed"
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "ALTER TABLE e2e_part.events DROP PARTITION 202611")
+    on_every_host(stack, "ALTER TABLE e2e_part.events DROP PARTITION 202611")
     kept = sums(stack, ["202610", "202612"])
     restored = call(stack_plugin, stubs, "Restore", stack.chi, definition, {"partitions": "e2e_part.events:202611"})
     assert restored.metadata["state"] == "Completed"
