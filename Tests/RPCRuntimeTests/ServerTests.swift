@@ -35,6 +35,18 @@ extension RuntimeSuites {
         }
     }
 
+    /// A unary call's request is read by the core with the call (registered methods): a call
+    /// that half-closes without one is refused, for unary and server-streaming methods alike.
+    @Test func aCallWithoutItsRequestMessageIsRefused() async throws {
+        try await withServer { _, client in
+            for method in ["/test.Test/Echo", "/test.Test/Count"] {
+                let reply = await client.callOffPool(method, nil)
+                #expect(reply.code == StatusCode.invalidArgument.rawValue && reply.message == "the call carried no request message", "\(method)")
+            }
+            #expect(await client.callOffPool("/test.Test/Echo", Array("back".utf8)).messages == [Array("back".utf8)])
+        }
+    }
+
     @Test func errorsCarryTheirCodeAndNeverTheirPayload() async throws {
         try await withServer { _, client in
             let failed = await client.callOffPool("/test.Test/Fail", [])

@@ -55,7 +55,7 @@ final class CoreTestClient {
 
     /// Calls `method` with one request; reads up to `maxMessages` responses, or cancels after
     /// `cancelAfterMessages` of them.
-    func call(_ method: String, _ request: [UInt8], timeout: Double? = nil, metadata: [(String, String)] = [],
+    func call(_ method: String, _ request: [UInt8]?, timeout: Double? = nil, metadata: [(String, String)] = [],
               cancelAfterMessages: Int? = nil, maxMessages: Int = 1) -> Reply {
         let deadline = timeout.map { gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(Int64($0 * 1000), GPR_TIMESPAN)) }
             ?? gpr_inf_future(GPR_CLOCK_REALTIME)
@@ -69,8 +69,9 @@ final class CoreTestClient {
             grpc_metadata(key: grpc_slice_from_copied_string(key), value: grpc_slice_from_copied_string(value), internal_data: .init())
         }
         defer { entries.forEach { grpc_slice_unref($0.key); grpc_slice_unref($0.value) } }
-        let requestBuffer = request.withUnsafeBytes { cgrpc_byte_buffer_copy($0.baseAddress, $0.count)! }
-        defer { grpc_byte_buffer_destroy(requestBuffer) }
+        // nil: no request message at all, only the half-close.
+        let requestBuffer = request.map { bytes in bytes.withUnsafeBytes { cgrpc_byte_buffer_copy($0.baseAddress, $0.count)! } }
+        defer { requestBuffer.map(grpc_byte_buffer_destroy) }
         entries.withUnsafeMutableBufferPointer { md in
             var ops = [grpc_op(), grpc_op(), grpc_op()]
             ops[0].op = GRPC_OP_SEND_INITIAL_METADATA
@@ -79,7 +80,7 @@ final class CoreTestClient {
             ops[1].op = GRPC_OP_SEND_MESSAGE
             ops[1].data.send_message.send_message = requestBuffer
             ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT
-            run(call, ops)
+            run(call, requestBuffer == nil ? [ops[0], ops[2]] : ops)
         }
 
         var messages: [[UInt8]] = []
@@ -152,7 +153,7 @@ final class CoreTestClient {
 extension CoreTestClient: @unchecked Sendable {
     /// `call` on a thread of its own: the client blocks, and the cooperative pool (two
     /// threads on two cores) must stay free for the server's handlers.
-    func callOffPool(_ method: String, _ request: [UInt8], timeout: Double? = nil, metadata: [(String, String)] = [],
+    func callOffPool(_ method: String, _ request: [UInt8]?, timeout: Double? = nil, metadata: [(String, String)] = [],
                      cancelAfterMessages: Int? = nil, maxMessages: Int = 1) async -> Reply {
         await withCheckedContinuation { continuation in
             let thread = Thread {
