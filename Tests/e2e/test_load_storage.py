@@ -31,6 +31,9 @@ def test_the_options_are_settings_of_the_statement(stack, stack_plugin, stubs):
     assert re.search(r"SETTINGS id = 'chb-[0-9a-f]+-s0-r0', max_backup_bandwidth = 2000000, s3_storage_class = 'STANDARD_IA', "
                      r"allow_s3_native_copy = 0, backup_restore_s3_retry_attempts = 1 ASYNC$", sql), sql
     assert "'[HIDDEN]'" in sql
+    # The plugin's own concurrency is in the plan too: the server's default, or the request's.
+    assert plan.metadata["parallel_shards"] == "8"
+    assert call(stack_plugin, stubs, "Backup", stack.chi, chb, {"dry_run": "true", "parallel_shards": "1"}).metadata["parallel_shards"] == "1"
 
 
 def test_a_throttled_backup_takes_the_time_its_limit_implies(stack, stack_plugin, stubs):

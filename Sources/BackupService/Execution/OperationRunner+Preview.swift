@@ -10,6 +10,9 @@ import RPCRuntime
 extension OperationRunner {
     func preview() async -> [String: String] {
         var metadata = plan.metadata()
+        // The plugin's own concurrency: hosts run at once (ClickHouse's backup and restore
+        // thread pools are server settings, `backup_threads` / `restore_threads`).
+        metadata["parallel_shards"] = String(plan.parameters.parallelShards ?? environment.parallelShards)
         do {
             let statements = try await previewStatements()
             for key in metadata.keys where key.hasPrefix("sql.") { metadata[key] = nil }
