@@ -7,20 +7,17 @@ import time
 
 import pytest
 
-from stack_fixtures import call, stack, stack_plugin  # noqa: F401 (fixtures)
+from stack_fixtures import call, on_every_host, stack, stack_plugin  # noqa: F401 (fixtures)
 from test_catalog import s3_keys
 
 
 @pytest.fixture(autouse=True)
 def table(stack):
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_load SYNC")
-        stack.sql(host, "CREATE DATABASE e2e_load")
-        stack.sql(host, "CREATE TABLE e2e_load.t (id UInt64, s String) ENGINE = MergeTree ORDER BY id")
-        stack.sql(host, "INSERT INTO e2e_load.t SELECT number, randomPrintableASCII(200) FROM numbers(20000)")  # ~4 MB, incompressible
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_load SYNC", "CREATE DATABASE e2e_load",
+                  "CREATE TABLE e2e_load.t (id UInt64, s String) ENGINE = MergeTree ORDER BY id",
+                  "INSERT INTO e2e_load.t SELECT number, randomPrintableASCII(200) FROM numbers(20000)")  # ~4 MB, incompressible
     yield
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_load SYNC")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_load SYNC")
 
 
 def test_the_options_are_settings_of_the_statement(stack, stack_plugin, stubs):

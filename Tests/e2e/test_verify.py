@@ -10,23 +10,20 @@ import time
 import grpc
 import pytest
 
-from stack_fixtures import call, stack, stack_plugin  # noqa: F401 (fixtures)
+from stack_fixtures import call, on_every_host, stack, stack_plugin  # noqa: F401 (fixtures)
 from test_catalog import catalog, s3_keys, s3_put
 
 
 @pytest.fixture(autouse=True)
 def tables(stack):
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_ver SYNC")
-        stack.sql(host, "CREATE DATABASE e2e_ver")
-        stack.sql(host, "CREATE TABLE e2e_ver.events (id UInt64, name String) ENGINE = MergeTree ORDER BY id")
-        stack.sql(host, f"INSERT INTO e2e_ver.events SELECT number, toString(number * {host + 1}) FROM numbers(20000)")
-        stack.sql(host, "CREATE TABLE e2e_ver.log (line String) ENGINE = TinyLog")
-        stack.sql(host, f"INSERT INTO e2e_ver.log SELECT toString(number) FROM numbers({100 + host})")
-        stack.sql(host, "CREATE VIEW e2e_ver.v AS SELECT count() FROM e2e_ver.events")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_ver SYNC", "CREATE DATABASE e2e_ver",
+                  "CREATE TABLE e2e_ver.events (id UInt64, name String) ENGINE = MergeTree ORDER BY id",
+                  "INSERT INTO e2e_ver.events SELECT number, toString(number * ({host} + 1)) FROM numbers(20000)",
+                  "CREATE TABLE e2e_ver.log (line String) ENGINE = TinyLog",
+                  "INSERT INTO e2e_ver.log SELECT toString(number) FROM numbers(100 + {host})",
+                  "CREATE VIEW e2e_ver.v AS SELECT count() FROM e2e_ver.events")
     yield
-    for host in range(len(stack.hosts)):
-        stack.sql(host, "DROP DATABASE IF EXISTS e2e_ver SYNC")
+    on_every_host(stack, "DROP DATABASE IF EXISTS e2e_ver SYNC")
 
 
 def scratch(stack):
