@@ -40,6 +40,17 @@ import Testing
         }
     }
 
+    /// `inlineBytes = 0` turns inline statements off, even for tables of no bytes.
+    @Test func aZeroBoundTurnsItOff() async throws {
+        let cluster = Cluster()
+        cluster.hosts.forEach { $0.setBytes(0) }
+        var environment = cluster.environment()
+        environment.poll.inlineBytes = 0
+        let provider = BackupServiceProvider(environment: environment, now: { 1_796_000_000 })
+        _ = try await provider.backup(BackupRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb))
+        #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 && $0.operations[0].hasSuffix(" ASYNC") })
+    }
+
     /// A failure ClickHouse registered ends the run as an ASYNC one's does (status, error,
     /// code), and the retry is the next attempt.
     @Test func aFailureEndsAsTheAsyncPathsDoes() async throws {

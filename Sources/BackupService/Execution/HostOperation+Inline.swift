@@ -28,7 +28,8 @@ extension HostOperation {
     /// Whether `statement` is sent without ASYNC and awaited: its bytes are known and under
     /// the schedule's bound, and a bandwidth limit would not stretch it past half a second.
     func awaitsInline(_ statement: BackupStatement, bytes: Int64?) -> Bool {
-        guard let bytes, bytes <= environment.poll.inlineBytes else { return false }
+        // inlineBytes 0 turns it off, as documented (an empty table's 0 bytes must not slip under it).
+        guard environment.poll.inlineBytes > 0, let bytes, bytes <= environment.poll.inlineBytes else { return false }
         for setting in statement.settings where setting.name == "max_backup_bandwidth" {
             if case .integer(let limit) = setting.value, limit > 0, bytes > Int64(limit) / 2 { return false }
         }
