@@ -30,7 +30,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGRPC", path: "Sources/CGRPC"),
         .target(name: "CProtobuf", path: "Sources/CProtobuf"),
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .target(name: "CCurl", path: "Sources/CCurl"),  // libcurl opened on first use (dlopen), not linked
         .systemLibrary(name: "CExpat", path: "Sources/CExpat"),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "BackupProtocolTests", dependencies: ["BackupProtocol"]),
         .testTarget(name: "BackupDomainTests", dependencies: ["BackupDomain", "CryptoDigest"], exclude: ["Fixtures"]),
         .testTarget(name: "CryptoDigestTests", dependencies: ["CryptoDigest", "BackupDomain"]),
-        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "PluginSupport"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "CCurl", "PluginSupport"]),
         .testTarget(name: "BackupClientsTests", dependencies: ["BackupClients", "HTTPTransport", "PluginSupport",
                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "BackupClients", "BackupDomain", "HTTPTransport", "RPCRuntime",

@@ -6,14 +6,14 @@ final class CurlEasy {
     let raw: UnsafeMutableRawPointer
 
     init?() {
-        guard let handle = curl_easy_init() else { return nil }
+        guard let handle = ccurl_easy_init() else { return nil }
         raw = handle
     }
 
-    deinit { curl_easy_cleanup(raw) }
+    deinit { ccurl_easy_cleanup(raw) }
 
     /// Clears every option of the last transfer; live connections and caches stay.
-    func reset() { curl_easy_reset(raw) }
+    func reset() { ccurl_easy_reset(raw) }
 
     @discardableResult func set(_ option: CURLoption, _ value: String) -> CURLcode {
         ccurl_set_string(raw, option, value)  // curl copies strings it is given
@@ -37,7 +37,7 @@ final class CurlEasy {
 
     var responseCode: Int { ccurl_response_code(raw) }
 
-    func perform() -> CURLcode { curl_easy_perform(raw) }
+    func perform() -> CURLcode { ccurl_easy_perform(raw) }
 }
 
 /// Owner of a `curl_slist` (headers, resolve entries); freed in deinit, so it must outlive
@@ -46,13 +46,15 @@ final class CurlStringList {
     private(set) var raw: UnsafeMutablePointer<curl_slist>?
 
     init(_ items: [String]) {
-        for item in items { raw = curl_slist_append(raw, item) }
+        for item in items { raw = ccurl_slist_append(raw, item) }
     }
 
-    deinit { curl_slist_free_all(raw) }
+    deinit { ccurl_slist_free_all(raw) }
 }
 
-/// The process-wide `curl_global_init`, done once before the first handle.
-enum CurlGlobal {
-    static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+/// libcurl, opened and initialised (`curl_global_init`) once, before the first handle: the
+/// process does not link it, so nothing of it is mapped until a transfer needs it.
+enum CurlLibrary {
+    /// Why libcurl cannot be used (it is not installed, or its initialisation failed), or nil.
+    static let loadError: String? = ccurl_load().map { String(cString: $0) }
 }

@@ -35,7 +35,7 @@ public final class HTTPClient: Sendable {
     }
 
     private func perform(_ transfer: Transfer) throws -> HTTPResponse {
-        precondition(CurlGlobal.initialized, "curl_global_init failed")
+        if let reason = CurlLibrary.loadError { throw HTTPTransportError(CURLE_FAILED_INIT, target: transfer.target, detail: reason) }
         let easy = pool.withLock { $0.popLast() } ?? CurlEasy()
         guard let easy else { throw HTTPTransportError(CURLE_FAILED_INIT, target: transfer.target, detail: "cannot create a curl handle") }
         defer {
@@ -95,7 +95,7 @@ public final class HTTPClient: Sendable {
             return easy.perform()
         }
         guard code == CURLE_OK else {
-            throw HTTPTransportError(code, target: transfer.target, detail: String(cString: curl_easy_strerror(code)))
+            throw HTTPTransportError(code, target: transfer.target, detail: String(cString: ccurl_easy_strerror(code)))
         }
         return HTTPResponse(status: easy.responseCode, headers: transfer.headers, body: transfer.body)
     }
