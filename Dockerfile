@@ -14,7 +14,11 @@ COPY Sources ./Sources
 COPY Fuzz ./Fuzz
 # SwiftPM loads every target of the package, test targets included.
 COPY Tests ./Tests
+# Linked as the Makefile's release target links it (lld, DT_RELR, the start-up functions first).
+COPY scripts/release.order ./scripts/release.order
 RUN swift build -c release --static-swift-stdlib --product clickhouse-backup-plugin \
+        -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs \
+        -Xlinker --symbol-ordering-file=/src/scripts/release.order -Xlinker --no-warn-symbol-ordering \
     && install -D -m 0755 "$(swift build -c release --show-bin-path)/clickhouse-backup-plugin" /out/clickhouse-backup-plugin
 
 FROM debian:bookworm-slim

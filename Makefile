@@ -2,11 +2,22 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
-RELEASE_FLAGS := -c release --static-swift-stdlib
+# The release binary is linked by lld with its relative relocations packed (DT_RELR: 10 KiB to
+# apply at start instead of 1 MiB of .rela.dyn) and the functions a serving process runs placed
+# first (scripts/release.order, from `make order-file`); docs/benchmarks.md says what each saves.
+# The Dockerfile builds with the same flags (tests/packaging checks it).
+LINK_FLAGS := -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/release.order -Xlinker --no-warn-symbol-ordering
+RELEASE_FLAGS := -c release --static-swift-stdlib $(LINK_FLAGS)
+# SwiftPM does not know the order file is an input of the link: relink when it changed.
+define build-release
+	@if [ -e $(RELEASE_BIN) ] && [ scripts/release.order -nt $(RELEASE_BIN) ]; then rm -f $(RELEASE_BIN); fi
+	$(SWIFT) build $(RELEASE_FLAGS)
+endef
 BIN := .build/debug/clickhouse-backup-plugin
 RELEASE_BIN := .build/release/clickhouse-backup-plugin
 
-.PHONY: all deps build release test unit e2e packaging sanitize fuzz fuzz-regression bench bench-runtime bench-callgrind bench-backup bench-cluster bench-catalog demo gen-proto clean
+.PHONY: all deps build release test unit e2e packaging sanitize fuzz fuzz-regression bench bench-runtime bench-callgrind bench-backup bench-cluster bench-catalog order-file demo gen-proto clean
 
 all: build
 
@@ -17,7 +28,7 @@ build: deps           ## debug build
 	$(SWIFT) build
 
 release: deps         ## release build, Swift runtime linked statically
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(build-release)
 
 # Every step is bounded so a hang fails CI quickly instead of eating its whole budget.
 test: build           ## every test: unit, end-to-end, sanitizers, fuzz corpus, packaging
@@ -54,24 +65,29 @@ bench: bench-runtime bench-backup bench-cluster bench-catalog  ## the benchmarks
 
 bench-runtime:        ## gRPC runtime against gRPC C++ and Python grpcio (prints ratios)
 	WITH_BENCH=1 bash scripts/install-deps
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(build-release)
 	$(PYTHON) bench/run.py
+
+order-file: deps      ## regenerate scripts/release.order (callgrind; with `scripts/stack up`, the backup path too)
+	rm -f $(RELEASE_BIN)
+	$(SWIFT) build $(RELEASE_FLAGS) --product clickhouse-backup-plugin -Xlinker -Map=$(CURDIR)/.build/release.map
+	$(PYTHON) scripts/gen-order-file.py --map .build/release.map
 
 bench-callgrind:      ## instructions per call with each runtime feature on (valgrind callgrind), against gRPC C++
 	WITH_BENCH=1 bash scripts/install-deps
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(build-release)
 	$(PYTHON) bench/callgrind.py
 
 bench-backup: deps    ## Backup/Restore RPCs against raw BACKUP/RESTORE SQL on the stack (prints ratios)
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(build-release)
 	$(PYTHON) bench/backup.py
 
 bench-cluster: deps   ## 4-shard cluster Backup against 4 concurrent raw BACKUPs; incremental after a 1% change
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(build-release)
 	$(PYTHON) bench/cluster.py
 
 bench-catalog: deps   ## ListBackups and retention at 100, 1,000, 5,000 backups: index against full scan
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(build-release)
 	$(PYTHON) bench/catalog.py
 
 demo: build           ## start the plugin and show a dry-run backup and restore through grpcurl

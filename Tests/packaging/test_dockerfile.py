@@ -70,3 +70,41 @@ def test_runtime_stage_runs_as_a_numeric_non_root_user_without_a_healthcheck():
     assert user and int(user.group(1)) != 0
     assert not re.search(r"^HEALTHCHECK", DOCKERFILE.read_text(), re.M)  # Kubernetes probes do that
     assert 'ENTRYPOINT ["/usr/local/bin/clickhouse-backup-plugin", "serve"]' in stage
+
+
+def link_flags(text):
+    return re.findall(r"-Xswiftc -use-ld=lld|-Xlinker [^\s\\]+", text)
+
+
+def test_the_image_links_the_binary_as_the_release_target_does():
+    makefile = (ROOT / "Makefile").read_text()
+    make_flags = [flag.replace("$(CURDIR)", "/src") for flag in link_flags(makefile.split("RELEASE_FLAGS :=")[0])]
+    assert "-Xlinker pack-relative-relocs" in make_flags and any("symbol-ordering-file" in flag for flag in make_flags)
+    assert link_flags(DOCKERFILE.read_text().split("FROM debian")[0]) == make_flags
+    assert "COPY scripts/release.order ./scripts/release.order" in DOCKERFILE.read_text()
+
+
+def test_the_release_binary_opens_libcurl_itself_and_starts_small():
+    needed = subprocess.run(["readelf", "-d", str(BINARY)], capture_output=True, text=True, check=True).stdout
+    assert "libcurl" not in needed, "libcurl is opened on first use (CCurl), not linked"
+    sections = subprocess.run(["readelf", "-SW", str(BINARY)], capture_output=True, text=True, check=True).stdout
+    assert ".relr.dyn" in sections, "relative relocations are packed (-z pack-relative-relocs)"
+
+
+def test_the_order_file_still_describes_the_binary():
+    # The listed functions are placed first in .text; a file gone stale (most names no longer in
+    # the binary) silently brings back the idle RSS it removed: regenerate with `make order-file`.
+    listed = (ROOT / "scripts/release.order").read_text().split()
+    symbols = {}
+    for line in subprocess.run(["nm", "--defined-only", str(BINARY)], capture_output=True, text=True, check=True).stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            symbols[parts[2]] = int(parts[0], 16)
+    present = [symbols[name] for name in listed if name in symbols]
+    assert len(present) >= 0.8 * len(listed), f"only {len(present)} of {len(listed)} ordered functions are in the binary"
+    text = sorted(symbols.values())
+    # Placed first: the first functions listed (start-up's, each in its own section) lie in the
+    # first part of .text, where an unordered link spreads them over all of it.
+    first = [symbols[name] for name in listed[:500] if name in symbols]
+    reach = (max(first) - text[0]) / (text[-1] - text[0])
+    assert reach < 0.4, f"the first 500 ordered functions reach {reach:.0%} into .text"
