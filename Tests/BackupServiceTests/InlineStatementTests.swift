@@ -17,6 +17,7 @@ import Testing
     }
 
     func polls(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.hasPrefix("SELECT status, error") }.count }
+    func endReads(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.hasPrefix("SELECT 'operation' AS kind") }.count }
 
     @Test func aSmallBackupIsAwaitedAndReadOnce() async throws {
         let cluster = Cluster()
@@ -25,10 +26,25 @@ import Testing
         #expect(result.metadata["state"] == "Completed")
         for host in cluster.hosts {
             #expect(host.operations.count == 1 && !host.operations[0].hasSuffix(" ASYNC"))
-            #expect(polls(host) == 1)  // its end, after its answer
+            // Its end, after its answer, read once: the status and the fingerprints' rows after it in one query.
+            #expect(polls(host) == 0 && endReads(host) == 1)
+            #expect(!host.statements.contains { $0.hasPrefix("SELECT database, name, ifNull(toString(total_rows)") })
         }
         let manifest = try #require(try await cluster.store.manifest(OperationRunTests.manifestURL))
         #expect(manifest.hosts.map(\.totalSize) == [100, 100] && manifest.hosts.map(\.status) == [.backupCreated, .backupCreated])
+        #expect(manifest.hosts.allSatisfy { host in !host.fingerprints.isEmpty && host.fingerprints.allSatisfy { $0.rows != nil && !$0.changed } })
+    }
+
+    /// With fingerprints off the end is the plain status read; an ASYNC backup reads the rows after its end.
+    @Test func theRowsAfterComeWithTheEndOnlyWhenTheyAreWanted() async throws {
+        let off = Cluster()
+        off.hosts.forEach { $0.setBytes(4096) }
+        _ = try await backup(off, parameters: ["fingerprint": "none"])
+        #expect(off.hosts.allSatisfy { polls($0) == 1 && endReads($0) == 0 })
+        let async = Cluster()
+        async.hosts.forEach { $0.setBytes(Int64(1) << 40) }
+        _ = try await backup(async)
+        #expect(async.hosts.allSatisfy { endReads($0) == 0 && $0.statements.contains { $0.hasPrefix("SELECT database, name, ifNull(toString(total_rows)") } })
     }
 
     @Test func largeOrUnknownOrThrottledOnesRunAsync() async throws {
@@ -76,6 +92,6 @@ import Testing
         let cluster = Cluster()
         cluster.hosts.forEach { $0.setBytes(4096); $0.loseAnswers() }
         #expect(try await backup(cluster).metadata["state"] == "Completed")
-        #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 && polls($0) == 1 })
+        #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 && polls($0) + endReads($0) == 1 })
     }
 }

@@ -173,15 +173,14 @@ extension HostOperation {
 extension HostOperation {
     /// Rows before (from the state read) and after the backup, and with `fingerprint=data`
     /// a hash of every row; a table whose rows changed meanwhile is marked `changed`.
-    func fingerprints(of tables: [ServerTable], rowsBefore: [TableName: Int64]) async throws -> [TableFingerprint] {
+    /// `rowsAfter`: the rows read with the operation's last status (an inline statement's), else read here.
+    func fingerprints(of tables: [ServerTable], rowsBefore: [TableName: Int64], rowsAfter: [TableName: Int64]?) async throws -> [TableFingerprint] {
         let names = tables.filter(\.kind.holdsRows).map(\.name)
         guard fingerprintMode != .none, !names.isEmpty else { return [] }
-        var after: [TableName: Int64] = [:]
-        for row in try await client.select("SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables WHERE NOT is_temporary",
-                                           timeout: .seconds(30)) {
-            guard case .string(let database)? = row["database"], case .string(let name)? = row["name"],
-                  case .string(let rows)? = row["rows"], let count = Int64(rows) else { continue }
-            after[TableName(database: database, table: name)] = count
+        var after = rowsAfter ?? [:]
+        if rowsAfter == nil {
+            after = Self.tableRows(try await client.select("SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables WHERE NOT is_temporary",
+                                                           timeout: .seconds(30)))
         }
         if let partitions {  // a table of some partitions counts their rows
             for name in names { if let values = partitions.partitions(of: name), after[name] != nil { after[name] = try await rows(of: name, in: values) } }

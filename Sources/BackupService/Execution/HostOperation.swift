@@ -71,6 +71,8 @@ struct HostOperation: Sendable {
         var fingerprints: [TableFingerprint] = []
         /// True when the operation was already known to ClickHouse (a retried call).
         var reused = false
+        /// Backup: each table's rows, read with the terminal status (inline statements), or nil.
+        var rowsAfter: [TableName: Int64]?
     }
 
 
@@ -169,7 +171,7 @@ struct HostOperation: Sendable {
             (outcome.alreadyPresent, outcome.conflicts) = (present, conflicts)
             if verb == .backup {
                 outcome.wholeDatabases = ElementWriter.wholeDatabases(of: statement.elements, tables: tables.map(\.name))
-                if outcome.status.succeeded { outcome.fingerprints = try await fingerprints(of: tables, rowsBefore: rowsBefore) }
+                if outcome.status.succeeded { outcome.fingerprints = try await fingerprints(of: tables, rowsBefore: rowsBefore, rowsAfter: outcome.rowsAfter) }
             }
             return outcome
         }
@@ -205,7 +207,8 @@ struct HostOperation: Sendable {
             // The answer was lost (timeout, connection): the statement may still run.
             return try await follow(id: id, mustExist: true, grace: .seconds(30))
         }
-        var outcome = try await follow(id: id)
+        // An inline backup has ended by now: its status read also reads the rows after it.
+        var outcome = try await follow(id: id, readingRows: inline && !reused && verb == .backup && fingerprintMode != .none)
         outcome.reused = reused
         return outcome
     }
@@ -312,9 +315,11 @@ struct HostOperation: Sendable {
 
     /// Polls system.backups until the operation ends; on cancellation, leaves it running
     /// unless `cancel_on_abort`.
-    private func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero) async throws -> Outcome {
+    /// `readingRows`: the first read also takes every table's rows (``statusAndRowsQuery(id:)``).
+    private func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero, readingRows: Bool = false) async throws -> Outcome {
         let id = SQLQuoting.string(operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
+        var withRows = readingRows
         let clock = ContinuousClock()
         let started = clock.now
         var logged = started, lastPoll = Duration.zero
@@ -322,12 +327,19 @@ struct HostOperation: Sendable {
             do {
                 try Task.checkCancellation()
                 let polled = clock.now
-                let row = try await client.select(query, timeout: .seconds(30)).first
+                var row: JSONValue?, rowsAfter: [TableName: Int64]?
+                if withRows {
+                    withRows = false
+                    (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(Self.statusAndRowsQuery(id: id), timeout: .seconds(30)))
+                } else {
+                    row = try await client.select(query, timeout: .seconds(30)).first
+                }
                 lastPoll = clock.now - polled
                 if let row, case .string(let text)? = row["status"] {
                     let status = BackupStatus(rawValue: text)
-                    let seen = outcome(row, status: status, id: operationID)
+                    var seen = outcome(row, status: status, id: operationID)
                     tracker?.progress(planned, status: status.rawValue, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
+                    seen.rowsAfter = rowsAfter
                     if status.isTerminal { return seen }
                     if clock.now - logged >= environment.progressLogInterval {
                         logged = clock.now

@@ -154,6 +154,18 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                 }
             }
         }
+        if sql.hasPrefix("SELECT 'operation' AS kind"), let id = Self.quoted(after: "WHERE id = ", in: sql) {  // an inline backup's end
+            let status = try await select("SELECT status, error FROM system.backups WHERE id = '\(id)'", timeout: timeout).map { row in
+                guard case .object(var fields) = row else { return row }
+                for (key, value) in fields { if case .number(let text) = value { fields[key] = .string(text) } }
+                fields["kind"] = .string("operation")
+                return JSONValue.object(fields)
+            }
+            state.withLock { _ = $0.statements.popLast() }  // one statement, as the server saw it
+            return status + state.withLock { $0.tables.map {
+                .object(["kind": .string("table"), "database": .string($0.database), "name": .string($0.name), "rows": .string(String($0.rows))])
+            } }
+        }
         if sql.hasPrefix("SELECT status, error"), let id = Self.quoted(after: "WHERE id = ", in: sql) {
             return state.withLock { state -> [JSONValue] in
                 guard var operation = state.backups[id] else { return [] }
