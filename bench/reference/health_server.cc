@@ -1,13 +1,17 @@
 // Reference server for the benchmark: gRPC C++ (Debian's libgrpc++, the same C core as the
 // plugin) on its callback API, answering grpc.health.v1.Health/Check with SERVING. A generic
 // service, so no generated code is needed; the reply bytes are the encoded HealthCheckResponse.
-//   health_server HOST:PORT     prints "listening PORT", serves until SIGTERM/SIGINT.
+//   health_server HOST:PORT [CERT KEY]   prints "listening PORT", serves until SIGTERM/SIGINT;
+//   with CERT and KEY (PEM files) it speaks TLS.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/generic/async_generic_service.h>
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
 
 namespace {
 
@@ -44,11 +48,18 @@ class HealthService : public grpc::CallbackGenericService {
   }
 };
 
+std::string ReadFile(const char *path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: health_server HOST:PORT\n");
+  if (argc != 2 && argc != 4) {
+    std::fprintf(stderr, "usage: health_server HOST:PORT [CERT KEY]\n");
     return 2;
   }
   sigset_t signals;
@@ -60,7 +71,13 @@ int main(int argc, char **argv) {
   HealthService service;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(argv[1], grpc::InsecureServerCredentials(), &port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (argc == 4) {
+    grpc::SslServerCredentialsOptions options;
+    options.pem_key_cert_pairs.push_back({ReadFile(argv[3]), ReadFile(argv[2])});
+    credentials = grpc::SslServerCredentials(options);
+  }
+  builder.AddListeningPort(argv[1], credentials, &port);
   builder.RegisterCallbackGenericService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return 1;

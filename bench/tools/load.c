@@ -93,6 +93,17 @@ static int compare(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The whole file, NUL-terminated, or NULL. */
+static char *read_file(const char *path) {
+  FILE *file = fopen(path, "rb");
+  if (!file) return NULL;
+  char *text = calloc(1, 1 << 20);
+  size_t size = text ? fread(text, 1, (1 << 20) - 1, file) : 0;
+  fclose(file);
+  if (text && size == 0) { free(text); return NULL; }
+  return text;
+}
+
 int main(int argc, char **argv) {
   if (argc < 5) {
     fprintf(stderr, "usage: load ADDRESS METHOD CONCURRENCY CALLS [REQUEST_HEX]\n");
@@ -110,7 +121,14 @@ int main(int argc, char **argv) {
   }
   latencies = calloc((size_t)total_calls, sizeof *latencies);
   grpc_init();
-  grpc_channel_credentials *credentials = grpc_insecure_credentials_create();
+  /* LOAD_CA_FILE: speak TLS, trusting that CA (the server's certificate names 127.0.0.1). */
+  const char *ca_file = getenv("LOAD_CA_FILE");
+  char *ca = ca_file ? read_file(ca_file) : NULL;
+  if (ca_file && !ca) {
+    fprintf(stderr, "load: cannot read %s\n", ca_file);
+    return 2;
+  }
+  grpc_channel_credentials *credentials = ca ? grpc_ssl_credentials_create(ca, NULL, NULL, NULL) : grpc_insecure_credentials_create();
   channel = grpc_channel_create(argv[1], credentials, NULL);
   grpc_channel_credentials_release(credentials);
   pthread_t *threads = calloc((size_t)concurrency, sizeof *threads);
@@ -125,5 +143,6 @@ int main(int argc, char **argv) {
   grpc_shutdown();
   free(threads);
   free(latencies);
+  free(ca);
   return atomic_load(&errors) ? 1 : 0;
 }
