@@ -3,9 +3,14 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 ccurl_api ccurl;
+
+void ccurl_skip_gnutls_initialisation(void) {
+  setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
+}
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[512];

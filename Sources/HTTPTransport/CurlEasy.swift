@@ -54,7 +54,13 @@ final class CurlStringList {
 
 /// libcurl, opened and initialised (`curl_global_init`) once, before the first handle: the
 /// process does not link it, so nothing of it is mapped until a transfer needs it.
-enum CurlLibrary {
+public enum CurlLibrary {
+    /// Asks GnuTLS, which only libcurl's dependencies bring and nothing uses, not to initialise
+    /// itself when libcurl is opened (`GNUTLS_NO_IMPLICIT_INIT`). It sets an environment
+    /// variable: call it first thing in `main`, before any other thread exists.
+    public static func skipUnusedGnuTLSInitialisation() { ccurl_skip_gnutls_initialisation() }
+
+
     /// Why libcurl cannot be used (it is not installed, or its initialisation failed), or nil.
     static let loadError: String? = ccurl_load().map { String(cString: $0) }
 }

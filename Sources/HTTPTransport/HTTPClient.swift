@@ -50,6 +50,7 @@ public final class HTTPClient: Sendable {
             + (request.signing == nil ? ["Expect:"] : []))
         let resolve = CurlStringList(configuration.resolve)
         easy.set(CURLOPT_URL, request.url)
+        easy.set(CURLOPT_PROTOCOLS_STR, "http,https")  // never file://, ldap://... whatever a definition says
         easy.set(CURLOPT_NOSIGNAL, 1)
         easy.set(CURLOPT_HTTPHEADER, list: headers)
         if !configuration.resolve.isEmpty { easy.set(CURLOPT_RESOLVE, list: resolve) }

@@ -1,3 +1,4 @@
+import HTTPTransport
 import RPCRuntime
 
 // Block SIGTERM/SIGINT on the main thread before any other thread exists: every thread
@@ -6,4 +7,9 @@ import RPCRuntime
 // nor dispatchMain() will do: libdispatch parks the main thread in sigsuspend with an empty
 // mask, which lets SIGTERM's default action kill the process mid-call.)
 ProcessSignals.block()
+// Before any thread exists (setenv is not thread-safe) and after the arguments are read: on
+// Linux the Swift runtime finds argv next to the process's first environment block, which
+// setenv may move (read later, they came back empty).
+_ = CommandLine.arguments
+CurlLibrary.skipUnusedGnuTLSInitialisation()
 runBlocking()

@@ -1,4 +1,6 @@
 import CCurl
+import Glibc
+import HTTPTransport
 import Testing
 
 /// libcurl is opened on first use; these check what the loader says when it cannot be.
@@ -26,5 +28,25 @@ import Testing
         let result = open("libc.so.6")
         #expect(!result.ok)
         #expect(result.error == "libcurl has no curl_global_init")
+    }
+
+    /// GnuTLS, which only libcurl's dependencies bring, is not initialised by its constructor.
+    @Test func gnuTLSIsToldNotToInitialiseItself() {
+        CurlLibrary.skipUnusedGnuTLSInitialisation()  // as main does, first thing
+        #expect(getenv("GNUTLS_NO_IMPLICIT_INIT").map { String(cString: $0) } == "1")
+    }
+
+    /// Transfers speak http and https only, whatever a URL in a definition says.
+    @Test func otherProtocolsAreRefusedBeforeAnyConnection() async {
+        for url in ["file:///etc/passwd", "ldap://127.0.0.1:9/", "ftp://127.0.0.1:9/"] {
+            do {
+                _ = try await HTTPClient().send(HTTPRequest(url: url))
+                Issue.record("\(url) was fetched")
+            } catch let error as HTTPTransportError {
+                #expect(error.curlCode == Int(CURLE_UNSUPPORTED_PROTOCOL.rawValue), "\(url): \(error)")
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
     }
 }

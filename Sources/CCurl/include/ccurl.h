@@ -42,6 +42,16 @@ int ccurl_open(const char *library, ccurl_api *api, char *error, size_t error_si
  */
 const char *ccurl_load(void);
 
+/*
+ * GnuTLS comes into the process only as a dependency of libcurl's dependencies (librtmp,
+ * libldap), and transfers allow http and https alone, which this libcurl serves with OpenSSL:
+ * nothing calls GnuTLS, yet its library constructor initialises it when libcurl is opened
+ * (~0.6 MiB of pages, its PKCS#11 set-up). This sets GNUTLS_NO_IMPLICIT_INIT=1 (unless the
+ * environment has it) so that it does not. It changes the environment: call it while the
+ * process has one thread.
+ */
+void ccurl_skip_gnutls_initialisation(void);
+
 /* The loaded table; only valid after ccurl_load returned NULL. */
 extern ccurl_api ccurl;
 
