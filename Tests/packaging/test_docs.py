@@ -43,7 +43,8 @@ def test_every_plugin_flag_named_exists(page):
     flags, _ = plugin_flags()
     # Other tools' flags that appear in plugin lines (helm, kubectl, curl, swift, the stack).
     others = {"--set", "--patch-file", "--namespace", "--aws-sigv4", "--user", "--static-swift-stdlib", "--shards", "--replicas",
-              "--replicated", "--dir", "--plugin", "--resolve-host", "--no-clickhouse-tls", "--no-insecure-skip-verify"}
+              "--replicated", "--dir", "--plugin", "--resolve-host", "--no-clickhouse-tls", "--no-insecure-skip-verify",
+              "--symbol-ordering-file"}  # lld's, in how the release binary is linked
     missing = sorted(named_flags(text(page)) - flags - others)
     assert not missing, f"{page.name} names flags the binary does not have: {missing}"
 
@@ -68,7 +69,7 @@ def test_every_make_target_script_and_link_exists(page):
     targets = set(re.findall(r"^([a-z][a-z0-9-]*):", makefile, re.M))
     for target in re.findall(r"`make ([a-z][a-z0-9-]*)", body) + re.findall(r"^make ([a-z][a-z0-9-]*)", body, re.M):
         assert target in targets, f"{page.name}: no make target '{target}'"
-    for script in set(re.findall(r"(scripts/[a-z][a-z0-9_-]*)", body)):
+    for script in set(re.findall(r"(scripts/[a-z][a-z0-9_-]*(?:\.[a-z]+)?)", body)):
         assert (ROOT / script).exists(), f"{page.name}: {script} does not exist"
     for link in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", body):
         assert (page.parent / link).exists(), f"{page.name}: the link {link} leads nowhere"
