@@ -71,6 +71,27 @@ class Host:
                 f"'{self.info['access_key']}', '{self.info['secret_key']}')")
 
 
+def one_host_chi(info, uid):
+    """A CHI of the stack's first host alone, as the operator would send it."""
+    return {"apiVersion": "clickhouse.altinity.com/v1", "kind": "ClickHouseInstallation",
+            "metadata": {"name": "demo", "namespace": "stack", "uid": uid},
+            "spec": {"configuration": {"clusters": [{"name": "main", "layout": {"shardsCount": 1, "replicasCount": 1}}]}},
+            "status": {"fqdns": [info["hosts"][0]["fqdn"]]}}
+
+
+def chb_definition(info, name, table, folder):
+    """A CHB backing up `table` (db.name) to `folder` of the stack's bucket."""
+    return {"apiVersion": "clickhouse-backup.altinity.com/v1", "kind": "ClickHouseBackup",
+            "metadata": {"name": name, "namespace": "stack"},
+            "spec": {"method": "plugin", "pluginConfiguration": {"name": "clickhouse.backup.altinity.com"},
+                     "ClickhouseInstallation": {"name": "demo", "cluster": {"name": "main"}},
+                     "backup": {"s3": {"destinationPath": f"s3://{info['bucket']}/{folder}",
+                                       "endpointURL": info["s3_endpoint"],
+                                       "s3Credentials": {"accessKeyId": {"name": "s3-credentials", "key": "accessKeyId"},
+                                                         "secretAccessKey": {"name": "s3-credentials", "key": "secretAccessKey"}}},
+                                "dbTable": {"whiteList": [table]}}}}
+
+
 def plugin_for(info):
     """The release plugin wired to a stack (its --resolve list, ClickHouse password, secrets)."""
     return Plugin(env={"CLICKHOUSE_BACKUP_PLUGIN_RESOLVE": info["resolve"],
@@ -125,10 +146,7 @@ def run(args, info):
     host = Host(info)
     first = info["hosts"][0]
     # A CHI of one host: the plugin does exactly the work of the raw statement, on the same host.
-    chi = {"apiVersion": "clickhouse.altinity.com/v1", "kind": "ClickHouseInstallation",
-           "metadata": {"name": "demo", "namespace": "stack", "uid": "bench-chi"},
-           "spec": {"configuration": {"clusters": [{"name": "main", "layout": {"shardsCount": 1, "replicasCount": 1}}]}},
-           "status": {"fqdns": [first["fqdn"]]}}
+    chi = one_host_chi(info, "bench-chi")
     run_id = time.strftime("%Y%m%d%H%M%S")
 
     print(f"loading bench.big ({args.rows:,} rows) and bench.tiny (10 rows) on {first['fqdn']} ...", flush=True)
@@ -147,15 +165,7 @@ def run(args, info):
     rss = PeakRSS(plugin.process.pid)
 
     def chb(name, table):
-        return {"apiVersion": "clickhouse-backup.altinity.com/v1", "kind": "ClickHouseBackup",
-                "metadata": {"name": name, "namespace": "stack"},
-                "spec": {"method": "plugin", "pluginConfiguration": {"name": "clickhouse.backup.altinity.com"},
-                         "ClickhouseInstallation": {"name": "demo", "cluster": {"name": "main"}},
-                         "backup": {"s3": {"destinationPath": f"s3://{info['bucket']}/bench/{run_id}/plugin/",
-                                           "endpointURL": info["s3_endpoint"],
-                                           "s3Credentials": {"accessKeyId": {"name": "s3-credentials", "key": "accessKeyId"},
-                                                             "secretAccessKey": {"name": "s3-credentials", "key": "secretAccessKey"}}},
-                                    "dbTable": {"whiteList": [f"bench.{table}"]}}}}
+        return chb_definition(info, name, f"bench.{table}", f"bench/{run_id}/plugin/")
 
     def rpc(method, definition, parameters=None):
         message = backup_pb2.BackupRequest if method == "Backup" else backup_pb2.RestoreRequest

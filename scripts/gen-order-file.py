@@ -62,30 +62,19 @@ def health_calls(address, metadata=(), count=300):
 def backups(address, info):
     """A 10-row table (inline statements) and a 1M-row one (ASYNC, polled), backed up and restored."""
     import grpc
-    from backup import Host, stubs
+    from backup import Host, chb_definition, one_host_chi, stubs
     backup_pb2, backup_grpc = stubs()
-    host, first = Host(info), info["hosts"][0]
+    host = Host(info)
     host.sql("DROP DATABASE IF EXISTS order_file SYNC")
     host.sql("CREATE DATABASE order_file")
     for table, rows in (("tiny", 10), ("big", 1_000_000)):
         host.sql(f"CREATE TABLE order_file.{table} (id UInt64, name String) ENGINE = MergeTree ORDER BY id")
         host.sql(f"INSERT INTO order_file.{table} SELECT number, toString(number) FROM numbers({rows})")
-    chi = {"apiVersion": "clickhouse.altinity.com/v1", "kind": "ClickHouseInstallation",
-           "metadata": {"name": "demo", "namespace": "stack", "uid": "order-file"},
-           "spec": {"configuration": {"clusters": [{"name": "main", "layout": {"shardsCount": 1, "replicasCount": 1}}]}},
-           "status": {"fqdns": [first["fqdn"]]}}
+    chi = one_host_chi(info, "order-file")
     stub = backup_grpc.BackupStub(grpc.insecure_channel(address))
     run_id = time.strftime("%Y%m%d%H%M%S")
     for table in ("tiny", "big"):
-        chb = {"apiVersion": "clickhouse-backup.altinity.com/v1", "kind": "ClickHouseBackup",
-               "metadata": {"name": f"order-{table}-{run_id}", "namespace": "stack"},
-               "spec": {"method": "plugin", "pluginConfiguration": {"name": "clickhouse.backup.altinity.com"},
-                        "ClickhouseInstallation": {"name": "demo", "cluster": {"name": "main"}},
-                        "backup": {"s3": {"destinationPath": f"s3://{info['bucket']}/order-file/{run_id}/",
-                                          "endpointURL": info["s3_endpoint"],
-                                          "s3Credentials": {"accessKeyId": {"name": "s3-credentials", "key": "accessKeyId"},
-                                                            "secretAccessKey": {"name": "s3-credentials", "key": "secretAccessKey"}}},
-                                   "dbTable": {"whiteList": [f"order_file.{table}"]}}}}
+        chb = chb_definition(info, f"order-{table}-{run_id}", f"order_file.{table}", f"order-file/{run_id}/")
         definitions = dict(chi_definition=json.dumps(chi).encode(), backup_definition=json.dumps(chb).encode())
         stub.Backup(backup_pb2.BackupRequest(**definitions, parameters={"type": "full"}), timeout=1800)
         stub.Restore(backup_pb2.RestoreRequest(**definitions, parameters={"database_mapping": f"order_file:order_file_{table}"}), timeout=1800)
