@@ -90,9 +90,11 @@ def test_a_long_backup_logs_progress_at_the_interval(stack, stubs):
     try:
         size = int(stack.sql(0, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'e2e_load' AND active").strip())
         chb = stack.chb(f"log-{time.time_ns()}", whitelist=["e2e_load.t"], prefix="load/")
-        call(plugin, stubs, "Backup", stack.chi, chb, {"type": "full", "max_backup_bandwidth": str(size // 3)})
+        # About five seconds a host: a line is written at a poll once a second has passed, and polls
+        # are spaced by their own cost, so three seconds left room for one line only on a busy machine.
+        call(plugin, stubs, "Backup", stack.chi, chb, {"type": "full", "max_backup_bandwidth": str(size // 5)})
         lines = [line for line in plugin.log_text.splitlines() if 'msg="host progress"' in line]
-        assert len(lines) >= 2 * 2, plugin.log_text[-2000:]  # two hosts, about three seconds each, one line a second
+        assert len(lines) >= 2 * 2, plugin.log_text[-2000:]  # two hosts, at least two lines each
         assert all("status=CREATING_BACKUP" in line and "elapsed_ms=" in line and "host=chi-demo-main-" in line for line in lines)
     finally:
         plugin.stop()
