@@ -313,68 +313,8 @@ struct HostOperation: Sendable {
         }
     }
 
-    /// Polls system.backups until the operation ends; on cancellation, leaves it running
-    /// unless `cancel_on_abort`.
-    /// `readingRows`: the first read also takes every table's rows (``statusAndRowsQuery(id:)``).
-    private func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero, readingRows: Bool = false) async throws -> Outcome {
-        let id = SQLQuoting.string(operationID)
-        let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
-        var withRows = readingRows
-        let clock = ContinuousClock()
-        let started = clock.now
-        var logged = started, lastPoll = Duration.zero
-        while true {
-            do {
-                try Task.checkCancellation()
-                let polled = clock.now
-                var row: JSONValue?, rowsAfter: [TableName: Int64]?
-                if withRows {
-                    withRows = false
-                    (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(Self.statusAndRowsQuery(id: id), timeout: .seconds(30)))
-                } else {
-                    row = try await client.select(query, timeout: .seconds(30)).first
-                }
-                lastPoll = clock.now - polled
-                if let row, case .string(let text)? = row["status"] {
-                    let status = BackupStatus(rawValue: text)
-                    var seen = outcome(row, status: status, id: operationID)
-                    tracker?.progress(planned, status: status.rawValue, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
-                    seen.rowsAfter = rowsAfter
-                    if status.isTerminal { return seen }
-                    if clock.now - logged >= environment.progressLogInterval {
-                        logged = clock.now
-                        environment.logger.info("host progress", metadata: [
-                            "host": .string(planned.host.fqdn), "clickhouse_id": .string(operationID), "status": .string(status.rawValue),
-                            "num_files": .string(String(seen.numFiles)), "total_size": .string(String(seen.totalSize)),
-                            "elapsed_ms": .string(String((clock.now - started).wholeMilliseconds))])
-                    }
-                }
-                if row == nil, mustExist, clock.now - started >= grace {
-                    throw DomainError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "
-                                   + "(the server restarted?); the backup is marked failed and its files can be cleaned")
-                }
-                try await Task.sleep(for: environment.poll.delay(elapsed: clock.now - started, lastPoll: lastPoll))
-            } catch {
-                // Cancellation surfaces as CancellationError from a sleep, or as a cancelled
-                // HTTP request from a poll: either way the task is cancelled.
-                guard Task.isCancelled || error is CancellationError else { throw error }
-                if cancelOnAbort || tracker?.cancelRequested == true { await cancelOperation(operationID) }
-                throw CancellationError()
-            }
-        }
-    }
-
-    private func cancelOperation(_ operationID: String) async {
-        let id = SQLQuoting.string(operationID)
-        // A fresh task: this one is cancelled, and the KILL must still go out.
-        let client = self.client
-        await Task.detached {
-            _ = try? await client.run("KILL QUERY WHERE query_id IN (SELECT query_id FROM system.backups WHERE id = \(id)) SYNC",
-                                          timeout: .seconds(10))
-        }.value
-    }
-
-    private func outcome(_ row: JSONValue, status: BackupStatus, id: String) -> Outcome {
+    /// The outcome a `system.backups` row says.
+    func outcome(_ row: JSONValue, status: BackupStatus, id: String) -> Outcome {
         func number(_ key: String) -> Int64 {
             switch row[key] {
             case .number(let text)?, .string(let text)?: return Int64(text) ?? 0

@@ -58,6 +58,8 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         var bytes: Int64?
         /// A statement sent without ASYNC runs, but its answer is lost (a timeout).
         var loseAnswers = false
+        /// `system.processes` is refused (a user without the grant).
+        var refuseProcesses = false
     }
     private let state: LockedState<State>
     /// Opened when the first BACKUP or RESTORE arrives.
@@ -83,6 +85,9 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
 
     /// Statements sent without ASYNC run, and their answers are lost.
     func loseAnswers() { state.withLock { $0.loseAnswers = true } }
+
+    /// Reads of `system.processes` are refused, as for a restricted user.
+    func refuseProcesses() { state.withLock { $0.refuseProcesses = true } }
 
     /// What the next BACKUP or RESTORE does.
     func setBehaviour(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
@@ -181,6 +186,18 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                 return [.object(["status": .string(operation.status.rawValue), "error": .string(operation.error), "query_id": .string("q-\(id)"),
                                  "num_files": .number("3"), "total_size": .number("100"), "compressed_size": .number("60"),
                                  "uncompressed_size": .number("200")])]
+            }
+        }
+        if sql.hasPrefix("SELECT 1 AS running FROM system.processes"), let query = Self.quoted(after: "query_id = ", in: sql) {
+            // An operation's query runs while it is held; one that would end ends at its next status read.
+            return try state.withLock { state -> [JSONValue] in
+                if state.refuseProcesses {
+                    throw ClickHouseError(host: endpoint.description, code: 497, name: "ACCESS_DENIED",
+                                          message: "default: Not enough privileges. To execute this query, it's necessary to have the grant SHOW PROCESSLIST")
+                }
+                guard let operation = state.backups.first(where: { "q-\($0.key)" == query })?.value, !operation.status.isTerminal,
+                      case .hold(let gate) = operation.behaviour, !gate.isOpen else { return [] }
+                return [.object(["running": .number("1")])]
             }
         }
         if sql.hasPrefix("SELECT status FROM system.backups"), let id = Self.quoted(after: "WHERE id = ", in: sql) {

@@ -1,0 +1,143 @@
+import BackupClients
+import BackupDomain
+import RPCRuntime
+
+/// Following an operation to its end. Its status is in `system.backups`, whose every read
+/// costs the server time in proportion to every operation it has run (ClickHouse fills each
+/// operation's ProfileEvents and settings, whatever the query selects: 20 ms with 100 rows on
+/// chdb); whether its query still runs is in `system.processes`, which costs next to nothing.
+/// So the status is read first (it names the query), then whenever the query is gone, and
+/// between those for progress only every ``PollSchedule/progressInterval``; the end is watched
+/// in `system.processes` at the adaptive pace. A server that refuses `system.processes` (a
+/// restricted user) is followed in `system.backups` alone, as before.
+extension HostOperation {
+    /// Polls until the operation ends; on cancellation, leaves it running unless `cancel_on_abort`.
+    /// `readingRows`: the first read also takes every table's rows (``statusAndRowsQuery(id:)``).
+    func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero, readingRows: Bool = false) async throws -> Outcome {
+        let id = SQLQuoting.string(operationID)
+        let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
+        var withRows = readingRows
+        let clock = ContinuousClock()
+        let started = clock.now
+        var logged = started
+        var watch = QueryWatch(schedule: environment.poll, now: started)
+        while true {
+            do {
+                try Task.checkCancellation()
+                if let running = watch.due(at: clock.now) {
+                    let polled = clock.now
+                    let stillRunning = try await isRunning(query: running)
+                    watch.polled(running: stillRunning, cost: clock.now - polled)
+                    if stillRunning == true {
+                        try await Task.sleep(for: watch.delay(elapsed: clock.now - started))
+                        continue
+                    }
+                }
+                let polled = clock.now
+                var row: JSONValue?, rowsAfter: [TableName: Int64]?
+                if withRows {
+                    withRows = false
+                    (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(Self.statusAndRowsQuery(id: id), timeout: .seconds(30)))
+                } else {
+                    row = try await client.select(query, timeout: .seconds(30)).first
+                }
+                var queryID: String?
+                if case .string(let text)? = row?["query_id"], !text.isEmpty { queryID = text }
+                watch.read(at: polled, cost: clock.now - polled, queryID: queryID)
+                if let row, case .string(let text)? = row["status"] {
+                    let status = BackupStatus(rawValue: text)
+                    var seen = outcome(row, status: status, id: operationID)
+                    tracker?.progress(planned, status: status.rawValue, numFiles: seen.numFiles, totalSize: seen.totalSize, error: seen.error)
+                    seen.rowsAfter = rowsAfter
+                    if status.isTerminal { return seen }
+                    if clock.now - logged >= environment.progressLogInterval {
+                        logged = clock.now
+                        environment.logger.info("host progress", metadata: [
+                            "host": .string(planned.host.fqdn), "clickhouse_id": .string(operationID), "status": .string(status.rawValue),
+                            "num_files": .string(String(seen.numFiles)), "total_size": .string(String(seen.totalSize)),
+                            "elapsed_ms": .string(String((clock.now - started).wholeMilliseconds))])
+                    }
+                }
+                if row == nil, mustExist, clock.now - started >= grace {
+                    throw DomainError(.aborted, "\(client.endpoint): ClickHouse no longer knows operation \(operationID) "
+                                   + "(the server restarted?); the backup is marked failed and its files can be cleaned")
+                }
+                try await Task.sleep(for: watch.delay(elapsed: clock.now - started))
+            } catch {
+                // Cancellation surfaces as CancellationError from a sleep, or as a cancelled
+                // HTTP request from a poll: either way the task is cancelled.
+                guard Task.isCancelled || error is CancellationError else { throw error }
+                if cancelOnAbort || tracker?.cancelRequested == true { await cancelOperation(operationID) }
+                throw CancellationError()
+            }
+        }
+    }
+
+    /// Whether `query` is in this server's `system.processes`; nil when the server refuses
+    /// the read (then the operation is followed in `system.backups` alone).
+    private func isRunning(query: String) async throws -> Bool? {
+        do {
+            return !(try await client.select("SELECT 1 AS running FROM system.processes WHERE query_id = \(SQLQuoting.string(query))",
+                                             timeout: .seconds(30))).isEmpty
+        } catch is ClickHouseError {
+            return nil
+        }
+    }
+
+    func cancelOperation(_ operationID: String) async {
+        let id = SQLQuoting.string(operationID)
+        // A fresh task: this one is cancelled, and the KILL must still go out.
+        let client = self.client
+        await Task.detached {
+            _ = try? await client.run("KILL QUERY WHERE query_id IN (SELECT query_id FROM system.backups WHERE id = \(id)) SYNC",
+                                          timeout: .seconds(10))
+        }.value
+    }
+}
+
+/// When a followed operation's status is read and when its query is looked for instead: the
+/// status on the first poll, when the query is gone, and otherwise once per progress interval
+/// (and never more often than `costFactor` times what a status read costs); the query at the
+/// schedule's adaptive pace, which follows what the cheap poll costs.
+struct QueryWatch: Sendable {
+    let schedule: PollSchedule
+    /// The operation's query, once a status read has named it; nil after the server refused
+    /// `system.processes`, which is then never asked again.
+    private(set) var query: String?
+    private var refused = false
+    private var lastRead: ContinuousClock.Instant
+    private var readCost: Duration = .zero
+    private var pollCost: Duration = .zero
+    /// The query was gone at the last poll: the status is read now.
+    private var ended = false
+
+    init(schedule: PollSchedule, now: ContinuousClock.Instant) {
+        self.schedule = schedule
+        lastRead = now
+    }
+
+    /// The query to look for now, or nil when the status is to be read instead.
+    func due(at now: ContinuousClock.Instant) -> String? {
+        guard let query, !refused, !ended else { return nil }
+        return now - lastRead >= max(schedule.progressInterval, readCost * schedule.costFactor) ? nil : query
+    }
+
+    /// A look for the query: `running` nil when the server refused it.
+    mutating func polled(running: Bool?, cost: Duration) {
+        pollCost = cost
+        if running == nil { (refused, query) = (true, nil) }
+        ended = running != true
+    }
+
+    /// A status read, and the query it named.
+    mutating func read(at time: ContinuousClock.Instant, cost: Duration, queryID: String?) {
+        (lastRead, readCost, ended) = (time, cost, false)
+        if !refused { query = queryID }
+    }
+
+    /// The wait before the next poll: paced by what the next one costs (a look for the query
+    /// when there is one to look for, else a status read).
+    func delay(elapsed: Duration) -> Duration {
+        schedule.delay(elapsed: elapsed, lastPoll: query != nil && !refused ? pollCost : readCost)
+    }
+}

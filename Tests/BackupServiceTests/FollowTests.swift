@@ -1,0 +1,83 @@
+import BackupClients
+import BackupDomain
+import BackupProtocol
+import RPCRuntime
+import Testing
+@testable import BackupService
+
+/// Following an ASYNC operation: `system.backups` (dear: its cost grows with the server's
+/// history) is read first, then once per progress interval and when the query is gone;
+/// between those, polls look for the query in `system.processes`. (`HostOperation+Follow.swift`)
+@Suite struct FollowTests {
+    typealias Cluster = OperationRunTests.Cluster
+
+    func statusReads(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.hasPrefix("SELECT status, error") }.count }
+    func processPolls(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.contains("FROM system.processes") }.count }
+
+    /// A long operation on both hosts, held until `done` says so (or 10 s have passed).
+    func heldBackup(_ cluster: Cluster, progressInterval: Duration, until done: @escaping @Sendable () -> Bool) async throws -> BackupResult {
+        let gate = Gate()
+        cluster.hosts.forEach { $0.setBytes(Int64(1) << 40); $0.setBehaviour(.hold(gate)) }
+        var environment = cluster.environment()
+        environment.poll.progressInterval = progressInterval
+        let provider = BackupServiceProvider(environment: environment, now: { 1_796_000_000 })
+        let run = Task { try await provider.backup(BackupRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !done(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        gate.open()
+        return try await run.value
+    }
+
+    @Test func aRunningOperationIsWatchedInTheProcessListAndReadTwice() async throws {
+        let cluster = Cluster()
+        let hosts = cluster.hosts
+        let result = try await heldBackup(cluster, progressInterval: .seconds(3600)) { hosts.allSatisfy { processPolls($0) >= 20 } }
+        #expect(result.metadata["state"] == "Completed" && result.metadata["total_size"] == "200")
+        for host in hosts {
+            #expect(host.operations.count == 1 && host.operations[0].hasSuffix(" ASYNC"))
+            // The first read names the query; the next one, once it is gone, is the end.
+            #expect(statusReads(host) == 2)
+            #expect(host.statements.contains("SELECT 1 AS running FROM system.processes WHERE query_id = 'q-\(host.operations[0].components(separatedBy: "id = '")[1].prefix { $0 != "'" })'"))
+        }
+    }
+
+    /// The status and progress are read again once per progress interval while it runs.
+    @Test func progressIsReadOncePerInterval() async throws {
+        let cluster = Cluster()
+        let hosts = cluster.hosts
+        _ = try await heldBackup(cluster, progressInterval: .milliseconds(50)) { hosts.allSatisfy { statusReads($0) >= 4 } }
+        #expect(hosts.allSatisfy { processPolls($0) >= 1 })  // polls every 1-5 ms, reads every 50
+    }
+
+    /// A server that refuses `system.processes` is followed in `system.backups` alone, and asked once.
+    @Test func aRefusedProcessListFallsBackToStatusReads() async throws {
+        let cluster = Cluster()
+        let hosts = cluster.hosts
+        hosts.forEach { $0.refuseProcesses() }
+        let result = try await heldBackup(cluster, progressInterval: .seconds(3600)) { hosts.allSatisfy { statusReads($0) >= 10 } }
+        #expect(result.metadata["state"] == "Completed")
+        #expect(hosts.allSatisfy { processPolls($0) == 1 })
+    }
+
+    @Test func theWatchReadsTheStatusFirstThenWhenTheQueryIsGone() {
+        var schedule = PollSchedule()
+        schedule.progressInterval = .seconds(1)
+        let start = ContinuousClock.now
+        var watch = QueryWatch(schedule: schedule, now: start)
+        #expect(watch.due(at: start) == nil)  // nothing named yet: read the status
+        watch.read(at: start, cost: .milliseconds(20), queryID: "q1")
+        #expect(watch.due(at: start + .milliseconds(10)) == "q1")
+        watch.polled(running: true, cost: .milliseconds(1))
+        #expect(watch.delay(elapsed: .milliseconds(100)) == .milliseconds(10))  // paced by the cheap poll
+        #expect(watch.due(at: start + .milliseconds(999)) == "q1")
+        #expect(watch.due(at: start + .seconds(1)) == nil)  // the progress interval: read the status
+        watch.polled(running: false, cost: .milliseconds(1))
+        #expect(watch.due(at: start + .milliseconds(20)) == nil)  // gone: read the status now
+        watch.read(at: start + .milliseconds(20), cost: .milliseconds(400), queryID: "q1")
+        // A dear read is not repeated more often than costFactor times its cost.
+        #expect(watch.due(at: start + .milliseconds(20) + .milliseconds(1500)) == "q1")
+        watch.polled(running: nil, cost: .milliseconds(1))  // refused: never asked again
+        watch.read(at: start + .seconds(3), cost: .milliseconds(20), queryID: "q1")
+        #expect(watch.due(at: start + .seconds(3)) == nil && watch.query == nil)
+    }
+}
