@@ -138,6 +138,18 @@ public struct BackupManifest: Equatable, Sendable {
 
     public static func == (a: Self, b: Self) -> Bool { a.json == b.json }
 
+    /// A part's sizes as `system.backups` reports its BACKUP, and any RESTORE of it.
+    public struct PartSizes: Sendable, Equatable {
+        public var numFiles: Int64
+        public var totalSize: Int64
+        public var compressedSize: Int64
+        public var uncompressedSize: Int64
+
+        public init(numFiles: Int64, totalSize: Int64, compressedSize: Int64, uncompressedSize: Int64) {
+            (self.numFiles, self.totalSize, self.compressedSize, self.uncompressedSize) = (numFiles, totalSize, compressedSize, uncompressedSize)
+        }
+    }
+
     /// What a restore reads of a backup, keyed as ``HostEntry/partKey`` says: each part's
     /// tables and the databases it holds whole, and the backup's layout (who wrote what).
     public struct Parts: Sendable {
@@ -147,6 +159,8 @@ public struct BackupManifest: Equatable, Sendable {
         public var fingerprints: [String: [TableName: TableFingerprint]] = [:]
         /// Each part's size as ClickHouse reported it (`total_size`, bases included).
         public var sizes: [String: Int64] = [:]
+        /// The four sizes ClickHouse reported for each part that succeeded.
+        public var reportedSizes: [String: PartSizes] = [:]
         public var layout = BackupLayout()
         /// The partitions the backup holds (nil: whole tables).
         public var partitions: PartitionSelection?
@@ -162,6 +176,10 @@ public struct BackupManifest: Equatable, Sendable {
             parts.tables[host.partKey] = host.tables
             parts.wholeDatabases[host.partKey] = Set(host.databases)
             parts.sizes[host.partKey] = max(host.totalSize, host.uncompressedSize)
+            if host.status.succeeded, host.numFiles > 0 {
+                parts.reportedSizes[host.partKey] = PartSizes(numFiles: host.numFiles, totalSize: host.totalSize,
+                                                              compressedSize: host.compressedSize, uncompressedSize: host.uncompressedSize)
+            }
             parts.fingerprints[host.partKey] = Dictionary(host.fingerprints.map { ($0.table, $0) }, uniquingKeysWith: { a, _ in a })
             if host.role != .local {
                 parts.layout.dataReplica[host.shard] = host.replica

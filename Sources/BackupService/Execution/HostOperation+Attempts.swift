@@ -35,14 +35,15 @@ extension HostOperation {
         var attempts: [Attempt] = []
     }
 
-    /// With `noEarlierAttempts` (a backup whose manifest did not exist: no process can have
-    /// sent its statement, since the manifest is written first) system.backups is not read:
-    /// that read costs the server time in proportion to every operation it has run.
-    func readState() async throws -> HostState {
+    /// Without `withAttempts` (a backup whose manifest did not exist: no process can have sent
+    /// its statement, since the manifest is written first; a restore that guesses its first
+    /// attempt) system.backups is not read: that read costs the server time in proportion to
+    /// every operation it has run.
+    func readState(withAttempts: Bool = true) async throws -> HostState {
         let base = planned.operationID
         var sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
             + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE NOT is_temporary"
-        if !noEarlierAttempts {
+        if withAttempts {
             sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '', '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
         }
         var state = HostState()
@@ -85,6 +86,15 @@ extension HostOperation {
                   row.id == "\(base)-a\(number)" else { return nil }
             return Attempt(id: row.id, number: number, status: BackupStatus(rawValue: row.status))
         }.sorted { $0.number < $1.number }
+    }
+
+    /// ClickHouse refused a guessed first attempt's id: an earlier attempt exists, so the host
+    /// decides again knowing the attempts (``HostOperation/guessesFirstAttempt``).
+    struct AttemptTaken: Error {}
+
+    /// Whether a table a restore writes already holds rows (as ``restoreScope`` counts them).
+    func targetsHoldRows(_ tables: [ServerTable], rows: [TableName: Int64]) -> Bool {
+        tables.contains { $0.kind != .definitionOnly && $0.kind != .dictionary && (rows[target(of: $0.name) ?? $0.name] ?? 0) > 0 }
     }
 
     /// A table a restore writes: its name in the backup and where it lands (nil: same name).

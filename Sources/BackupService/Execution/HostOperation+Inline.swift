@@ -36,6 +36,17 @@ extension HostOperation {
         return true
     }
 
+    /// An inline RESTORE that answered `id RESTORED` ended so; its sizes are those its backup
+    /// recorded (ClickHouse reports a RESTORE with the backup's four sizes), so it needs no read
+    /// of system.backups. Nil when the sizes are unknown or the answer says anything else.
+    func restoredInline(_ answer: String, id: String) -> Outcome? {
+        guard verb == .restore, let sizes = sizesFromManifest,
+              answer.split(separator: "\n").first?.split(separator: "\t").map(String.init) == [id, BackupStatus.restored.rawValue] else { return nil }
+        tracker?.progress(planned, status: BackupStatus.restored.rawValue, numFiles: sizes.numFiles, totalSize: sizes.totalSize, error: nil)
+        return Outcome(planned: planned, status: .restored, error: nil, tables: [], clickHouseID: id, numFiles: sizes.numFiles,
+                       totalSize: sizes.totalSize, compressedSize: sizes.compressedSize, uncompressedSize: sizes.uncompressedSize)
+    }
+
     /// Whether `system.backups` knows operation `id`.
     func hasRecord(_ id: String) async throws -> Bool {
         !(try await client.select("SELECT status FROM system.backups WHERE id = \(SQLQuoting.string(id))", timeout: .seconds(30))).isEmpty

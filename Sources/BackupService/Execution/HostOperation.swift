@@ -37,6 +37,11 @@ struct HostOperation: Sendable {
     /// No process ever sent this host's statement (a backup that had no manifest): its
     /// attempts need not be looked up.
     var noEarlierAttempts = false
+    /// Restore: when no target table holds rows, the first attempt is sent without looking up
+    /// earlier ones, and ClickHouse's refusal of a known id (``AttemptTaken``) makes the host
+    /// decide again, knowing them. Nothing is lost by guessing: with empty targets, an earlier
+    /// attempt that ended is no reason not to restore, and one still running refuses the id.
+    var guessesFirstAttempt = false
     /// Backup: what is recorded of each table's content.
     var fingerprintMode = TableFingerprint.Mode.rows
     /// Only these partitions of the tables they name (the request's, or for a restore those
@@ -49,6 +54,9 @@ struct HostOperation: Sendable {
     var partitionsFromManifest: PartitionSelection? = nil
     /// Restore: the size of this part as its backup recorded it (nil: unknown).
     var restoreBytesFromManifest: Int64? = nil
+    /// Restore: the four sizes ClickHouse reported for this part's BACKUP, which its RESTORE
+    /// reports again (an inline restore that succeeded needs no read of system.backups).
+    var sizesFromManifest: BackupManifest.PartSizes? = nil
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -105,13 +113,17 @@ struct HostOperation: Sendable {
                    rowsBefore: [TableName: Int64])
     }
 
-    func decide() async throws -> Decision {
-        let state = try await readState()
+    /// - Parameter knowingAttempts: look the attempts up even where ``guessesFirstAttempt`` would not.
+    func decide(knowingAttempts: Bool = false) async throws -> Decision {
+        let guessing = guessesFirstAttempt && !knowingAttempts
+        var state = try await readState(withAttempts: !noEarlierAttempts && !guessing)
         let available = verb == .restore ? tablesFromManifest ?? [] : state.tables
         let tables = selected(from: available)
         if planned.role == .local, tables.isEmpty {
             return .nothing(Outcome(planned: planned, status: .noLocalTables, error: nil, tables: [], clickHouseID: planned.operationID))
         }
+        // Rows in a target: whether an earlier attempt put them there decides what is restored.
+        if guessing, targetsHoldRows(tables, rows: state.rows) { state.attempts = try await attempts() }
         let latest = state.attempts.last
         if let latest, !latest.status.isTerminal || (verb == .backup && latest.status.succeeded) {
             return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation
@@ -156,8 +168,8 @@ struct HostOperation: Sendable {
         return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, conflicts: conflicts, rowsBefore: view.state.counted)
     }
 
-    private func runOnce() async throws -> Outcome {
-        switch try await decide() {
+    private func runOnce(knowingAttempts: Bool = false) async throws -> Outcome {
+        switch try await decide(knowingAttempts: knowingAttempts) {
         case .nothing(let outcome):
             return outcome
         case .follow(let id, let tables, let present, let conflicts):
@@ -166,7 +178,12 @@ struct HostOperation: Sendable {
             return outcome
         case .start(let statement, let id, let tables, let present, let conflicts, let rowsBefore):
             try await beforeStart?()
-            var outcome = try await start(statement, id: id)
+            var outcome: Outcome
+            do {
+                outcome = try await start(statement, id: id, guessed: guessesFirstAttempt && !knowingAttempts)
+            } catch is AttemptTaken {
+                return try await runOnce(knowingAttempts: true)
+            }
             outcome.tables = tables
             (outcome.alreadyPresent, outcome.conflicts) = (present, conflicts)
             if verb == .backup {
@@ -180,7 +197,9 @@ struct HostOperation: Sendable {
     /// Sends `statement` (a restore creates the databases of its table elements first) and
     /// follows it to its end: ASYNC and polled, or, when it is small (``awaitsInline``, decided
     /// with the statement), awaited on its connection and read from system.backups once.
-    private func start(_ statement: BackupStatement, id: String) async throws -> Outcome {
+    /// `guessed`: the id was not looked up (``guessesFirstAttempt``); ClickHouse's refusal of
+    /// it is ``AttemptTaken``.
+    private func start(_ statement: BackupStatement, id: String, guessed: Bool = false) async throws -> Outcome {
         if verb == .restore { try await createTableOnlyDatabases(statement) }
         let inline = !statement.async
         var reused = false
@@ -190,9 +209,11 @@ struct HostOperation: Sendable {
                 let status: BackupStatus = verb == .backup ? .creatingBackup : .restoring
                 tracker?.progress(planned, status: status.rawValue, numFiles: 0, totalSize: 0, error: nil)
             }
-            _ = try await client.run(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count),
-                                     timeout: inline ? environment.poll.inlineTimeout : .seconds(60))
+            let answer = try await client.run(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count),
+                                              timeout: inline ? environment.poll.inlineTimeout : .seconds(60))
+            if inline, let restored = restoredInline(answer, id: id) { return restored }
         } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
+            if guessed { throw AttemptTaken() }
             reused = true  // another call started this attempt a moment ago: follow it
             try await checkSameDestination(statement.destination, id: id)
         } catch where Task.isCancelled {

@@ -245,6 +245,7 @@ struct OperationRunner {
                 var operation = hostOperation(planned, manifest: manifest, recorded: recorded, resolved)
                 operation.beforeStart = beforeStart
                 operation.noEarlierAttempts = noEarlierAttempts
+                operation.guessesFirstAttempt = plan.operation == .restore
                 return operation
             }
             let result = await runBounded(groupedByHost(operations), limit: limit, environment: environment)
@@ -284,6 +285,7 @@ struct OperationRunner {
         operation.systemElements = plan.parameters.systemElements
         // A part that recorded no size (an older manifest, a failed host) is never awaited inline.
         operation.restoreBytesFromManifest = recorded?.sizes[key].flatMap { $0 > 0 ? $0 : nil }
+        operation.sizesFromManifest = recorded?.reportedSizes[key]
         return operation
     }
 

@@ -116,9 +116,11 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                 }
             }
         }
-        if sql.hasPrefix("BACKUP ") || sql.hasPrefix("RESTORE ") {
+        if sql.hasPrefix("BACKUP ") || sql.hasPrefix("RESTORE "), let id {
             started.open()
-            if let id, !sql.hasSuffix(" ASYNC") { try await runToItsEnd(id) }
+            // As a server answers: the id and the status (the end's, for a statement without ASYNC).
+            if !sql.hasSuffix(" ASYNC") { try await runToItsEnd(id) }
+            return "\(id)\t\(status(id)?.rawValue ?? "")\n"
         }
         return sql == "SELECT 1" ? "1\n" : ""
     }
