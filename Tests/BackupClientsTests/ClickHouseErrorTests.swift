@@ -1,4 +1,4 @@
-import BackupClients
+@testable import BackupClients
 import BackupDomain
 import Foundation
 import PluginSupport
@@ -65,5 +65,15 @@ import Testing
         }
         // No escape from the directory through the reference.
         #expect(throws: Failure.self) { try store.value(SecretReference(name: "..", key: "etc")) }
+    }
+}
+
+/// The trailing-exception check reads only the body's last line.
+@Suite struct LastLineTests {
+    @Test func theLastNonEmptyLine() {
+        #expect(ClickHouseClient.lastLine(of: Array("a\nb\nCode: 1. DB::Exception: x\n\n".utf8)) == "Code: 1. DB::Exception: x")
+        #expect(ClickHouseClient.lastLine(of: Array("only".utf8)) == "only")
+        #expect(ClickHouseClient.lastLine(of: Array("\n\n".utf8)) == nil && ClickHouseClient.lastLine(of: []) == nil)
+        #expect(ClickHouseClient.lastLine(of: Array("x\n\ny".utf8)) == "y")
     }
 }

@@ -9,6 +9,18 @@ import Testing
         #expect(value["o"] == .object([:]))
     }
 
+    /// Strings are decoded from their bytes at once, or (with escapes) built byte by byte:
+    /// both give the same text, multi-byte characters and invalid bytes (U+FFFD) included.
+    @Test func stringsWithAndWithoutEscapes() throws {
+        #expect(try JSONParser.parse(#""système.tables ✓""#) == .string("système.tables ✓"))
+        #expect(try JSONParser.parse(#""é\u00e9\n😀 ✓\"""#) == .string("é\u{e9}\n😀 ✓\""))
+        #expect(try JSONParser.parse(#""\\""#) == .string("\\"))
+        #expect(try JSONParser.parse([0x22, 0x61, 0xFF, 0x62, 0x22]) == .string("a\u{FFFD}b"))
+        #expect(try JSONParser.parse([0x22, 0x5C, 0x6E, 0xFF, 0x22]) == .string("\n\u{FFFD}"))
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(#""abc\n"#) }
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse("\"a\\n\u{01}\"") }
+    }
+
     @Test func rejectsMalformedInput() {
         for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\u{01}\"", "\"\\x\"", "\"\\ud800\"", "tru", "[] []", "{\"a\":1,}"] {
             #expect(throws: JSONParser.SyntaxError.self, "\(bad)") { try JSONParser.parse(bad) }

@@ -59,6 +59,23 @@ public final class ClickHouseClient: Sendable {
     ///   - settings: query-level settings, sent as URL parameters as the HTTP interface expects.
     public func execute(_ sql: String, queryID: String? = nil, settings: [String: String] = [:],
                         timeout: Duration? = nil) async throws -> String {
+        String(decoding: try await body(of: sql, queryID: queryID, settings: settings, timeout: timeout), as: UTF8.self)
+    }
+
+    /// Runs a query that returns rows, as JSON objects (`FORMAT JSONEachRow` is appended).
+    /// Lines are cut and parsed as bytes: a state read returns every table of the server.
+    public func rows(_ sql: String, queryID: String? = nil, timeout: Duration? = nil) async throws -> [JSONValue] {
+        let body = try await body(of: sql + " FORMAT JSONEachRow", queryID: queryID, timeout: timeout)
+        return try body.split(separator: UInt8(ascii: "\n")).map { line in
+            do { return try JSONParser.parse(Array(line)) } catch {
+                throw ClickHouseError(host: endpoint.description, code: 0, name: "BAD_RESPONSE",
+                                      message: "an unreadable JSONEachRow line: \(error)")
+            }
+        }
+    }
+
+    /// The body of a successful answer to `sql`; ClickHouse's refusal as ``ClickHouseError``.
+    private func body(of sql: String, queryID: String? = nil, settings: [String: String] = [:], timeout: Duration?) async throws -> [UInt8] {
         var parameters = ["wait_end_of_query": "1"]
         if let queryID { parameters["query_id"] = queryID }
         for (name, value) in settings { parameters[name] = value }
@@ -69,27 +86,23 @@ public final class ClickHouseClient: Sendable {
                                             ("Content-Type", "text/plain; charset=utf-8")],
                                   body: Array(sql.utf8), timeout: timeout)
         let response = try await http.send(request)
-        let text = response.text
         let headerCode = response.header("x-clickhouse-exception-code").flatMap { Int($0) }
         if response.status != 200 || headerCode != nil {
-            throw mask(ClickHouseError.parse(text, host: endpoint.description, fallbackCode: headerCode ?? 1000 + response.status)!)
+            throw mask(ClickHouseError.parse(response.text, host: endpoint.description, fallbackCode: headerCode ?? 1000 + response.status)!)
         }
         // A failure after the first bytes (possible without wait_end_of_query) ends the body.
-        if let last = text.split(separator: "\n").last, last.hasPrefix("Code: "), last.contains("DB::Exception") {
-            throw mask(ClickHouseError.parse(String(last), host: endpoint.description)!)
+        if let last = Self.lastLine(of: response.body), last.hasPrefix("Code: "), last.contains("DB::Exception") {
+            throw mask(ClickHouseError.parse(last, host: endpoint.description)!)
         }
-        return text
+        return response.body
     }
 
-    /// Runs a query that returns rows, as JSON objects (`FORMAT JSONEachRow` is appended).
-    public func rows(_ sql: String, queryID: String? = nil, timeout: Duration? = nil) async throws -> [JSONValue] {
-        let text = try await execute(sql + " FORMAT JSONEachRow", queryID: queryID, timeout: timeout)
-        return try text.split(separator: "\n").map { line in
-            do { return try JSONParser.parse(String(line)) } catch {
-                throw ClickHouseError(host: endpoint.description, code: 0, name: "BAD_RESPONSE",
-                                      message: "an unreadable JSONEachRow line: \(error)")
-            }
-        }
+    /// The last non-empty line of `body`, decoded (only it: a body can be every table of a server).
+    static func lastLine(of body: [UInt8]) -> String? {
+        let newline = UInt8(ascii: "\n")
+        guard let end = body.lastIndex(where: { $0 != newline }) else { return nil }
+        let start = body[..<end].lastIndex(of: newline).map { $0 + 1 } ?? 0
+        return String(decoding: body[start...end], as: UTF8.self)
     }
 
     /// `SELECT 1`: reachable, and the credentials work.

@@ -33,7 +33,7 @@ public struct JSONParser {
     private func error(_ reason: String) -> SyntaxError { SyntaxError(offset: index, reason: reason) }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D { index += 1 }
     }
 
     private mutating func parseValue(depth: Int) throws -> JSONValue {
@@ -123,28 +123,40 @@ public struct JSONParser {
         return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
+    /// A string without escapes (nearly every one) is decoded from its bytes at once; one
+    /// with escapes is built in a byte buffer, its escapes encoded as UTF-8.
     private mutating func parseString() throws -> String {
         index += 1  // opening quote
-        var scalars = String.UnicodeScalarView()
-        var runStart = index
-        func flushRun() {
-            if runStart < index { scalars.append(contentsOf: String(decoding: bytes[runStart..<index], as: UTF8.self).unicodeScalars) }
-        }
+        let start = index
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                flushRun()
                 index += 1
-                return String(scalars)
+                return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+            }
+            if byte < 0x20 { throw error("control character in string") }
+            if byte == UInt8(ascii: "\\") { return try parseEscapedString(from: start) }
+            index += 1
+        }
+        throw error("unterminated string")
+    }
+
+    /// The rest of a string from its first escape (at `index`); `start` is its first byte.
+    private mutating func parseEscapedString(from start: Int) throws -> String {
+        var buffer = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return String(decoding: buffer, as: UTF8.self)
             }
             if byte < 0x20 { throw error("control character in string") }
             if byte == UInt8(ascii: "\\") {
-                flushRun()
                 index += 1
-                scalars.append(try parseEscape())
-                runStart = index
+                buffer.append(contentsOf: String(Character(try parseEscape())).utf8)
                 continue
             }
+            buffer.append(byte)
             index += 1
         }
         throw error("unterminated string")

@@ -74,10 +74,13 @@ struct ManifestStore {
     /// listing reads this manifest (an entry in progress, or a missing one, is read again).
     /// So an in-progress manifest is not indexed at all: the listing reads it either way, and
     /// the two requests would stand between the lock and the hosts' statements.
-    func write(_ manifest: BackupManifest) async throws {
+    /// `unlocking`: the lock is released once the manifest is written, at the same time as
+    /// the index is updated (it guards the run, which the manifest now records as ended).
+    func write(_ manifest: BackupManifest, unlocking: Bool = false) async throws {
         try await client.put(url, body: Array(JSONWriter.string(manifest.json).utf8))
-        guard manifest.state != .inProgress else { return }
-        try? await CatalogIndexObject(client: client, manifestURL: url).update(manifest.record)
+        async let unlocked: Void = unlocking ? unlock() : ()
+        if manifest.state != .inProgress { try? await CatalogIndexObject(client: client, manifestURL: url).update(manifest.record) }
+        await unlocked
     }
 
     /// The manifest, when there is one (a body that is not a manifest reads as none).

@@ -373,8 +373,7 @@ struct OperationRunner {
             throw RunFailure(failures, message: message)
         }
         if plan.operation == .backup, let store {
-            try await store.write(manifest.document(.completed, stoppedAt: stoppedAt, outcomes: outcomes, error: nil))
-            await store.unlock()
+            try await store.write(manifest.document(.completed, stoppedAt: stoppedAt, outcomes: outcomes, error: nil), unlocking: true)
         }
         var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(BackupManifest.fileName)")
         if reused { metadata["reused"] = "true" }
