@@ -65,11 +65,13 @@ import Testing
         cluster.hosts.forEach { $0.setRows(0) }
         let gate = Gate()
         cluster.hosts.forEach { $0.setBytes(Int64(1) << 40); $0.setBehaviour(.hold(gate)) }
+        func restores(_ count: Int) async throws {
+            while !cluster.hosts.allSatisfy({ $0.operations.filter { $0.hasPrefix("RESTORE ") }.count == count }) { try await Task.sleep(for: .milliseconds(2)) }
+        }
         let first = Task { try await restore(cluster) }
-        await cluster.hosts[0].started.wait()
-        await cluster.hosts[1].started.wait()
+        try await restores(1)
         let second = Task { try await restore(cluster) }
-        while !cluster.hosts.allSatisfy({ $0.operations.filter { $0.hasPrefix("RESTORE ") }.count == 2 }) { try await Task.sleep(for: .milliseconds(2)) }
+        try await restores(2)
         gate.open()
         let (a, b) = (try await first.value, try await second.value)
         #expect(a.metadata["state"] == "Completed" && b.metadata["state"] == "Completed" && b.metadata["reused"] == "true")

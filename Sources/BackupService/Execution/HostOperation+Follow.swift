@@ -12,11 +12,14 @@ import RPCRuntime
 /// restricted user) is followed in `system.backups` alone, as before.
 extension HostOperation {
     /// Polls until the operation ends; on cancellation, leaves it running unless `cancel_on_abort`.
-    /// `readingRows`: the first read also takes every table's rows (``statusAndRowsQuery(id:)``).
-    func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero, readingRows: Bool = false) async throws -> Outcome {
+    /// `readingRows`: the read that sees the end also takes every table's rows
+    /// (``statusAndRowsQuery(id:)``): the first read when the operation `ended` (an inline
+    /// statement answered), else a read after its query was gone.
+    func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero, readingRows: Bool = false,
+                ended: Bool = false) async throws -> Outcome {
         let id = SQLQuoting.string(operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
-        var withRows = readingRows
+        var endSeen = ended
         let clock = ContinuousClock()
         let started = clock.now
         var logged = started
@@ -35,8 +38,8 @@ extension HostOperation {
                 }
                 let polled = clock.now
                 var row: JSONValue?, rowsAfter: [TableName: Int64]?
-                if withRows {
-                    withRows = false
+                if readingRows, endSeen || watch.ended {
+                    endSeen = false
                     (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(Self.statusAndRowsQuery(id: id), timeout: .seconds(30)))
                 } else {
                     row = try await client.select(query, timeout: .seconds(30)).first
@@ -109,7 +112,7 @@ struct QueryWatch: Sendable {
     private var readCost: Duration = .zero
     private var pollCost: Duration = .zero
     /// The query was gone at the last poll: the status is read now.
-    private var ended = false
+    private(set) var ended = false
 
     init(schedule: PollSchedule, now: ContinuousClock.Instant) {
         self.schedule = schedule
@@ -138,6 +141,7 @@ struct QueryWatch: Sendable {
     /// The wait before the next poll: paced by what the next one costs (a look for the query
     /// when there is one to look for, else a status read).
     func delay(elapsed: Duration) -> Duration {
-        schedule.delay(elapsed: elapsed, lastPoll: query != nil && !refused ? pollCost : readCost)
+        let watching = query != nil && !refused
+        return schedule.delay(elapsed: elapsed, lastPoll: watching ? pollCost : readCost, watching: watching)
     }
 }

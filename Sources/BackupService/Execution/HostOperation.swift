@@ -228,8 +228,8 @@ struct HostOperation: Sendable {
             // The answer was lost (timeout, connection): the statement may still run.
             return try await follow(id: id, mustExist: true, grace: .seconds(30))
         }
-        // An inline backup has ended by now: its status read also reads the rows after it.
-        var outcome = try await follow(id: id, readingRows: inline && !reused && verb == .backup && fingerprintMode != .none)
+        // The read that sees a backup's end also reads the rows after it (an inline one's first).
+        var outcome = try await follow(id: id, readingRows: !reused && verb == .backup && fingerprintMode != .none, ended: inline)
         outcome.reused = reused
         return outcome
     }
