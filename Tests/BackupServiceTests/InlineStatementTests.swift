@@ -19,16 +19,38 @@ import Testing
     func polls(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.hasPrefix("SELECT status, error") }.count }
     func endReads(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.hasPrefix("SELECT 'operation' AS kind") }.count }
 
-    @Test func aSmallBackupIsAwaitedAndReadOnce() async throws {
+    func rowReads(_ host: ScriptedClickHouse) -> Int { host.statements.filter { $0.hasPrefix("SELECT database, name, ifNull(toString(total_rows)") }.count }
+
+    /// Its end, after its answer: its sizes from the `.backup` file it wrote, the rows after it
+    /// for the fingerprints at the same time, and no read of system.backups at all.
+    @Test func aSmallBackupIsAwaitedAndItsSizesReadFromItsBackupFile() async throws {
+        let cluster = Cluster()
+        cluster.hosts.forEach { $0.setBytes(4096); $0.writeBackupFiles(to: cluster.store) }
+        let result = try await backup(cluster)
+        #expect(result.metadata["state"] == "Completed")
+        for host in cluster.hosts {
+            #expect(host.operations.count == 1 && !host.operations[0].hasSuffix(" ASYNC"))
+            #expect(!host.statements.contains { $0.contains("system.backups") } && rowReads(host) == 1)
+        }
+        let manifest = try #require(try await cluster.store.manifest(OperationRunTests.manifestURL))
+        let file = Int64(ScriptedClickHouse.backupFile.count)
+        #expect(manifest.hosts.map(\.numFiles) == [4, 4] && manifest.hosts.map(\.totalSize) == [30, 30])
+        #expect(manifest.hosts.allSatisfy { $0.compressedSize == 10 + file && $0.uncompressedSize == 10 + file })
+        #expect(manifest.hosts.map(\.status) == [.backupCreated, .backupCreated])
+        #expect(manifest.hosts.allSatisfy { host in !host.fingerprints.isEmpty && host.fingerprints.allSatisfy { $0.rows != nil && !$0.changed } })
+        #expect(result.metadata["num_files"] == "8" && result.metadata["total_size"] == "60")
+    }
+
+    /// Without a readable `.backup` file (or without the bucket's credentials) its end is read
+    /// from system.backups once, with the rows after it.
+    @Test func aSmallBackupWithoutItsFileIsReadOnce() async throws {
         let cluster = Cluster()
         cluster.hosts.forEach { $0.setBytes(4096) }
         let result = try await backup(cluster)
         #expect(result.metadata["state"] == "Completed")
         for host in cluster.hosts {
             #expect(host.operations.count == 1 && !host.operations[0].hasSuffix(" ASYNC"))
-            // Its end, after its answer, read once: the status and the fingerprints' rows after it in one query.
-            #expect(polls(host) == 0 && endReads(host) == 1)
-            #expect(!host.statements.contains { $0.hasPrefix("SELECT database, name, ifNull(toString(total_rows)") })
+            #expect(polls(host) + endReads(host) == 1 && rowReads(host) + endReads(host) == 1)
         }
         let manifest = try #require(try await cluster.store.manifest(OperationRunTests.manifestURL))
         #expect(manifest.hosts.map(\.totalSize) == [100, 100] && manifest.hosts.map(\.status) == [.backupCreated, .backupCreated])

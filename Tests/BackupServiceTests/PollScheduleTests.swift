@@ -19,13 +19,6 @@ import Testing
         #expect(schedule.delay(elapsed: .seconds(3600)) == .seconds(2))
     }
 
-    /// Looks at system.processes are cheap: they come at a smaller fraction of the time run.
-    @Test func watchingPollsComeSooner() {
-        #expect(schedule.delay(elapsed: .milliseconds(1500), watching: true) == .milliseconds(30))
-        #expect(schedule.delay(elapsed: .milliseconds(200), watching: true) == .milliseconds(10))
-        #expect(schedule.delay(elapsed: .seconds(1000), watching: true) == .seconds(2))
-    }
-
     /// A poll that takes long (a server with a long history in system.backups) spaces the
     /// next ones: polling never takes more than a fifth of the server's time.
     @Test func aDearPollSpacesTheNextOnes() {

@@ -93,9 +93,6 @@ public struct PollSchedule: Sendable {
     /// nothing), its status and progress in `system.backups` are read this often, and never
     /// more often than `costFactor` times what that read costs (``QueryWatch``).
     public var progressInterval: Duration = .seconds(1)
-    /// `fraction` for those looks at `system.processes`: cheap, so they can come sooner
-    /// (an operation that has run 1.5 s is looked at every 30 ms, and seen ending 15 ms late).
-    public var watchFraction: Double = 0.02
     /// A statement expected to read or write at most this many bytes is sent without ASYNC
     /// and awaited instead of polled (``HostOperation/awaitsInline(_:bytes:)``); 0: never.
     public var inlineBytes: Int64 = 8 << 20
@@ -106,7 +103,7 @@ public struct PollSchedule: Sendable {
 
     /// The wait before the next poll of an operation that has run for `elapsed`, when the
     /// last poll took `lastPoll`.
-    func delay(elapsed: Duration, lastPoll: Duration = .zero, watching: Bool = false) -> Duration {
-        min(maximum, max(initial, elapsed * (watching ? watchFraction : fraction), lastPoll * costFactor))
+    func delay(elapsed: Duration, lastPoll: Duration = .zero) -> Duration {
+        min(maximum, max(initial, elapsed * fraction, lastPoll * costFactor))
     }
 }

@@ -189,8 +189,7 @@ extension HostOperation {
         guard fingerprintMode != .none, !names.isEmpty else { return [] }
         var after = rowsAfter ?? [:]
         if rowsAfter == nil {
-            after = Self.tableRows(try await client.select("SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables WHERE NOT is_temporary",
-                                                           timeout: .seconds(30)))
+            after = Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30)))
         }
         if let partitions {  // a table of some partitions counts their rows
             for name in names { if let values = partitions.partitions(of: name), after[name] != nil { after[name] = try await rows(of: name, in: values) } }

@@ -141,7 +141,6 @@ struct QueryWatch: Sendable {
     /// The wait before the next poll: paced by what the next one costs (a look for the query
     /// when there is one to look for, else a status read).
     func delay(elapsed: Duration) -> Duration {
-        let watching = query != nil && !refused
-        return schedule.delay(elapsed: elapsed, lastPoll: watching ? pollCost : readCost, watching: watching)
+        schedule.delay(elapsed: elapsed, lastPoll: query != nil && !refused ? pollCost : readCost)
     }
 }

@@ -40,12 +40,40 @@ extension HostOperation {
     /// recorded (ClickHouse reports a RESTORE with the backup's four sizes), so it needs no read
     /// of system.backups. Nil when the sizes are unknown or the answer says anything else.
     func restoredInline(_ answer: String, id: String) -> Outcome? {
-        guard verb == .restore, let sizes = sizesFromManifest,
-              answer.split(separator: "\n").first?.split(separator: "\t").map(String.init) == [id, BackupStatus.restored.rawValue] else { return nil }
+        guard verb == .restore, let sizes = sizesFromManifest, Self.answer(answer, is: .restored, of: id) else { return nil }
         tracker?.progress(planned, status: BackupStatus.restored.rawValue, numFiles: sizes.numFiles, totalSize: sizes.totalSize, error: nil)
         return Outcome(planned: planned, status: .restored, error: nil, tables: [], clickHouseID: id, numFiles: sizes.numFiles,
                        totalSize: sizes.totalSize, compressedSize: sizes.compressedSize, uncompressedSize: sizes.uncompressedSize)
     }
+
+    /// The end of an inline BACKUP that answered `id BACKUP_CREATED`: its sizes from the
+    /// `.backup` file it wrote last (one GET, where the plugin holds the bucket's credentials
+    /// and the backup is a folder), and every table's rows after it for the fingerprints, read
+    /// at the same time. When that file cannot be read, the sizes come from system.backups.
+    /// Nil for any other statement or answer.
+    func createdInline(_ answer: String, id: String) async throws -> Outcome? {
+        guard verb == .backup, let bucket, case .s3(let url, _, _) = destination, url.hasSuffix("/"),
+              Self.answer(answer, is: .backupCreated, of: id) else { return nil }
+        async let rows = fingerprintMode == .none ? nil : Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30)))
+        var outcome: Outcome
+        if let file = try? await bucket.get(url + BackupMetadataFile.name), let sizes = BackupMetadataFile.sizes(of: file) {
+            tracker?.progress(planned, status: BackupStatus.backupCreated.rawValue, numFiles: sizes.numFiles, totalSize: sizes.totalSize, error: nil)
+            outcome = Outcome(planned: planned, status: .backupCreated, error: nil, tables: [], clickHouseID: id, numFiles: sizes.numFiles,
+                              totalSize: sizes.totalSize, compressedSize: sizes.compressedSize, uncompressedSize: sizes.uncompressedSize)
+        } else {
+            outcome = try await follow(id: id, ended: true)
+        }
+        outcome.rowsAfter = try await rows
+        return outcome
+    }
+
+    /// Whether a statement's answer (`id<TAB>status`, as the HTTP interface writes its row) says `status`.
+    static func answer(_ answer: String, is status: BackupStatus, of id: String) -> Bool {
+        answer.split(separator: "\n").first?.split(separator: "\t").map(String.init) == [id, status.rawValue]
+    }
+
+    /// Every table's rows (the fingerprints' "after"), as ``tableRows(_:)`` reads them.
+    static let rowsQuery = "SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables WHERE NOT is_temporary"
 
     /// Whether `system.backups` knows operation `id`.
     func hasRecord(_ id: String) async throws -> Bool {

@@ -57,6 +57,9 @@ struct HostOperation: Sendable {
     /// Restore: the four sizes ClickHouse reported for this part's BACKUP, which its RESTORE
     /// reports again (an inline restore that succeeded needs no read of system.backups).
     var sizesFromManifest: BackupManifest.PartSizes? = nil
+    /// The destination's bucket, when the plugin holds its credentials: an inline backup's
+    /// sizes are read from the `.backup` file it wrote (``createdInline(_:id:)``).
+    var bucket: (any ObjectStore)? = nil
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -196,22 +199,23 @@ struct HostOperation: Sendable {
 
     /// Sends `statement` (a restore creates the databases of its table elements first) and
     /// follows it to its end: ASYNC and polled, or, when it is small (``awaitsInline``, decided
-    /// with the statement), awaited on its connection and read from system.backups once.
+    /// with the statement), awaited on its connection and read once (from system.backups, or
+    /// from what the backup wrote or recorded: ``createdInline(_:id:)``, ``restoredInline(_:id:)``).
     /// `guessed`: the id was not looked up (``guessesFirstAttempt``); ClickHouse's refusal of
     /// it is ``AttemptTaken``.
     private func start(_ statement: BackupStatement, id: String, guessed: Bool = false) async throws -> Outcome {
         if verb == .restore { try await createTableOnlyDatabases(statement) }
         let inline = !statement.async
         var reused = false
+        var answer: String?
         do {
             let sql = try statement.executable()
             if inline {
                 let status: BackupStatus = verb == .backup ? .creatingBackup : .restoring
                 tracker?.progress(planned, status: status.rawValue, numFiles: 0, totalSize: 0, error: nil)
             }
-            let answer = try await client.run(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count),
-                                              timeout: inline ? environment.poll.inlineTimeout : .seconds(60))
-            if inline, let restored = restoredInline(answer, id: id) { return restored }
+            answer = try await client.run(sql, settings: Self.settings(forStatementOfBytes: sql.utf8.count),
+                                          timeout: inline ? environment.poll.inlineTimeout : .seconds(60))
         } catch let error as ClickHouseError where error.code == 36 && error.message.contains("same ID") {
             if guessed { throw AttemptTaken() }
             reused = true  // another call started this attempt a moment ago: follow it
@@ -227,6 +231,11 @@ struct HostOperation: Sendable {
         } catch where inline {
             // The answer was lost (timeout, connection): the statement may still run.
             return try await follow(id: id, mustExist: true, grace: .seconds(30))
+        }
+        // An inline statement that answered its success may need no read of system.backups.
+        if inline, let answer {
+            if let restored = restoredInline(answer, id: id) { return restored }
+            if let created = try await createdInline(answer, id: id) { return created }
         }
         // The read that sees a backup's end also reads the rows after it (an inline one's first).
         var outcome = try await follow(id: id, readingRows: !reused && verb == .backup && fingerprintMode != .none, ended: inline)

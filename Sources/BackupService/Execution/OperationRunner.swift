@@ -286,6 +286,7 @@ struct OperationRunner {
         // A part that recorded no size (an older manifest, a failed host) is never awaited inline.
         operation.restoreBytesFromManifest = recorded?.sizes[key].flatMap { $0 > 0 ? $0 : nil }
         operation.sizesFromManifest = recorded?.reportedSizes[key]
+        operation.bucket = plan.operation == .backup ? manifestStore(resolved)?.client : nil
         return operation
     }
 

@@ -60,6 +60,8 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         var loseAnswers = false
         /// `system.processes` is refused (a user without the grant).
         var refuseProcesses = false
+        /// Where a backup's `.backup` file is written when it ends, as ClickHouse writes one.
+        var bucket: MemoryObjectStore?
     }
     private let state: LockedState<State>
     /// Opened when the first BACKUP or RESTORE arrives.
@@ -85,6 +87,18 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
 
     /// Statements sent without ASYNC run, and their answers are lost.
     func loseAnswers() { state.withLock { $0.loseAnswers = true } }
+
+    /// Each BACKUP that ends writes a `.backup` file into `bucket` (``backupFile``).
+    func writeBackupFiles(to bucket: MemoryObjectStore) { state.withLock { $0.bucket = bucket } }
+
+    /// The `.backup` file a scripted BACKUP writes: two files, one of them a copy of the other
+    /// (4 files by ClickHouse's count, 30 bytes in all; the folder holds 10 and the file itself).
+    static let backupFile = Array(("<config><version>1</version><contents>"
+        + "<file><name>data/db/t/all_1_1_0/data.bin</name><size>10</size><checksum>a</checksum></file>"
+        + "<file><name>data/db/t/all_2_2_0/data.bin</name><size>10</size><checksum>a</checksum><data_file>data/db/t/all_1_1_0/data.bin</data_file></file>"
+        + "<file><name>metadata/db/t.sql</name><size>10</size><checksum>b</checksum><use_base>true</use_base></file>"
+        + "<file><name>data/db/t/all_3_3_0/count.txt</name><size>0</size></file>"
+        + "</contents></config>").utf8)
 
     /// Reads of `system.processes` are refused, as for a restricted user.
     func refuseProcesses() { state.withLock { $0.refuseProcesses = true } }
@@ -131,7 +145,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         guard let operation = state.withLock({ $0.backups[id] }) else { return }
         if case .hold(let gate) = operation.behaviour { await gate.wait() }
         let restore = operation.status == .restoring
-        let (error, lost) = state.withLock { state -> (String?, Bool) in
+        let (error, lost, bucket) = state.withLock { state -> (String?, Bool, MemoryObjectStore?) in
             var error: String?
             if case .fail(let text) = operation.behaviour {
                 state.backups[id]?.status = restore ? .restoreFailed : .backupFailed
@@ -140,8 +154,9 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
             } else {
                 state.backups[id]?.status = restore ? .restored : .backupCreated
             }
-            return (error, state.loseAnswers)
+            return (error, state.loseAnswers, restore ? nil : state.bucket)
         }
+        if error == nil, let bucket { _ = try await bucket.put(operation.name + ".backup", body: Self.backupFile, contentType: "text/xml", ifNoneMatch: false) }
         if lost { throw DomainError(.unavailable, "\(endpoint): the answer timed out") }
         if let error { throw ClickHouseError.parse(error, host: endpoint.description)! }
     }
