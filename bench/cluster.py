@@ -5,7 +5,7 @@ In one run, on a 4 shards x 1 replica stack (started in .stack-bench, stopped at
   - the plugin's Backup RPC of the cluster (one BACKUP per shard, in parallel, followed),
   - the same 4 raw BACKUP statements started concurrently by this script (the limit),
   - the same 4 run one after another (what per-host tools do),
-medians of --repeat runs, alternating; then an incremental backup after a 1% change, its size
+medians of --repeat runs (7) with their spread, alternating; then an incremental backup after a 1% change, its size
 (bytes it wrote to S3) and time as fractions of the full one. Target: plugin within 1.10 of the
 concurrent limit. Usage: make bench-cluster  (or: python3 bench/cluster.py [--rows N])
 """
@@ -49,7 +49,7 @@ def s3_bytes(info, prefix):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows in the whole cluster")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--plugin", default=str(ROOT / ".build/release/clickhouse-backup-plugin"))
     args = parser.parse_args()
     stack_dir = ROOT / ".stack-bench"
@@ -112,9 +112,15 @@ def run(args, info, stack_dir):
             raw(name, shard)
 
     times = {"plugin": [], "concurrent": [], "sequential": []}
+    phases = {}
+
+    def plugin_run(name):
+        for key, value in backup(name, {"type": "full"}).metadata.items():
+            if key.startswith("timing."):
+                phases.setdefault(key[7:], []).append(int(value))
     try:
         for i in range(-1, args.repeat):  # round -1 warms up
-            sides = [("plugin", lambda: backup(f"p{i + 1}", {"type": "full"})), ("concurrent", lambda: concurrent(f"c{i + 1}")),
+            sides = [("plugin", lambda: plugin_run(f"p{i + 1}")), ("concurrent", lambda: concurrent(f"c{i + 1}")),
                      ("sequential", lambda: sequential(f"s{i + 1}"))]
             shift = i % len(sides)
             for label, action in sides[shift:] + sides[:shift]:
@@ -140,7 +146,9 @@ def run(args, info, stack_dir):
 
     print(f"\n{SHARDS} shards, {args.rows:,} rows, median of {args.repeat} runs\n")
     for label in ("concurrent", "plugin", "sequential"):
-        print(f"{label:12} {median[label]:8.2f}s")
+        print(f"{label:12} {median[label]:8.2f}s [{min(times[label]):.2f}..{max(times[label]):.2f}]")
+    print("plugin phases (ms, medians, warm-up round included): "
+          + ", ".join(f"{name} {statistics.median(values):.0f}" for name, values in sorted(phases.items())))
     ratio = median["plugin"] / median["concurrent"]
     print(f"\nplugin / 4 concurrent raw BACKUPs = {ratio:.3f}x (target <= 1.10)")
     print(f"4 one after another / plugin     = {median['sequential'] / median['plugin']:.2f}x")
