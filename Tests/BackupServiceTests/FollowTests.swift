@@ -68,16 +68,16 @@ import Testing
         #expect(watch.due(at: start) == nil)  // nothing named yet: read the status
         watch.read(at: start, cost: .milliseconds(20), queryID: "q1")
         #expect(watch.due(at: start + .milliseconds(10)) == "q1")
-        watch.polled(running: true, cost: .milliseconds(1))
-        #expect(watch.delay(elapsed: .milliseconds(100)) == .milliseconds(10))  // paced by the cheap poll
+        watch.polled(running: true)
+        #expect(watch.delay(elapsed: .milliseconds(100)) == .milliseconds(10))  // at the schedule's pace, whatever the read cost
         #expect(watch.due(at: start + .milliseconds(999)) == "q1")
         #expect(watch.due(at: start + .seconds(1)) == nil)  // the progress interval: read the status
-        watch.polled(running: false, cost: .milliseconds(1))
+        watch.polled(running: false)
         #expect(watch.due(at: start + .milliseconds(20)) == nil)  // gone: read the status now
         watch.read(at: start + .milliseconds(20), cost: .milliseconds(400), queryID: "q1")
         // A dear read is not repeated more often than costFactor times its cost.
         #expect(watch.due(at: start + .milliseconds(20) + .milliseconds(1500)) == "q1")
-        watch.polled(running: nil, cost: .milliseconds(1))  // refused: never asked again
+        watch.polled(running: nil)  // refused: never asked again
         watch.read(at: start + .seconds(3), cost: .milliseconds(20), queryID: "q1")
         #expect(watch.due(at: start + .seconds(3)) == nil && watch.query == nil)
     }

@@ -28,9 +28,8 @@ extension HostOperation {
             do {
                 try Task.checkCancellation()
                 if let running = watch.due(at: clock.now) {
-                    let polled = clock.now
                     let stillRunning = try await isRunning(query: running)
-                    watch.polled(running: stillRunning, cost: clock.now - polled)
+                    watch.polled(running: stillRunning)
                     if stillRunning == true {
                         try await Task.sleep(for: watch.delay(elapsed: clock.now - started))
                         continue
@@ -101,7 +100,7 @@ extension HostOperation {
 /// When a followed operation's status is read and when its query is looked for instead: the
 /// status on the first poll, when the query is gone, and otherwise once per progress interval
 /// (and never more often than `costFactor` times what a status read costs); the query at the
-/// schedule's adaptive pace, which follows what the cheap poll costs.
+/// schedule's adaptive pace.
 struct QueryWatch: Sendable {
     let schedule: PollSchedule
     /// The operation's query, once a status read has named it; nil after the server refused
@@ -110,7 +109,6 @@ struct QueryWatch: Sendable {
     private var refused = false
     private var lastRead: ContinuousClock.Instant
     private var readCost: Duration = .zero
-    private var pollCost: Duration = .zero
     /// The query was gone at the last poll: the status is read now.
     private(set) var ended = false
 
@@ -126,8 +124,7 @@ struct QueryWatch: Sendable {
     }
 
     /// A look for the query: `running` nil when the server refused it.
-    mutating func polled(running: Bool?, cost: Duration) {
-        pollCost = cost
+    mutating func polled(running: Bool?) {
         if running == nil { (refused, query) = (true, nil) }
         ended = running != true
     }
@@ -138,9 +135,11 @@ struct QueryWatch: Sendable {
         if !refused { query = queryID }
     }
 
-    /// The wait before the next poll: paced by what the next one costs (a look for the query
-    /// when there is one to look for, else a status read).
+    /// The wait before the next poll: a look for the query at the schedule's pace alone (it
+    /// costs the server next to nothing; one that took long met a busy machine, and waiting
+    /// `costFactor` times that, 400 ms after a 100 ms look, only saw the end late), a status
+    /// read also at least `costFactor` times what the last one cost.
     func delay(elapsed: Duration) -> Duration {
-        schedule.delay(elapsed: elapsed, lastPoll: query != nil && !refused ? pollCost : readCost)
+        schedule.delay(elapsed: elapsed, lastPoll: query != nil && !refused ? .zero : readCost)
     }
 }
