@@ -35,8 +35,11 @@ import Testing
         #expect(result.metadata["state"] == "Completed" && result.metadata["total_size"] == "200")
         for host in hosts {
             #expect(host.operations.count == 1 && host.operations[0].hasSuffix(" ASYNC"))
-            // The first read names the query; the next one, once it is gone, is the end, with the rows after it.
-            #expect(statusReads(host) == 1 && host.statements.filter { $0.hasPrefix("SELECT 'operation' AS kind") }.count == 1)
+            // Its query found by its id, watched, and its end read once it is gone, with the rows after it.
+            let id = host.operations[0].components(separatedBy: "id = '")[1].prefix { $0 != "'" }
+            #expect(host.statements.contains("SELECT query_id FROM system.processes WHERE query_kind IN ('Backup', 'Restore') "
+                                             + #"AND position(query, 'id = \'"# + id + #"\'') > 0"#))
+            #expect(statusReads(host) == 0 && host.statements.filter { $0.hasPrefix("SELECT 'operation' AS kind") }.count == 1)
             #expect(!host.statements.contains { $0.hasPrefix("SELECT database, name, ifNull(toString(total_rows)") })
             #expect(host.statements.contains("SELECT 1 AS running FROM system.processes WHERE query_id = 'q-\(host.operations[0].components(separatedBy: "id = '")[1].prefix { $0 != "'" })'"))
         }
@@ -50,6 +53,24 @@ import Testing
         #expect(hosts.allSatisfy { processPolls($0) >= 1 })  // polls every 1-5 ms, reads every 50
     }
 
+    /// A query the search does not find (not listed yet) is named by the first status read.
+    @Test func aQueryNotFoundIsNamedByTheFirstStatusRead() async throws {
+        var watch = QueryWatch(schedule: PollSchedule(), now: .now)
+        #expect(watch.searches)
+        watch.searched(.absent)
+        #expect(!watch.searches && watch.due(at: .now) == nil)
+        watch.read(at: .now, cost: .milliseconds(20), queryID: "q1")
+        #expect(watch.due(at: .now) == "q1")
+        var found = QueryWatch(schedule: PollSchedule(), now: .now)
+        found.searched(.running(query: "q2"))
+        #expect(!found.searches && found.due(at: .now) == "q2")
+        var refused = QueryWatch(schedule: PollSchedule(), now: .now)
+        refused.searched(.refused)
+        #expect(!refused.searches && refused.due(at: .now) == nil)
+        refused.read(at: .now, cost: .zero, queryID: "q3")
+        #expect(refused.query == nil)
+    }
+
     /// A server that refuses `system.processes` is followed in `system.backups` alone, and asked once.
     @Test func aRefusedProcessListFallsBackToStatusReads() async throws {
         let cluster = Cluster()
@@ -57,7 +78,7 @@ import Testing
         hosts.forEach { $0.refuseProcesses() }
         let result = try await heldBackup(cluster, progressInterval: .seconds(3600)) { hosts.allSatisfy { statusReads($0) >= 10 } }
         #expect(result.metadata["state"] == "Completed")
-        #expect(hosts.allSatisfy { processPolls($0) == 1 })
+        #expect(hosts.allSatisfy { processPolls($0) == 1 })  // the search, refused
     }
 
     @Test func theWatchReadsTheStatusFirstThenWhenTheQueryIsGone() {

@@ -27,6 +27,16 @@ extension HostOperation {
         while true {
             do {
                 try Task.checkCancellation()
+                if watch.searches {
+                    let listing = try await listing(of: operationID)
+                    watch.searched(listing)
+                    if case .running = listing {
+                        let status: BackupStatus = verb == .backup ? .creatingBackup : .restoring
+                        tracker?.progress(planned, status: status.rawValue, numFiles: 0, totalSize: 0, error: nil)
+                        try await Task.sleep(for: watch.delay(elapsed: clock.now - started))
+                        continue
+                    }
+                }
                 if let running = watch.due(at: clock.now) {
                     let stillRunning = try await isRunning(query: running)
                     watch.polled(running: stillRunning)
@@ -75,6 +85,24 @@ extension HostOperation {
         }
     }
 
+    /// How `system.processes` lists an operation: the query of the BACKUP or RESTORE whose
+    /// statement sets `id = '<id>'` (the plugin writes it so; the closing quote keeps `-a2` apart).
+    enum Listing: Equatable { case running(query: String), absent, refused }
+
+    /// Where `system.processes` has the operation's query, found by its id in the statement:
+    /// the status read that would name it is not needed to start watching.
+    private func listing(of operationID: String) async throws -> Listing {
+        let needle = SQLQuoting.string("id = " + SQLQuoting.string(operationID))
+        do {
+            let rows = try await client.select("SELECT query_id FROM system.processes WHERE query_kind IN ('Backup', 'Restore') "
+                                               + "AND position(query, \(needle)) > 0", timeout: .seconds(30))
+            guard case .string(let query)? = rows.first?["query_id"], !query.isEmpty else { return .absent }
+            return .running(query: query)
+        } catch is ClickHouseError {
+            return .refused
+        }
+    }
+
     /// Whether `query` is in this server's `system.processes`; nil when the server refuses
     /// the read (then the operation is followed in `system.backups` alone).
     private func isRunning(query: String) async throws -> Bool? {
@@ -97,8 +125,10 @@ extension HostOperation {
     }
 }
 
-/// When a followed operation's status is read and when its query is looked for instead: the
-/// status on the first poll, when the query is gone, and otherwise once per progress interval
+/// When a followed operation's status is read and when its query is looked for instead: first
+/// its query is searched for by the operation's id (found, the status is first read a progress
+/// interval later); the status on the first poll otherwise, when the query is gone, and
+/// otherwise once per progress interval
 /// (and never more often than `costFactor` times what a status read costs); the query at the
 /// schedule's adaptive pace.
 struct QueryWatch: Sendable {
@@ -107,6 +137,7 @@ struct QueryWatch: Sendable {
     /// `system.processes`, which is then never asked again.
     private(set) var query: String?
     private var refused = false
+    private var searched = false
     private var lastRead: ContinuousClock.Instant
     private var readCost: Duration = .zero
     /// The query was gone at the last poll: the status is read now.
@@ -115,6 +146,19 @@ struct QueryWatch: Sendable {
     init(schedule: PollSchedule, now: ContinuousClock.Instant) {
         self.schedule = schedule
         lastRead = now
+    }
+
+    /// The operation's query is to be searched for (once, before anything else).
+    var searches: Bool { !searched && !refused && query == nil }
+
+    /// What the search found.
+    mutating func searched(_ listing: HostOperation.Listing) {
+        searched = true
+        switch listing {
+        case .running(let found): query = found
+        case .absent: break
+        case .refused: refused = true
+        }
     }
 
     /// The query to look for now, or nil when the status is to be read instead.

@@ -205,6 +205,18 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                                  "uncompressed_size": .number("200")])]
             }
         }
+        if sql.hasPrefix("SELECT query_id FROM system.processes") {
+            // An operation's query, found by the `id = '...'` of its statement while it is held.
+            return try state.withLock { state -> [JSONValue] in
+                if state.refuseProcesses {
+                    throw ClickHouseError(host: endpoint.description, code: 497, name: "ACCESS_DENIED",
+                                          message: "default: Not enough privileges. To execute this query, it's necessary to have the grant SHOW PROCESSLIST")
+                }
+                guard let found = state.backups.first(where: { sql.contains(#"'id = \'"# + $0.key + #"\''"#) }), !found.value.status.isTerminal,
+                      case .hold(let gate) = found.value.behaviour, !gate.isOpen else { return [] }
+                return [.object(["query_id": .string("q-\(found.key)")])]
+            }
+        }
         if sql.hasPrefix("SELECT 1 AS running FROM system.processes"), let query = Self.quoted(after: "query_id = ", in: sql) {
             // An operation's query runs while it is held; one that would end ends at its next status read.
             return try state.withLock { state -> [JSONValue] in
