@@ -187,10 +187,8 @@ extension HostOperation {
     func fingerprints(of tables: [ServerTable], rowsBefore: [TableName: Int64], rowsAfter: [TableName: Int64]?) async throws -> [TableFingerprint] {
         let names = tables.filter(\.kind.holdsRows).map(\.name)
         guard fingerprintMode != .none, !names.isEmpty else { return [] }
-        var after = rowsAfter ?? [:]
-        if rowsAfter == nil {
-            after = Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30)))
-        }
+        var after: [TableName: Int64]
+        if let rowsAfter { after = rowsAfter } else { after = Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30))) }
         if let partitions {  // a table of some partitions counts their rows
             for name in names { if let values = partitions.partitions(of: name), after[name] != nil { after[name] = try await rows(of: name, in: values) } }
         }

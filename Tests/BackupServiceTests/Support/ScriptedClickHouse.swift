@@ -208,10 +208,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         if sql.hasPrefix("SELECT query_id FROM system.processes") {
             // An operation's query, found by the `id = '...'` of its statement while it is held.
             return try state.withLock { state -> [JSONValue] in
-                if state.refuseProcesses {
-                    throw ClickHouseError(host: endpoint.description, code: 497, name: "ACCESS_DENIED",
-                                          message: "default: Not enough privileges. To execute this query, it's necessary to have the grant SHOW PROCESSLIST")
-                }
+                if state.refuseProcesses { throw processesRefused }
                 guard let found = state.backups.first(where: { sql.contains(#"'id = \'"# + $0.key + #"\''"#) }), !found.value.status.isTerminal,
                       case .hold(let gate) = found.value.behaviour, !gate.isOpen else { return [] }
                 return [.object(["query_id": .string("q-\(found.key)")])]
@@ -220,10 +217,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         if sql.hasPrefix("SELECT 1 AS running FROM system.processes"), let query = Self.quoted(after: "query_id = ", in: sql) {
             // An operation's query runs while it is held; one that would end ends at its next status read.
             return try state.withLock { state -> [JSONValue] in
-                if state.refuseProcesses {
-                    throw ClickHouseError(host: endpoint.description, code: 497, name: "ACCESS_DENIED",
-                                          message: "default: Not enough privileges. To execute this query, it's necessary to have the grant SHOW PROCESSLIST")
-                }
+                if state.refuseProcesses { throw processesRefused }
                 guard let operation = state.backups.first(where: { "q-\($0.key)" == query })?.value, !operation.status.isTerminal,
                       case .hold(let gate) = operation.behaviour, !gate.isOpen else { return [] }
                 return [.object(["running": .number("1")])]
@@ -246,6 +240,12 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
             return state.withLock { $0.tables.map { .object(["database": .string($0.database), "name": .string($0.name), "engine": .string($0.engine)]) } }
         }
         return []
+    }
+
+    /// What a user without the grant is told when it reads `system.processes`.
+    private var processesRefused: ClickHouseError {
+        ClickHouseError(host: endpoint.description, code: 497, name: "ACCESS_DENIED",
+                        message: "default: Not enough privileges. To execute this query, it's necessary to have the grant SHOW PROCESSLIST")
     }
 
     /// The single-quoted SQL string right after `marker`.
