@@ -6,10 +6,11 @@ import RPCRuntime
 /// costs the server time in proportion to every operation it has run (ClickHouse fills each
 /// operation's ProfileEvents and settings, whatever the query selects: 20 ms with 100 rows on
 /// chdb); whether its query still runs is in `system.processes`, which costs next to nothing.
-/// So the status is read first (it names the query), then whenever the query is gone, and
-/// between those for progress only every ``PollSchedule/progressInterval``; the end is watched
-/// in `system.processes` at the adaptive pace. A server that refuses `system.processes` (a
-/// restricted user) is followed in `system.backups` alone, as before.
+/// So the query is found there by the id its statement sets (or, when it is not listed, named
+/// by a first status read), the status is read whenever the query is gone and between those
+/// for progress only every ``PollSchedule/progressInterval``, and the end is watched in
+/// `system.processes` at the adaptive pace. A server that refuses `system.processes` (a
+/// restricted user) is followed in `system.backups` alone.
 extension HostOperation {
     /// Polls until the operation ends; on cancellation, leaves it running unless `cancel_on_abort`.
     /// `readingRows`: the read that sees the end also takes every table's rows
@@ -126,14 +127,13 @@ extension HostOperation {
 }
 
 /// When a followed operation's status is read and when its query is looked for instead: first
-/// its query is searched for by the operation's id (found, the status is first read a progress
-/// interval later); the status on the first poll otherwise, when the query is gone, and
-/// otherwise once per progress interval
-/// (and never more often than `costFactor` times what a status read costs); the query at the
-/// schedule's adaptive pace.
+/// the query is searched for by the operation's id (found, the status is first read a progress
+/// interval later); the status on the first poll otherwise, when the query is gone, and once
+/// per progress interval (never more often than `costFactor` times what a status read costs);
+/// the query at the schedule's adaptive pace.
 struct QueryWatch: Sendable {
     let schedule: PollSchedule
-    /// The operation's query, once a status read has named it; nil after the server refused
+    /// The operation's query, once the search found it or a status read named it; nil after the server refused
     /// `system.processes`, which is then never asked again.
     private(set) var query: String?
     private var refused = false
