@@ -92,9 +92,14 @@ extension HostOperation {
     /// decides again knowing the attempts (``HostOperation/guessesFirstAttempt``).
     struct AttemptTaken: Error {}
 
-    /// Whether a table a restore writes already holds rows (as ``restoreScope`` counts them).
-    func targetsHoldRows(_ tables: [ServerTable], rows: [TableName: Int64]) -> Bool {
-        tables.contains { $0.kind != .definitionOnly && $0.kind != .dictionary && (rows[target(of: $0.name) ?? $0.name] ?? 0) > 0 }
+    /// The tables a restore writes rows into, with where each lands.
+    func rowTargets(_ tables: [ServerTable]) -> [RestoreTarget] {
+        tables.filter { $0.kind != .definitionOnly && $0.kind != .dictionary }.map { RestoreTarget(name: $0.name, target: target(of: $0.name)) }
+    }
+
+    /// The targets of `tables` that already hold rows (which ``restoreScope`` judges).
+    func heldTargets(_ tables: [ServerTable], rows: [TableName: Int64]) -> [RestoreTarget] {
+        rowTargets(tables).filter { (rows[$0.landsAt] ?? 0) > 0 }
     }
 
     /// A table a restore writes: its name in the backup and where it lands (nil: same name).
@@ -124,9 +129,7 @@ extension HostOperation {
     func restoreScope(_ tables: [ServerTable], earlierSucceeded: Bool, rows: [TableName: Int64],
                       hashes: [TableName: String] = [:]) throws -> RestoreScope {
         guard !tables.isEmpty else { return .all }
-        let targets = tables.filter { $0.kind != .definitionOnly && $0.kind != .dictionary }
-            .map { RestoreTarget(name: $0.name, target: target(of: $0.name)) }
-        let held = targets.filter { (rows[$0.landsAt] ?? 0) > 0 }
+        let held = heldTargets(tables, rows: rows)
         guard !held.isEmpty, !(expectsRows && !earlierSucceeded) else { return .all }
         var present: [TableName] = [], conflicts: [TableConflict] = [], unknown: [RestoreTarget] = []
         for target in held {

@@ -41,8 +41,14 @@ extension HostOperation {
     /// of system.backups. Nil when the sizes are unknown or the answer says anything else.
     func restoredInline(_ answer: String, id: String) -> Outcome? {
         guard verb == .restore, let sizes = sizesFromManifest, Self.answer(answer, is: .restored, of: id) else { return nil }
-        tracker?.progress(planned, status: BackupStatus.restored.rawValue, numFiles: sizes.numFiles, totalSize: sizes.totalSize, error: nil)
-        return Outcome(planned: planned, status: .restored, error: nil, tables: [], clickHouseID: id, numFiles: sizes.numFiles,
+        return ended(.restored, id: id, sizes: sizes)
+    }
+
+    /// An operation that ended with `status` and `sizes` known without a read, as the tracker
+    /// and the run see it.
+    private func ended(_ status: BackupStatus, id: String, sizes: BackupManifest.PartSizes) -> Outcome {
+        tracker?.progress(planned, status: status.rawValue, numFiles: sizes.numFiles, totalSize: sizes.totalSize, error: nil)
+        return Outcome(planned: planned, status: status, error: nil, tables: [], clickHouseID: id, numFiles: sizes.numFiles,
                        totalSize: sizes.totalSize, compressedSize: sizes.compressedSize, uncompressedSize: sizes.uncompressedSize)
     }
 
@@ -57,9 +63,7 @@ extension HostOperation {
         async let rows = fingerprintMode == .none ? nil : Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30)))
         var outcome: Outcome
         if let file = try? await bucket.get(url + BackupMetadataFile.name), let sizes = BackupMetadataFile.sizes(of: file) {
-            tracker?.progress(planned, status: BackupStatus.backupCreated.rawValue, numFiles: sizes.numFiles, totalSize: sizes.totalSize, error: nil)
-            outcome = Outcome(planned: planned, status: .backupCreated, error: nil, tables: [], clickHouseID: id, numFiles: sizes.numFiles,
-                              totalSize: sizes.totalSize, compressedSize: sizes.compressedSize, uncompressedSize: sizes.uncompressedSize)
+            outcome = ended(.backupCreated, id: id, sizes: sizes)
         } else {
             outcome = try await follow(id: id, ended: true)
         }

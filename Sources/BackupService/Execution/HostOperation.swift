@@ -126,7 +126,7 @@ struct HostOperation: Sendable {
             return .nothing(Outcome(planned: planned, status: .noLocalTables, error: nil, tables: [], clickHouseID: planned.operationID))
         }
         // Rows in a target: whether an earlier attempt put them there decides what is restored.
-        if guessing, targetsHoldRows(tables, rows: state.rows) { state.attempts = try await attempts() }
+        if guessing, !heldTargets(tables, rows: state.rows).isEmpty { state.attempts = try await attempts() }
         let latest = state.attempts.last
         if let latest, !latest.status.isTerminal || (verb == .backup && latest.status.succeeded) {
             return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation
