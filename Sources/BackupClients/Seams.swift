@@ -31,6 +31,8 @@ public protocol ObjectStore: Sendable {
     func put(_ url: String, body: [UInt8], contentType: String, ifNoneMatch: Bool) async throws -> Bool
     /// GET; nil when there is no such object.
     func get(_ url: String) async throws -> [UInt8]?
+    /// HEAD: whether the object exists (its body is not read).
+    func exists(_ url: String) async throws -> Bool
     /// DELETE; deleting what is gone is not an error.
     func delete(_ url: String) async throws
     /// Keys (and common prefixes, with a delimiter) under `prefix` of the bucket at `bucketURL`.
@@ -45,6 +47,9 @@ public protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
+    /// A store without HEAD reads the object.
+    public func exists(_ url: String) async throws -> Bool { try await get(url) != nil }
+
     @discardableResult
     public func put(_ url: String, body: [UInt8]) async throws -> Bool {
         try await put(url, body: body, contentType: "application/json", ifNoneMatch: false)

@@ -32,13 +32,16 @@ import Testing
         ]
         let store = MemoryObjectStore()
 
-        init() {}
+        init() {
+            hosts.forEach { $0.writeAsyncBackupFiles(to: store) }
+        }
 
         /// Both shards with the same `tables`.
         init(tables: [(database: String, name: String, engine: String, rows: Int64)]) {
             hosts = ["chi-demo-main-0-0.ns.svc.cluster.local", "chi-demo-main-1-0.ns.svc.cluster.local"].map {
                 ScriptedClickHouse(host: $0, tables: tables)
             }
+            hosts.forEach { $0.writeAsyncBackupFiles(to: store) }
         }
 
         func environment() -> ExecutionEnvironment {

@@ -62,6 +62,15 @@ public final class S3Client: Sendable {
         return response.body
     }
 
+    /// HEAD an object: whether it exists, without its body.
+    public func exists(_ url: String) async throws -> Bool {
+        let response = try await http.send(HTTPRequest(method: "HEAD", url: url, headers: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+                                                       timeout: .seconds(30), signing: signing))
+        if response.status == 404 { return false }
+        try check(response, url: url)
+        return true
+    }
+
     /// One page of ListObjectsV2 under `prefix`: object keys and, with a delimiter, the
     /// common prefixes ("folders"), following continuation tokens to the end.
     /// - Parameter bucketURL: the bucket's URL ending in `/` (`S3Destination.bucketURL`).

@@ -58,11 +58,10 @@ extension HostOperation {
     /// at the same time. When that file cannot be read, the sizes come from system.backups.
     /// Nil for any other statement or answer.
     func createdInline(_ answer: String, id: String) async throws -> Outcome? {
-        guard verb == .backup, let bucket, case .s3(let url, _, _) = destination, url.hasSuffix("/"),
-              Self.answer(answer, is: .backupCreated, of: id) else { return nil }
+        guard let file = markerURL, let bucket, Self.answer(answer, is: .backupCreated, of: id) else { return nil }
         async let rows = fingerprintMode == .none ? nil : Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30)))
         var outcome: Outcome
-        if let file = try? await bucket.get(url + BackupMetadataFile.name), let sizes = BackupMetadataFile.sizes(of: file) {
+        if let file = try? await bucket.get(file), let sizes = BackupMetadataFile.sizes(of: file) {
             outcome = ended(.backupCreated, id: id, sizes: sizes)
         } else {
             outcome = try await follow(id: id, ended: true)

@@ -62,6 +62,8 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         var refuseProcesses = false
         /// Where a backup's `.backup` file is written when it ends, as ClickHouse writes one.
         var bucket: MemoryObjectStore?
+        /// Where an ASYNC backup's `.backup` file is written when it ends (before its status says so).
+        var asyncBucket: MemoryObjectStore?
     }
     private let state: LockedState<State>
     /// Opened when the first BACKUP or RESTORE arrives.
@@ -91,6 +93,10 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     /// Each BACKUP that ends writes a `.backup` file into `bucket` (``backupFile``).
     func writeBackupFiles(to bucket: MemoryObjectStore) { state.withLock { $0.bucket = bucket } }
 
+    /// Each ASYNC BACKUP that succeeds writes its `.backup` file into `bucket`: at once, or
+    /// when its gate opens (``OperationRunTests/Cluster`` sets it, as every server does it).
+    func writeAsyncBackupFiles(to bucket: MemoryObjectStore) { state.withLock { $0.asyncBucket = bucket } }
+
     /// The `.backup` file a scripted BACKUP writes: two files, one of them a copy of the other
     /// (4 files by ClickHouse's count, 30 bytes in all; the folder holds 10 and the file itself).
     static let backupFile = Array(("<config><version>1</version><contents>"
@@ -99,6 +105,16 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         + "<file><name>metadata/db/t.sql</name><size>10</size><checksum>b</checksum><use_base>true</use_base></file>"
         + "<file><name>data/db/t/all_3_3_0/count.txt</name><size>0</size></file>"
         + "</contents></config>").utf8)
+
+    /// Every operation still running fails now with `error` (its status says so at the next read).
+    func failRunning(_ error: String) {
+        state.withLock { state in
+            for (id, operation) in state.backups where !operation.status.isTerminal {
+                state.backups[id]?.status = operation.status == .creatingBackup ? .backupFailed : .restoreFailed
+                state.backups[id]?.error = error
+            }
+        }
+    }
 
     /// Reads of `system.processes` are refused, as for a restricted user.
     func refuseProcesses() { state.withLock { $0.refuseProcesses = true } }
@@ -132,11 +148,30 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         }
         if sql.hasPrefix("BACKUP ") || sql.hasPrefix("RESTORE "), let id {
             started.open()
+            if sql.hasPrefix("BACKUP "), sql.hasSuffix(" ASYNC"), let (bucket, operation) = state.withLock({ state in
+                state.asyncBucket.flatMap { bucket in state.backups[id].map { (bucket, $0) } } }) {
+                try await writeBackupFile(of: operation, to: bucket)
+            }
             // As a server answers: the id and the status (the end's, for a statement without ASYNC).
             if !sql.hasSuffix(" ASYNC") { try await runToItsEnd(id) }
             return "\(id)\t\(status(id)?.rawValue ?? "")\n"
         }
         return sql == "SELECT 1" ? "1\n" : ""
+    }
+
+    /// An ASYNC backup's `.backup` file: written now when it succeeds, when its gate opens
+    /// when it is held, never when it fails.
+    private func writeBackupFile(of operation: Operation, to bucket: MemoryObjectStore) async throws {
+        let url = operation.name + ".backup"
+        switch operation.behaviour {
+        case .succeed: _ = try await bucket.put(url, body: Self.backupFile, contentType: "text/xml", ifNoneMatch: false)
+        case .hold(let gate):
+            Task {
+                await gate.wait()
+                _ = try await bucket.put(url, body: Self.backupFile, contentType: "text/xml", ifNoneMatch: false)
+            }
+        case .fail: break
+        }
     }
 
     /// A statement sent without ASYNC answers when it ends: done, or failed with ClickHouse's
@@ -278,6 +313,17 @@ final class MemoryObjectStore: ObjectStore, Sendable {
     }
 
     func get(_ url: String) async throws -> [UInt8]? { objects.withLock { $0[url] } }
+
+    /// Every HEAD, in order, by URL.
+    let heads = LockedState<[String]>([])
+    /// HEADs fail, as a bucket that refuses or cannot be reached.
+    let refusesHeads = LockedState(false)
+
+    func exists(_ url: String) async throws -> Bool {
+        heads.withLock { $0.append(url) }
+        if refusesHeads.withLock({ $0 }) { throw S3Error(.permission, "S3 \(url): AccessDenied (HTTP 403)", status: 403) }
+        return objects.withLock { $0[url] != nil }
+    }
 
     func getVersioned(_ url: String) async throws -> (body: [UInt8], etag: String)? {
         objects.withLock { $0[url] }.map { ($0, Self.version(of: $0)) }
