@@ -217,6 +217,23 @@ import Testing
             #expect(host.status(try #require(ScriptedClickHouse.quoted(after: "id = ", in: host.operations[0]))) == .backupCancelled)
         }
         #expect(try await cluster.store.manifest(Self.manifestURL)?.state == .cancelled)
+        #expect(!provider.registry.holdsRun(id))
+    }
+
+    /// An ended run's entry keeps its `Operation` and lets go of the run: kept for the last 100
+    /// operations, the tasks and their results had grown the resident set by ~100 kB a backup.
+    @Test func anEndedRunIsNotHeldByItsEntry() async throws {
+        let cluster = Cluster()
+        let gate = Gate()
+        cluster.hosts.forEach { $0.setBehaviour(.hold(gate)) }
+        let provider = cluster.provider()
+        let run = Task { try await backup(provider) }
+        await cluster.hosts[0].started.wait()
+        let id = try #require(provider.registry.list(limit: 1).first?.operationID)
+        #expect(provider.registry.holdsRun(id))  // running: CancelOperation needs it
+        gate.open()
+        _ = try await run.value
+        #expect(!provider.registry.holdsRun(id) && provider.registry.get(id)?.state == "BACKUP_COMPLETED")
     }
 
     /// A restore sends one RESTORE per shard from the backup's parts; called again after it
