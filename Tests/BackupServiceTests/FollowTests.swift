@@ -171,12 +171,14 @@ import Testing
         #expect(watch.due(at: start + .milliseconds(10)) == .marker)
         watch.markerPolled(written: false)
         #expect(watch.delay(elapsed: .milliseconds(100)) == .milliseconds(10) && watch.due(at: start + .milliseconds(20)) == .marker)
+        #expect(watch.delay(elapsed: .seconds(2)) == .milliseconds(50))  // twice the pace of a look at the server
         #expect(watch.due(at: start + .seconds(1)) == nil)  // the progress interval: read the status
         watch.markerPolled(written: true)
         #expect(watch.ended && watch.due(at: start + .milliseconds(30)) == nil)  // written: read the status now
         watch.read(at: start + .milliseconds(30), cost: .milliseconds(20), queryID: "q1")
         // Still running after the file was seen: the query is watched from then on.
         #expect(!watch.watchesMarker && watch.due(at: start + .milliseconds(40)) == .query("q1"))
+        #expect(watch.delay(elapsed: .seconds(2)) == .milliseconds(100))
         var failing = QueryWatch(schedule: schedule, now: start, watchesMarker: true)
         failing.searched(.running(query: "q2"))
         #expect(failing.due(at: start) == .marker)

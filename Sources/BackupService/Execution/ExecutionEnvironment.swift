@@ -81,17 +81,18 @@ extension ExecutionEnvironment {
 /// system.backups, whose cost grows with every operation the server has run (25 ms with 180
 /// rows on chdb): the wait is also at least `costFactor` times what the last poll took, so
 /// polling never takes more than a fifth of a server's time, however long its history. Most
-/// polls are not such reads: once the status has named the operation's query, a poll looks for
-/// that query in `system.processes`, and `system.backups` is read once per `progressInterval`
-/// and when the query is gone.
+/// polls are not such reads: once the operation is known to run, a poll looks for a backup's
+/// `.backup` file in its bucket (twice as often: that costs the server nothing) or else for its
+/// query in `system.processes`, and `system.backups` is read once per `progressInterval` and
+/// when the end is seen (``QueryWatch``).
 public struct PollSchedule: Sendable {
     public var initial: Duration = .milliseconds(10)
     public var fraction: Double = 0.05
     public var maximum: Duration = .seconds(2)
     public var costFactor: Int = 4
-    /// While an operation's query runs (`system.processes` says so, which costs next to
-    /// nothing), its status and progress in `system.backups` are read this often, and never
-    /// more often than `costFactor` times what that read costs (``QueryWatch``).
+    /// While an operation runs (watched in its bucket or in `system.processes`), its status and
+    /// progress in `system.backups` are read this often, and never more often than
+    /// `costFactor` times what that read costs (``QueryWatch``).
     public var progressInterval: Duration = .seconds(1)
     /// A statement expected to read or write at most this many bytes is sent without ASYNC
     /// and awaited instead of polled (``HostOperation/awaitsInline(_:bytes:)``); 0: never.

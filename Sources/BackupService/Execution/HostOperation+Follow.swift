@@ -237,11 +237,12 @@ struct QueryWatch: Sendable {
     }
 
     /// The wait before the next poll: a look at the schedule's pace alone (it costs the server
-    /// little or, in the bucket, nothing; one that took long met a busy machine, and waiting
-    /// `costFactor` times that, 400 ms after a 100 ms look, only saw the end late), a status
-    /// read also at least `costFactor` times what the last one cost.
+    /// little; one that took long met a busy machine, and waiting `costFactor` times that,
+    /// 400 ms after a 100 ms look, only saw the end late), and in the bucket, which costs the
+    /// server nothing, twice as often; a status read also at least `costFactor` times what the
+    /// last one cost.
     func delay(elapsed: Duration) -> Duration {
-        let looks = watchesMarker || (query != nil && !refused)
-        return schedule.delay(elapsed: elapsed, lastPoll: looks ? .zero : readCost)
+        if watchesMarker && known { return schedule.delay(elapsed: elapsed / 2) }
+        return schedule.delay(elapsed: elapsed, lastPoll: query != nil && !refused ? .zero : readCost)
     }
 }
