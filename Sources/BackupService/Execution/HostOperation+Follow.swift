@@ -144,6 +144,9 @@ extension HostOperation {
         do {
             return try await bucket.exists(url)
         } catch where !Task.isCancelled {
+            // Said once: the watch moves to system.processes. S3's messages name the object, never a key.
+            environment.logger.info("host end watched in system.processes", metadata: [
+                "host": .string(planned.host.fqdn), "reason": .string("\(error)")])
             return nil
         }
     }
