@@ -22,7 +22,7 @@ import urllib.parse
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests/e2e"))
 sys.path.insert(0, str(ROOT / "bench"))
-from backup import Host, plugin_for, stubs, timed  # noqa: E402  (the single-host benchmark's helpers)
+from backup import Host, plugin_for, settle, stubs, timed  # noqa: E402  (the single-host benchmark's helpers)
 
 import grpc  # noqa: E402
 
@@ -124,7 +124,7 @@ def run(args, info, stack_dir):
                      ("sequential", lambda: sequential(f"s{i + 1}"))]
             shift = i % len(sides)
             for label, action in sides[shift:] + sides[:shift]:
-                time.sleep(0.5)
+                settle(0.5)
                 elapsed = timed(action)
                 if i >= 0:
                     times[label].append(elapsed)
