@@ -42,7 +42,7 @@ extension HostOperation {
     func readState(withAttempts: Bool = true) async throws -> HostState {
         let base = planned.operationID
         var sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
-            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE NOT is_temporary"
+            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
         if withAttempts {
             sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '', '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
         }
@@ -191,7 +191,7 @@ extension HostOperation {
         let names = tables.filter(\.kind.holdsRows).map(\.name)
         guard fingerprintMode != .none, !names.isEmpty else { return [] }
         var after: [TableName: Int64]
-        if let rowsAfter { after = rowsAfter } else { after = Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30))) }
+        if let rowsAfter { after = rowsAfter } else { after = Self.tableRows(try await client.select(rowsQuery, timeout: .seconds(30))) }
         if let partitions {  // a table of some partitions counts their rows
             for name in names { if let values = partitions.partitions(of: name), after[name] != nil { after[name] = try await rows(of: name, in: values) } }
         }

@@ -64,7 +64,7 @@ extension HostOperation {
                 var row: JSONValue?, rowsAfter: [TableName: Int64]?
                 if readingRows, endSeen || watch.ended {
                     endSeen = false
-                    (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(Self.statusAndRowsQuery(id: id), timeout: .seconds(30)))
+                    (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(statusAndRowsQuery(id: id), timeout: .seconds(30)))
                 } else {
                     row = try await client.select(query, timeout: .seconds(30)).first
                 }

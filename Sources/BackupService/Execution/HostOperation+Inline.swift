@@ -59,7 +59,7 @@ extension HostOperation {
     /// Nil for any other statement or answer.
     func createdInline(_ answer: String, id: String) async throws -> Outcome? {
         guard let file = markerURL, let bucket, Self.answer(answer, is: .backupCreated, of: id) else { return nil }
-        async let rows = fingerprintMode == .none ? nil : Self.tableRows(try await client.select(Self.rowsQuery, timeout: .seconds(30)))
+        async let rows = fingerprintMode == .none ? nil : Self.tableRows(try await client.select(rowsQuery, timeout: .seconds(30)))
         var outcome: Outcome
         if let file = try? await bucket.get(file), let sizes = BackupMetadataFile.sizes(of: file) {
             outcome = ended(.backupCreated, id: id, sizes: sizes)
@@ -76,7 +76,18 @@ extension HostOperation {
     }
 
     /// Every table's rows (the fingerprints' "after"), as ``tableRows(_:)`` reads them.
-    static let rowsQuery = "SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables WHERE NOT is_temporary"
+    var rowsQuery: String { "SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables WHERE \(tablesCondition)" }
+
+    /// What every read of this host's `system.tables` keeps: no temporary table, and none of
+    /// the system databases the filter leaves out (a backup takes them only when its white
+    /// list names them). On a busy server their log tables are the ones with the most parts
+    /// to sum rows and bytes over, and on any server they are most of the answer: 170 of 172
+    /// tables, 23 of 24 KB, on the stack's. A rename's target is always kept.
+    var tablesCondition: String {
+        let skipped = TableFilter.systemDatabases.filter { filter.isExcludedSystemDatabase($0) && !renames.values.contains($0) }
+        guard !skipped.isEmpty else { return "NOT is_temporary" }
+        return "NOT is_temporary AND database NOT IN (\(skipped.map(SQLQuoting.string).joined(separator: ", ")))"
+    }
 
     /// Whether `system.backups` knows operation `id`.
     func hasRecord(_ id: String) async throws -> Bool {
@@ -86,12 +97,12 @@ extension HostOperation {
     /// The one read that ends an inline backup: its row of `system.backups` and, in the same
     /// query, every table's rows after it (the fingerprints' "after"): one round trip instead
     /// of two. Every column is a string on both sides of the UNION ALL. `id` is quoted.
-    static func statusAndRowsQuery(id: String) -> String {
+    func statusAndRowsQuery(id: String) -> String {
         "SELECT 'operation' AS kind, toString(status) AS status, error, query_id, toString(num_files) AS num_files, "
             + "toString(total_size) AS total_size, toString(compressed_size) AS compressed_size, "
             + "toString(uncompressed_size) AS uncompressed_size, '' AS database, '' AS name, '' AS rows FROM system.backups WHERE id = \(id) "
             + "UNION ALL SELECT 'table', '', '', '', '', '', '', '', database, name, ifNull(toString(total_rows), '') "
-            + "FROM system.tables WHERE NOT is_temporary"
+            + "FROM system.tables WHERE \(tablesCondition)"
     }
 
     /// That read's answer split: the operation's row (nil when ClickHouse does not know it) and

@@ -334,7 +334,7 @@ struct HostOperation: Sendable {
     func listSelectedTables() async throws -> [ServerTable] { filter.select(from: try await listTables()) }
 
     private func listTables() async throws -> [ServerTable] {
-        let rows = try await client.select("SELECT database, name, engine FROM system.tables WHERE NOT is_temporary ORDER BY database, name",
+        let rows = try await client.select("SELECT database, name, engine FROM system.tables WHERE \(tablesCondition) ORDER BY database, name",
                                          timeout: .seconds(30))
         return rows.compactMap { row -> ServerTable? in
             guard case .string(let database)? = row["database"], case .string(let name)? = row["name"],

@@ -202,7 +202,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
             defer { stateRead.open() }
             let prefix = Self.quoted(after: "startsWith(id, ", in: sql)
             return state.withLock { state in
-                state.tables.map { table in
+                Self.listed(state.tables, by: sql).map { table in
                     JSONValue.object(["kind": .string("table"), "a": .string(table.database), "b": .string(table.name),
                                       "c": .string(table.engine), "d": .string(String(table.rows)),
                                       "e": .string(state.bytes.map(String.init) ?? "")])
@@ -219,7 +219,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                 return JSONValue.object(fields)
             }
             state.withLock { _ = $0.statements.popLast() }  // one statement, as the server saw it
-            return status + state.withLock { $0.tables.map {
+            return status + state.withLock { Self.listed($0.tables, by: sql).map {
                 .object(["kind": .string("table"), "database": .string($0.database), "name": .string($0.name), "rows": .string(String($0.rows))])
             } }
         }
@@ -265,16 +265,25 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
             return state.withLock { $0.backups[id].map { [.object(["name": .string($0.name)])] } ?? [] }
         }
         if sql.hasPrefix("SELECT database, name, ifNull(toString(total_rows), '') AS rows FROM system.tables") {
-            return state.withLock { $0.tables.map { .object(["database": .string($0.database), "name": .string($0.name), "rows": .string(String($0.rows))]) } }
+            return state.withLock { Self.listed($0.tables, by: sql).map { .object(["database": .string($0.database), "name": .string($0.name), "rows": .string(String($0.rows))]) } }
         }
         if sql.hasPrefix("SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash FROM ") {
             let rows = state.withLock { state in state.tables.first { sql.hasSuffix("`\($0.database)`.`\($0.name)`") }?.rows }
             return rows.map { [.object(["rows": .string(String($0)), "hash": .string("h\($0)")])] } ?? []
         }
         if sql.hasPrefix("SELECT database, name, engine FROM system.tables") {
-            return state.withLock { $0.tables.map { .object(["database": .string($0.database), "name": .string($0.name), "engine": .string($0.engine)]) } }
+            return state.withLock { Self.listed($0.tables, by: sql).map { .object(["database": .string($0.database), "name": .string($0.name), "engine": .string($0.engine)]) } }
         }
         return []
+    }
+
+    /// The tables a read of `system.tables` lists: all but those of the databases its
+    /// `database NOT IN ('a', 'b')` leaves out.
+    private static func listed(_ tables: [(database: String, name: String, engine: String, rows: Int64)],
+                               by sql: String) -> [(database: String, name: String, engine: String, rows: Int64)] {
+        guard let start = sql.range(of: "database NOT IN (")?.upperBound, let end = sql[start...].firstIndex(of: ")") else { return tables }
+        let excluded = Set(sql[start..<end].split(separator: ",").map { String($0.filter { $0 != " " && $0 != "'" }) })
+        return tables.filter { !excluded.contains($0.database) }
     }
 
     /// What a user without the grant is told when it reads `system.processes`.
@@ -325,8 +334,12 @@ final class MemoryObjectStore: ObjectStore, Sendable {
         return objects.withLock { $0[url] != nil }
     }
 
+    /// Every GET with its version, in order, by URL.
+    let versionedGets = LockedState<[String]>([])
+
     func getVersioned(_ url: String) async throws -> (body: [UInt8], etag: String)? {
-        objects.withLock { $0[url] }.map { ($0, Self.version(of: $0)) }
+        versionedGets.withLock { $0.append(url) }
+        return objects.withLock { $0[url] }.map { ($0, Self.version(of: $0)) }
     }
 
     func put(_ url: String, body: [UInt8], ifVersion version: String?) async throws -> Bool {

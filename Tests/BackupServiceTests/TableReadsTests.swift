@@ -1,0 +1,58 @@
+import BackupClients
+import BackupDomain
+import BackupProtocol
+import Testing
+@testable import BackupService
+
+/// What a run reads of `system.tables`: never the system databases a backup leaves out (most
+/// of every server's tables, and on a busy one the log tables with the most parts), unless
+/// the white list names them.
+@Suite struct TableReadsTests {
+    typealias Cluster = OperationRunTests.Cluster
+    static let tables: [(database: String, name: String, engine: String, rows: Int64)] = [
+        ("db", "t", "MergeTree", 10), ("system", "query_log", "MergeTree", 5_000_000),
+        ("INFORMATION_SCHEMA", "tables", "View", 0), ("information_schema", "tables", "View", 0),
+    ]
+
+    func tableReads(_ host: ScriptedClickHouse) -> [String] { host.statements.filter { $0.contains("FROM system.tables") } }
+
+    @Test func aBackupReadsNoSystemDatabase() async throws {
+        let cluster = Cluster(tables: Self.tables)
+        let result = try await OperationRunTests().backup(cluster.provider())
+        #expect(result.metadata["state"] == "Completed")
+        for host in cluster.hosts {
+            let reads = tableReads(host)
+            #expect(reads.count >= 2)  // the state before, the rows after
+            #expect(reads.allSatisfy { $0.contains("WHERE NOT is_temporary AND database NOT IN ('system', 'INFORMATION_SCHEMA', 'information_schema')") })
+            #expect(host.operations.count == 1 && !host.operations[0].contains("system"))
+        }
+        // The fingerprints are the selected table's, read as before.
+        let manifest = String(decoding: try #require(try await cluster.store.get(OperationRunTests.manifestURL)), as: UTF8.self)
+        #expect(manifest.contains(#""table":"t""#) && !manifest.contains("query_log"))
+    }
+
+    @Test func aWhiteListNamingASystemTableReadsItsDatabase() async throws {
+        let cluster = Cluster(tables: Self.tables)
+        let chb = Array(String(decoding: OperationRunTests.chb, as: UTF8.self)
+            .replacingOccurrences(of: #"["db.t"]"#, with: #"["db.t", "system.query_log"]"#).utf8)
+        let result = try await OperationRunTests().backup(cluster.provider(), chb: chb)
+        #expect(result.metadata["state"] == "Completed")
+        for host in cluster.hosts {
+            #expect(tableReads(host).allSatisfy { $0.contains("database NOT IN ('INFORMATION_SCHEMA', 'information_schema')") })
+            #expect(host.operations.count == 1 && host.operations[0].contains("`system`.`query_log`"))
+        }
+    }
+
+    @Test func aRestoreReadsNoSystemDatabase() async throws {
+        let cluster = Cluster(tables: Self.tables)
+        _ = try await OperationRunTests().backup(cluster.provider())
+        cluster.hosts.forEach { $0.setRows(0, table: "t") }
+        let before = cluster.hosts.map(\.statements.count)
+        let result = try await cluster.provider().restore(RestoreRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb))
+        #expect(result.metadata["state"] == "Completed" && result.metadata["table.db.t"] == "restored")
+        for (host, from) in zip(cluster.hosts, before) {
+            let reads = host.statements.dropFirst(from).filter { $0.contains("FROM system.tables") }
+            #expect(!reads.isEmpty && reads.allSatisfy { $0.contains("database NOT IN ('system', 'INFORMATION_SCHEMA', 'information_schema')") })
+        }
+    }
+}
