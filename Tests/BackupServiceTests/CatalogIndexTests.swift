@@ -66,4 +66,37 @@ import Testing
         let index = CatalogIndex(records: ["v": verified, "r": record("r", .inProgress, at: 5)])
         #expect(CatalogIndex(json: try JSONParser.parse(Array(JSONWriter.string(index.json).utf8))) == index)
     }
+
+    /// A backup reads the index while its hosts work: its record at the end is one PUT. A
+    /// record written meanwhile (another backup of the CHI) is kept: the PUT from the stale
+    /// read loses its race, and the update reads again.
+    @Test func aBackupReadsTheIndexWhileItsHostsWorkAndKeepsWhatWasRecordedMeanwhile() async throws {
+        let cluster = OperationRunTests.Cluster()
+        let indexURL = "http://s3.test/bucket/prefix/ns/demo/\(CatalogIndex.fileName)"
+        let gate = Gate()
+        cluster.hosts.forEach { $0.setBytes(Int64(1) << 40); $0.setBehaviour(.hold(gate)) }
+        let run = Task { try await OperationRunTests().backup(cluster.provider(), parameters: ["type": "full"]) }
+        await cluster.hosts[0].started.wait()
+        for _ in 0..<2000 where cluster.store.versionedGets.withLock({ $0 }).isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(cluster.store.versionedGets.withLock { $0 } == [indexURL])  // before any host ended
+        let other = CatalogIndexObject(client: cluster.store, url: indexURL)
+        try await other.update(BackupRecord(name: "other", id: "id-other", state: .completed, kind: .full, base: nil, startedAt: 1,
+                                            stoppedAt: 2, totalSize: 1, shards: 1, location: "s3://bucket/prefix/ns/demo/other/"))
+        gate.open()
+        #expect(try await run.value.metadata["state"] == "Completed")
+        let index = try #require(try await other.read()).index
+        #expect(index.records.keys.sorted() == ["nightly", "other"])
+        #expect(index.records["nightly"]?.state == .completed)
+    }
+
+    /// Without a backup running meanwhile, the record at the end is the PUT alone (a full
+    /// backup: `auto` also reads the catalog to choose its base).
+    @Test func aBackupsRecordIsOneWriteOfTheIndex() async throws {
+        let cluster = OperationRunTests.Cluster()
+        let indexURL = "http://s3.test/bucket/prefix/ns/demo/\(CatalogIndex.fileName)"
+        #expect(try await OperationRunTests().backup(cluster.provider(), parameters: ["type": "full"]).metadata["state"] == "Completed")
+        #expect(cluster.store.versionedGets.withLock { $0 }.filter { $0 == indexURL }.count == 1)
+        #expect(cluster.store.writes.withLock { $0 }.filter { $0 == indexURL }.count == 1)
+        #expect(try #require(try await CatalogIndexObject(client: cluster.store, url: indexURL).read()).index.records["nightly"] != nil)
+    }
 }

@@ -67,11 +67,26 @@ struct CatalogIndexObject: Sendable {
 
     init(client: any ObjectStore, url: String) { (self.client, self.url) = (client, url) }
 
-    /// Records `record` (its manifest was written) or, with `removing`, forgets a backup.
-    /// Gives up after five lost races: the next listing reads what changed.
-    func update(_ record: BackupRecord? = nil, removing name: String? = nil) async throws {
+    /// The index as a run read it earlier (`stored` nil: there was none), so that its update
+    /// at the end starts with the conditional PUT: one request instead of two, and a stale
+    /// snapshot costs only the lost race it meets.
+    struct Snapshot: Sendable {
+        let stored: (index: CatalogIndex, etag: String)?
+    }
+
+    /// The index as it is now; nil when it cannot be read (the update then reads it itself).
+    func snapshot() async -> Snapshot? {
+        do { return Snapshot(stored: try await read()) } catch { return nil }
+    }
+
+    /// Records `record` (its manifest was written) or, with `removing`, forgets a backup,
+    /// starting from `snapshot` when one was read earlier. Gives up after five lost races:
+    /// the next listing reads what changed.
+    func update(_ record: BackupRecord? = nil, removing name: String? = nil, from snapshot: Snapshot? = nil) async throws {
+        var known = snapshot
         for _ in 0..<5 {
-            let stored = try await read()
+            let stored: (index: CatalogIndex, etag: String)?
+            if let snapshot = known { (stored, known) = (snapshot.stored, nil) } else { stored = try await read() }
             var index = stored?.index ?? CatalogIndex()
             if let record { index.records[record.name] = record }
             if let name { index.records[name] = nil }

@@ -109,6 +109,9 @@ struct OperationRunner {
         if !assignment.unrestoredCopies.isEmpty { extra["unrestored_copies"] = assignment.unrestoredCopies.joined(separator: "; ") }
         let claim = plan.operation == .backup ? store.map { claimBackup($0, manifest: manifest, resolved: resolved) } : nil
         defer { claim?.cancel() }
+        // Read while the hosts work: the record at the end writes it at once.
+        let index = claim == nil ? nil : store.map { store in Task { await store.indexSnapshot() } }
+        defer { index?.cancel() }
         let running = clock.now
         let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved, beforeStart: claim.map(Self.gate),
                                                   noEarlierAttempts: claim != nil && !recordedBefore)
@@ -120,7 +123,7 @@ struct OperationRunner {
         timing["timing.hosts_ms"] = milliseconds(since: running)
         let recording = clock.now
         var result = try await finish(outcomes, failures, manifest: manifest, store: store, skipped: assignment.skipped, startedAt: startedAt,
-                                      extra: extra)
+                                      extra: extra, index: await index?.value)
         timing["timing.record_ms"] = milliseconds(since: recording)
         result.metadata.merge(timing, uniquingKeysWith: { _, new in new })
         return result
@@ -344,7 +347,7 @@ struct OperationRunner {
     /// Records the end in the manifest and turns the outcomes into the result or the error.
     func finish(_ outcomes: [HostOperation.Outcome], _ failures: [any Error & Sendable], manifest: Manifest, store: ManifestStore?,
                 skipped: [HostAssignment.Skipped], startedAt: Int64, reused: Bool = false,
-                extra: [String: String] = [:]) async throws -> RunResult {
+                extra: [String: String] = [:], index: CatalogIndexObject.Snapshot? = nil) async throws -> RunResult {
         if Task.isCancelled {
             // Cancelled (CancelOperation, or cancel_on_abort): the queries were killed; say so
             // in the manifest, from a task of its own since this one's requests are cancelled.
@@ -368,13 +371,14 @@ struct OperationRunner {
             let first = ErrorMap.rpcError(failure).message
             let message = failures.count == 1 ? first : "\(failures.count) hosts failed; first: \(first)"
             if plan.operation == .backup, let store {
-                try? await store.write(manifest.document(.failed, stoppedAt: stoppedAt, outcomes: outcomes, error: message))
+                try? await store.write(manifest.document(.failed, stoppedAt: stoppedAt, outcomes: outcomes, error: message), index: index)
                 await store.unlock()
             }
             throw RunFailure(failures, message: message)
         }
         if plan.operation == .backup, let store {
-            try await store.write(manifest.document(.completed, stoppedAt: stoppedAt, outcomes: outcomes, error: nil), unlocking: true)
+            try await store.write(manifest.document(.completed, stoppedAt: stoppedAt, outcomes: outcomes, error: nil), unlocking: true,
+                                  index: index)
         }
         var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(BackupManifest.fileName)")
         if reused { metadata["reused"] = "true" }
