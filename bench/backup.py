@@ -11,7 +11,8 @@ one run, alternating raw and plugin, medians of --repeat runs:
   - the plugin's peak RSS (VmHWM) while it drives the backups (target < 30 MB),
 and, to show what following an ASYNC RESTORE costs on this stack apart from the plugin, a raw
 ASYNC RESTORE followed by the least a caller can do (printed, not a target).
-Every restore is checked: count() and sum(cityHash64(*)) equal to the source. Each figure is
+Measuring starts once the load's merges are done, and each side after the last one's writes are
+flushed (quiesce(), settle()). Every restore is checked: count() and sum(cityHash64(*)) equal to the source. Each figure is
 printed with its spread (min..max over the runs), and the plugin's own phases (`timing.*_ms` of
 its answers) as medians, so a slip names the phase it came from.
 
@@ -112,6 +113,15 @@ def settle(seconds):
     time.sleep(seconds)
 
 
+def quiesce(hosts):
+    """After loading: every host's merges of the new parts done (about 2 s for 10M rows here),
+    so that they do not run under the first measured rounds, then the writes flushed."""
+    deadline = time.time() + 120
+    while time.time() < deadline and any(host.sql("SELECT count() FROM system.merges").strip() != "0" for host in hosts):
+        time.sleep(0.2)
+    os.sync()
+
+
 def timed(action):
     start = time.perf_counter()
     action()
@@ -169,6 +179,7 @@ def run(args, info):
     host.sql("CREATE TABLE bench.tiny (id UInt64, name String) ENGINE = MergeTree ORDER BY id")
     host.sql("INSERT INTO bench.tiny SELECT number, toString(number) FROM numbers(10)")
     sums = {table: host.checksum(f"bench.{table}") for table in ("big", "tiny")}
+    quiesce([host])
 
     plugin = plugin_for(info)
     channel = grpc.insecure_channel(plugin.address)

@@ -22,7 +22,7 @@ import urllib.parse
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests/e2e"))
 sys.path.insert(0, str(ROOT / "bench"))
-from backup import Host, plugin_for, settle, stubs, timed  # noqa: E402  (the single-host benchmark's helpers)
+from backup import Host, plugin_for, quiesce, settle, stubs, timed  # noqa: E402  (the single-host benchmark's helpers)
 
 import grpc  # noqa: E402
 
@@ -79,6 +79,7 @@ def run(args, info, stack_dir):
         host.sql(f"INSERT INTO bench.big SELECT number + {shard * per_shard}, concat('n', toString(number % 1000)), rand() / 3 "
                  f"FROM numbers({per_shard})")
 
+    quiesce(hosts)
     plugin = plugin_for(info)
     channel = grpc.insecure_channel(plugin.address)
     stub = backup_grpc.BackupStub(channel)
