@@ -19,9 +19,8 @@ extension HostOperation {
         number <= 1 ? planned.operationID : "\(planned.operationID)-a\(number)"
     }
 
-    /// What a run reads from its host before it decides, in one query (each costs a round trip
-    /// and the server's time): the tables with their engines and rows, and the attempts of
-    /// this operation in system.backups.
+    /// What a run reads from its host before it decides: the tables with their engines and
+    /// rows, and the attempts of this operation in system.backups.
     struct HostState: Sendable {
         var tables: [ServerTable] = []
         /// Tables holding rows, by `system.tables.total_rows`.
@@ -38,21 +37,20 @@ extension HostOperation {
     /// Without `withAttempts` (a backup whose manifest did not exist: no process can have sent
     /// its statement, since the manifest is written first; a restore that guesses its first
     /// attempt) system.backups is not read: that read costs the server time in proportion to
-    /// every operation it has run.
+    /// every operation it has run. With it, the attempts are read first and the tables after,
+    /// in two queries: the two halves of one `UNION ALL` are read in no set order, and a
+    /// restore that ended between them showed as `RESTORED` beside its targets still empty,
+    /// so it was restored again (ClickHouse refused: the table "already contains some data").
+    /// Read in this order, an attempt seen ended had put its rows there before they were read.
     func readState(withAttempts: Bool = true) async throws -> HostState {
-        let base = planned.operationID
-        var sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
-            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
-        if withAttempts {
-            sql += " UNION ALL SELECT 'attempt', id, toString(status), '', '', '', '' FROM system.backups WHERE startsWith(id, \(SQLQuoting.string(base)))"
-        }
         var state = HostState()
-        var attempts: [(id: String, status: String)] = []
+        if withAttempts { state.attempts = try await attempts() }
+        let sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
+            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
         for row in try await client.select(sql, timeout: .seconds(30)) {
-            guard case .string(let kind)? = row["kind"], case .string(let a)? = row["a"], case .string(let b)? = row["b"] else { continue }
-            if kind == "attempt" { attempts.append((a, b)); continue }
-            guard case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
-            let name = TableName(database: a, table: b)
+            guard case .string(let database)? = row["a"], case .string(let table)? = row["b"],
+                  case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
+            let name = TableName(database: database, table: table)
             state.tables.append(ServerTable(name: name, engine: engine))
             if let rows = Int64(count) {
                 state.counted[name] = rows
@@ -62,7 +60,6 @@ extension HostOperation {
             if case .string(let key)? = row["f"] { state.partitionKeys[name] = key }
         }
         state.tables.sort { $0.name < $1.name }
-        state.attempts = Self.attempts(of: base, attempts)
         return state
     }
 

@@ -125,8 +125,9 @@ struct HostOperation: Sendable {
         if planned.role == .local, tables.isEmpty {
             return .nothing(Outcome(planned: planned, status: .noLocalTables, error: nil, tables: [], clickHouseID: planned.operationID))
         }
-        // Rows in a target: whether an earlier attempt put them there decides what is restored.
-        if guessing, !heldTargets(tables, rows: state.rows).isEmpty { state.attempts = try await attempts() }
+        // Rows in a target: whether an earlier attempt put them there decides what is restored,
+        // so the state is read again, attempts first (``readState(withAttempts:)`` says why).
+        if guessing, !heldTargets(tables, rows: state.rows).isEmpty { state = try await readState(withAttempts: true) }
         let latest = state.attempts.last
         if let latest, !latest.status.isTerminal || (verb == .backup && latest.status.succeeded) {
             return .follow(id: latest.id, tables: tables, alreadyPresent: [])  // a retried call: that attempt is this operation

@@ -258,6 +258,11 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                 return [.object(["running": .number("1")])]
             }
         }
+        if sql.hasPrefix("SELECT id, status FROM system.backups"), let prefix = Self.quoted(after: "startsWith(id, ", in: sql) {
+            return state.withLock { state in
+                state.backups.filter { $0.key.hasPrefix(prefix) }.map { .object(["id": .string($0.key), "status": .string($0.value.status.rawValue)]) }
+            }
+        }
         if sql.hasPrefix("SELECT status FROM system.backups"), let id = Self.quoted(after: "WHERE id = ", in: sql) {
             return state.withLock { $0.backups[id].map { [.object(["status": .string($0.status.rawValue)])] } ?? [] }
         }
