@@ -89,6 +89,28 @@ import Testing
         #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 && $0.operations[0].hasSuffix(" ASYNC") })
     }
 
+    /// A restore has a bound of its own (`inlineRestoreBytes`), on the size its backup recorded
+    /// (100 bytes a part on the scripted server): above the backups' bound it is still awaited;
+    /// above its own, or with its own at 0, it runs ASYNC.
+    @Test func aRestoreHasABoundOfItsOwn() async throws {
+        for (bound, async) in [(Int64(1) << 20, false), (Int64(99), true), (Int64(0), true)] {
+            let cluster = Cluster()
+            cluster.hosts.forEach { $0.setBytes(4096) }
+            var environment = cluster.environment()
+            environment.poll.inlineBytes = 50
+            environment.poll.inlineRestoreBytes = bound
+            let provider = BackupServiceProvider(environment: environment, now: { 1_796_000_000 })
+            _ = try await provider.backup(BackupRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb))
+            cluster.hosts.forEach { $0.setRows(0) }
+            let result = try await provider.restore(RestoreRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb))
+            #expect(result.metadata["state"] == "Completed" && result.metadata["total_size"] == "200")
+            for host in cluster.hosts {
+                let statements = host.operations.filter { $0.hasPrefix("RESTORE ") }
+                #expect(statements.count == 1 && statements[0].hasSuffix(" ASYNC") == async, "bound \(bound): \(statements)")
+            }
+        }
+    }
+
     /// A failure ClickHouse registered ends the run as an ASYNC one's does (status, error,
     /// code), and the retry is the next attempt.
     @Test func aFailureEndsAsTheAsyncPathsDoes() async throws {

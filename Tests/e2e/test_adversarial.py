@@ -104,7 +104,9 @@ def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_ba
     """Item 1: a new plugin called with the same CHB after a kill -9 doubled the rows."""
     tables = BIG_TABLES
     before, chb = seeded(stack, 3_000_000, "kill")
-    first = Plugin(env=plugin_env(stack))
+    # Followed ASYNC: this stack's engine runs one statement at a time, so the reads below
+    # would wait for an awaited RESTORE, and it for the frozen S3 (the awaited path: next test).
+    first = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_INLINE_RESTORE_MIB="0"))
     try:
         call(first, stubs, "Backup", stack.chi, chb, {"type": "full"})
         drop(stack, "e2e_adv")
@@ -157,6 +159,50 @@ def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_ba
     assert sums(stack, tables) == before, "exactly the backup's rows, never twice"
     for i, op in enumerate(ids):  # at most one RESTORE ever ran into these tables per host
         assert [s for _, s in backups_with_prefix(stack, i, op)].count("RESTORED") == 1
+
+
+def test_a_plugin_killed_while_it_awaits_a_restore_is_followed_by_the_next_to_exactly_the_backups_rows(stack, stubs):
+    """A RESTORE under `--inline-restore-mib` is sent without ASYNC and awaited. Its plugin
+    killed while it runs, ClickHouse finishes it, and the next call finds it by its id."""
+    before, chb = seeded(stack, 3_000_000, "inline-kill")
+    first = Plugin(env=plugin_env(stack))
+    try:
+        call(first, stubs, "Backup", stack.chi, chb, {"type": "full"})
+        drop(stack, "e2e_adv")
+        plan = json.loads(call(first, stubs, "Restore", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
+        ids = [h["clickhouse_id"] for h in plan["hosts"]]
+        channel = grpc.insecure_channel(first.address)
+        with open(stack.host(0, 0)["query_log"]) as log:
+            log.seek(0, os.SEEK_END)
+            pending = stubs.backup_grpc.BackupStub(channel).Restore.future(restore_request(stubs, stack, chb), timeout=120)
+            deadline, sent = time.time() + 60, None
+            while sent is None and time.time() < deadline:
+                line = log.readline()
+                if f"SETTINGS id = '{ids[0]}'" in line:
+                    sent = json.loads(line)
+                elif not line:
+                    time.sleep(0.001)
+            first.process.send_signal(signal.SIGKILL)
+            killed_at = time.time()
+            first.process.wait(timeout=10)
+        assert sent and sent.startswith("RESTORE ") and not sent.rstrip().endswith("ASYNC"), sent
+        ended = stack.sql(0, f"SELECT toUnixTimestamp64Micro(end_time) FROM system.backups WHERE id = '{ids[0]}'")
+        assert int(ended) / 1e6 > killed_at, "the plugin was killed while its RESTORE ran"
+        with pytest.raises(grpc.RpcError):
+            pending.result(timeout=30)
+        channel.close()
+    finally:
+        first.stop()
+    second = Plugin(env=plugin_env(stack))
+    try:
+        result = call(second, stubs, "Restore", stack.chi, chb)
+    finally:
+        second.stop()
+    assert result.metadata["state"] == "Completed" and result.restore_id == plan["id"]
+    assert sums(stack, BIG_TABLES) == before, "exactly the backup's rows, never twice"
+    for i, op in enumerate(ids):
+        statuses = [s for _, s in backups_with_prefix(stack, i, op)]
+        assert statuses.count("RESTORED") == 1 and "RESTORE_FAILED" not in statuses, statuses
 
 
 def test_a_finished_restore_called_again_restores_only_what_was_dropped(stack, stack_plugin, stubs):

@@ -97,6 +97,13 @@ public struct PollSchedule: Sendable {
     /// A statement expected to read or write at most this many bytes is sent without ASYNC
     /// and awaited instead of polled (``HostOperation/awaitsInline(_:bytes:)``); 0: never.
     public var inlineBytes: Int64 = 8 << 20
+    /// The same bound for a RESTORE, whose bytes are those its backup recorded. A backup's end
+    /// is watched in its bucket, at no cost to the server; a restore's cannot be (ClickHouse
+    /// writes nothing there when it ends), so following one costs looks at the server and sees
+    /// its end up to `fraction` of its time late. A restore of up to 256 MiB, a second or two
+    /// at the rate ClickHouse restores from S3, is awaited instead; it shows no progress before
+    /// its answer (`--inline-restore-mib`); 0: never.
+    public var inlineRestoreBytes: Int64 = 256 << 20
     /// How long such a statement's answer is awaited before it is followed in system.backups.
     public var inlineTimeout: Duration = .seconds(300)
 

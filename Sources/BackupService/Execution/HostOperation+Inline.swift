@@ -8,6 +8,8 @@ import BackupDomain
 /// answers when it ends; it is still registered under its id in `system.backups`, so it is
 /// followed there as any other when its answer is lost (timeout, connection, restart of the
 /// plugin: ClickHouse does not cancel a BACKUP whose client went away), and killed by that id.
+/// A restore is awaited up to a larger size (``PollSchedule/inlineRestoreBytes``): it has no
+/// file in the bucket whose arrival would show its end, as a backup has.
 extension HostOperation {
     /// The bytes this host's statement reads or writes, when every part of it is known: a
     /// backup's from `system.tables.total_bytes` of the selected tables and of the inner tables
@@ -26,10 +28,12 @@ extension HostOperation {
     }
 
     /// Whether `statement` is sent without ASYNC and awaited: its bytes are known and under
-    /// the schedule's bound, and a bandwidth limit would not stretch it past half a second.
+    /// the schedule's bound for its verb (``PollSchedule/inlineRestoreBytes`` for a restore),
+    /// and a bandwidth limit would not stretch it past half a second.
     func awaitsInline(_ statement: BackupStatement, bytes: Int64?) -> Bool {
-        // inlineBytes 0 turns it off, as documented (an empty table's 0 bytes must not slip under it).
-        guard environment.poll.inlineBytes > 0, let bytes, bytes <= environment.poll.inlineBytes else { return false }
+        let bound = verb == .restore ? environment.poll.inlineRestoreBytes : environment.poll.inlineBytes
+        // A bound of 0 turns it off, as documented (an empty table's 0 bytes must not slip under it).
+        guard bound > 0, let bytes, bytes <= bound else { return false }
         for setting in statement.settings where setting.name == "max_backup_bandwidth" {
             if case .integer(let limit) = setting.value, limit > 0, bytes > Int64(limit) / 2 { return false }
         }
