@@ -4,8 +4,10 @@
 The baseline is the physical limit here: a synchronous `BACKUP TABLE ... TO S3(...)` (and
 `RESTORE ... FROM S3(...)`) sent straight to the host's HTTP interface, which is everything
 ClickHouse itself has to do. The plugin does the same work plus planning, table listing, the
-manifest (two S3 PUTs), starting the operation ASYNC and polling system.backups. Measured in
-one run, alternating raw and plugin, medians of --repeat runs:
+manifest (two S3 PUTs), and following the operation: a large backup ASYNC, its end watched in
+its bucket; a restore under --inline-restore-mib (the 10M-row one) and a small backup sent as
+the raw side sends them, and awaited. Measured in one run, alternating raw and plugin, medians
+of --repeat runs:
   - plugin/raw time for backup and for restore of a --rows table (target <= 1.05),
   - absolute added milliseconds for a 10-row table (target < 30 ms),
   - the plugin's peak RSS (VmHWM) while it drives the backups (target < 30 MB),

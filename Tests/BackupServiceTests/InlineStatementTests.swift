@@ -111,6 +111,34 @@ import Testing
         }
     }
 
+    /// An awaited restore whose run is cancelled stops waiting and is killed by its id, as an
+    /// ASYNC one is: the run ends cancelled, and so does ClickHouse's operation.
+    @Test func anAwaitedRestoreIsKilledWhenItsRunIsCancelled() async throws {
+        let cluster = Cluster()
+        let provider = cluster.provider()
+        _ = try await provider.backup(BackupRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb))
+        let gate = Gate()
+        cluster.hosts.forEach { $0.setRows(0); $0.setBehaviour(.hold(gate)) }
+        let run = Task {
+            try await provider.restore(RestoreRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb,
+                                                      parameters: ["cancel_on_abort": "true"]))
+        }
+        while !cluster.hosts.allSatisfy({ $0.operations.contains { $0.hasPrefix("RESTORE ") } }) { try await Task.sleep(for: .milliseconds(1)) }
+        run.cancel()
+        await #expect(throws: RPCError.self) { _ = try await run.value }
+        let id = try #require(provider.registry.list(limit: 1).first?.operationID)
+        var last = ""
+        for await operation in try #require(provider.registry.watch(id)) { last = operation.state }
+        #expect(last == "RESTORE_CANCELLED")
+        for host in cluster.hosts {
+            let restore = try #require(host.operations.last)
+            #expect(restore.hasPrefix("RESTORE ") && !restore.hasSuffix(" ASYNC"))
+            #expect(host.statements.contains { $0.hasPrefix("KILL QUERY") })
+            #expect(host.status(try #require(ScriptedClickHouse.quoted(after: "id = ", in: restore))) == .restoreCancelled)
+        }
+        gate.open()
+    }
+
     /// A failure ClickHouse registered ends the run as an ASYNC one's does (status, error,
     /// code), and the retry is the next attempt.
     @Test func aFailureEndsAsTheAsyncPathsDoes() async throws {

@@ -27,6 +27,12 @@ final class Gate: Sendable {
     }
 
     var isOpen: Bool { state.withLock { $0.open } }
+
+    /// Waits as a caller on a connection does: a cancelled task stops waiting, as curl aborts
+    /// its transfer.
+    func waitUnlessCancelled() async throws {
+        while !isOpen { try await Task.sleep(for: .milliseconds(1)) }
+    }
 }
 
 /// One ClickHouse server as execution sees it, scripted: its tables, and `system.backups`
@@ -178,7 +184,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     /// error (and its row in system.backups says so, as a real server's does).
     private func runToItsEnd(_ id: String) async throws {
         guard let operation = state.withLock({ $0.backups[id] }) else { return }
-        if case .hold(let gate) = operation.behaviour { await gate.wait() }
+        if case .hold(let gate) = operation.behaviour { try await gate.waitUnlessCancelled() }
         let restore = operation.status == .restoring
         let (error, lost, bucket) = state.withLock { state -> (String?, Bool, MemoryObjectStore?) in
             var error: String?
