@@ -104,9 +104,9 @@ import Testing
         for (host, from) in zip(cluster.hosts, before) {
             let reads = Array(host.statements.dropFirst(from))
             let attempts = try #require(reads.firstIndex { $0.hasPrefix("SELECT id, status FROM system.backups WHERE startsWith") })
-            let tables = try #require(reads.lastIndex { $0.hasPrefix("SELECT 'table' AS kind") })
+            let tables = try #require(reads.lastIndex { $0.hasPrefix(ScriptedClickHouse.stateReadPrefix) })
             #expect(attempts < tables)
-            #expect(reads.filter { $0.hasPrefix("SELECT 'table' AS kind") }.allSatisfy { !$0.contains("system.backups") })
+            #expect(reads.filter { $0.hasPrefix(ScriptedClickHouse.stateReadPrefix) }.allSatisfy { !$0.contains("system.backups") })
         }
     }
 }

@@ -45,7 +45,7 @@ extension HostOperation {
     func readState(withAttempts: Bool = true) async throws -> HostState {
         var state = HostState()
         if withAttempts { state.attempts = try await attempts() }
-        let sql = "SELECT 'table' AS kind, database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
+        let sql = "SELECT database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
             + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
         for row in try await client.select(sql, timeout: .seconds(30)) {
             guard case .string(let database)? = row["a"], case .string(let table)? = row["b"],

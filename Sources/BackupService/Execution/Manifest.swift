@@ -76,7 +76,7 @@ struct ManifestStore {
     /// the two requests would stand between the lock and the hosts' statements.
     /// `unlocking`: the lock is released once the manifest is written, at the same time as
     /// the index is updated (it guards the run, which the manifest now records as ended).
-    /// `index`: the index as read while the run went on (``indexSnapshot()``).
+    /// `index`: the index as read while the run went on (``CatalogIndexObject/snapshot()``).
     func write(_ manifest: BackupManifest, unlocking: Bool = false, index: CatalogIndexObject.Snapshot? = nil) async throws {
         try await client.put(url, body: Array(JSONWriter.string(manifest.json).utf8))
         async let unlocked: Void = unlocking ? unlock() : ()
@@ -84,12 +84,9 @@ struct ManifestStore {
         await unlocked
     }
 
-    /// The CHI's index this manifest is recorded in.
+    /// The CHI's index this manifest is recorded in. A run reads its `snapshot()` while its
+    /// hosts work, so that the record at the end writes it without reading it first.
     var index: CatalogIndexObject { CatalogIndexObject(client: client, manifestURL: url) }
-
-    /// The index as it is now, read while a run's hosts work: the record at the end then
-    /// writes it without reading it first.
-    func indexSnapshot() async -> CatalogIndexObject.Snapshot? { await index.snapshot() }
 
     /// The manifest, when there is one (a body that is not a manifest reads as none).
     func read() async throws -> BackupManifest? {

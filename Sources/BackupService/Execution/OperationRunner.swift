@@ -110,7 +110,7 @@ struct OperationRunner {
         let claim = plan.operation == .backup ? store.map { claimBackup($0, manifest: manifest, resolved: resolved) } : nil
         defer { claim?.cancel() }
         // Read while the hosts work: the record at the end writes it at once.
-        let index = claim == nil ? nil : store.map { store in Task { await store.indexSnapshot() } }
+        let index = claim == nil ? nil : store.map { store in Task { await store.index.snapshot() } }
         defer { index?.cancel() }
         let running = clock.now
         let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved, beforeStart: claim.map(Self.gate),

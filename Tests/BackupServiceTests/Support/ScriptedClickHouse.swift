@@ -202,18 +202,17 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         if let error { throw ClickHouseError.parse(error, host: endpoint.description)! }
     }
 
+    /// How a host's state read (``HostOperation/readState(withAttempts:)``) begins.
+    static let stateReadPrefix = "SELECT database AS a, name AS b, engine AS c"
+
     func select(_ sql: String, timeout: Duration?) async throws -> [JSONValue] {
         state.withLock { $0.statements.append(sql) }
-        if sql.hasPrefix("SELECT 'table' AS kind") {  // a host's state: tables, rows, attempts
+        if sql.hasPrefix(Self.stateReadPrefix) {  // a host's state: tables, rows, sizes
             defer { stateRead.open() }
-            let prefix = Self.quoted(after: "startsWith(id, ", in: sql)
             return state.withLock { state in
                 Self.listed(state.tables, by: sql).map { table in
-                    JSONValue.object(["kind": .string("table"), "a": .string(table.database), "b": .string(table.name),
-                                      "c": .string(table.engine), "d": .string(String(table.rows)),
-                                      "e": .string(state.bytes.map(String.init) ?? "")])
-                } + state.backups.filter { prefix.map($0.key.hasPrefix) ?? false }.map { id, operation in
-                    .object(["kind": .string("attempt"), "a": .string(id), "b": .string(operation.status.rawValue), "c": .string(""), "d": .string("")])
+                    JSONValue.object(["a": .string(table.database), "b": .string(table.name), "c": .string(table.engine),
+                                      "d": .string(String(table.rows)), "e": .string(state.bytes.map(String.init) ?? "")])
                 }
             }
         }
