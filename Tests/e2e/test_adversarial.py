@@ -99,6 +99,23 @@ def restore_request(stubs, stack, chb, parameters=None):
                                        parameters=parameters or {})
 
 
+def backed_up_and_dropped(plugin, stubs, stack, chb):
+    """A full backup of e2e_adv, the database dropped, and the restore's plan and host ids."""
+    call(plugin, stubs, "Backup", stack.chi, chb, {"type": "full"})
+    drop(stack, "e2e_adv")
+    plan = json.loads(call(plugin, stubs, "Restore", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
+    return plan, [h["clickhouse_id"] for h in plan["hosts"]]
+
+
+def restore_in_a_new_plugin(stack, stubs, chb):
+    """The Restore a plugin started after the killed one answers."""
+    plugin = Plugin(env=plugin_env(stack))
+    try:
+        return call(plugin, stubs, "Restore", stack.chi, chb)
+    finally:
+        plugin.stop()
+
+
 @pytest.mark.parametrize("kill_point", ["before the statement", "mid-run", "after ClickHouse finished"])
 def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_backups_rows(stack, stubs, kill_point):
     """Item 1: a new plugin called with the same CHB after a kill -9 doubled the rows."""
@@ -108,10 +125,7 @@ def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_ba
     # would wait for an awaited RESTORE, and it for the frozen S3 (the awaited path: next test).
     first = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_INLINE_RESTORE_MIB="0"))
     try:
-        call(first, stubs, "Backup", stack.chi, chb, {"type": "full"})
-        drop(stack, "e2e_adv")
-        plan = json.loads(call(first, stubs, "Restore", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
-        ids = [h["clickhouse_id"] for h in plan["hosts"]]
+        plan, ids = backed_up_and_dropped(first, stubs, stack, chb)
         channel = grpc.insecure_channel(first.address)
         s3 = s3_process()
         statement = f"SETTINGS id = '{ids[0]}'"
@@ -149,11 +163,7 @@ def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_ba
         while time.time() < deadline and not all(s and s[-1][1] == "RESTORED" for s in
                                                  [backups_with_prefix(stack, i, op) for i, op in enumerate(ids)]):
             time.sleep(0.05)
-    second = Plugin(env=plugin_env(stack))
-    try:
-        result = call(second, stubs, "Restore", stack.chi, chb)
-    finally:
-        second.stop()
+    result = restore_in_a_new_plugin(stack, stubs, chb)
     assert result.metadata["state"] == "Completed"
     assert result.restore_id == plan["id"], "a retried restore has the same id"
     assert sums(stack, tables) == before, "exactly the backup's rows, never twice"
@@ -167,10 +177,7 @@ def test_a_plugin_killed_while_it_awaits_a_restore_is_followed_by_the_next_to_ex
     before, chb = seeded(stack, 3_000_000, "inline-kill")
     first = Plugin(env=plugin_env(stack))
     try:
-        call(first, stubs, "Backup", stack.chi, chb, {"type": "full"})
-        drop(stack, "e2e_adv")
-        plan = json.loads(call(first, stubs, "Restore", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
-        ids = [h["clickhouse_id"] for h in plan["hosts"]]
+        plan, ids = backed_up_and_dropped(first, stubs, stack, chb)
         channel = grpc.insecure_channel(first.address)
         with open(stack.host(0, 0)["query_log"]) as log:
             log.seek(0, os.SEEK_END)
@@ -193,11 +200,7 @@ def test_a_plugin_killed_while_it_awaits_a_restore_is_followed_by_the_next_to_ex
         channel.close()
     finally:
         first.stop()
-    second = Plugin(env=plugin_env(stack))
-    try:
-        result = call(second, stubs, "Restore", stack.chi, chb)
-    finally:
-        second.stop()
+    result = restore_in_a_new_plugin(stack, stubs, chb)
     assert result.metadata["state"] == "Completed" and result.restore_id == plan["id"]
     assert sums(stack, BIG_TABLES) == before, "exactly the backup's rows, never twice"
     for i, op in enumerate(ids):
