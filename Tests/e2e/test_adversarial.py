@@ -51,14 +51,14 @@ def clean(stack):
 
 
 def wait_for_line(log, needle, seconds):
-    """Reads `log` on from where it is until a line holds `needle`."""
+    """Reads `log` on from where it is until a line holds `needle`; that line's statement."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         line = log.readline()
         if not line:
             time.sleep(0.0005)
         elif needle in line:
-            return
+            return json.loads(line)
     raise AssertionError(f"no statement with {needle!r} within {seconds} s")
 
 
@@ -182,17 +182,11 @@ def test_a_plugin_killed_while_it_awaits_a_restore_is_followed_by_the_next_to_ex
         with open(stack.host(0, 0)["query_log"]) as log:
             log.seek(0, os.SEEK_END)
             pending = stubs.backup_grpc.BackupStub(channel).Restore.future(restore_request(stubs, stack, chb), timeout=120)
-            deadline, sent = time.time() + 60, None
-            while sent is None and time.time() < deadline:
-                line = log.readline()
-                if f"SETTINGS id = '{ids[0]}'" in line:
-                    sent = json.loads(line)
-                elif not line:
-                    time.sleep(0.001)
+            sent = wait_for_line(log, f"SETTINGS id = '{ids[0]}'", seconds=60)
             first.process.send_signal(signal.SIGKILL)
             killed_at = time.time()
             first.process.wait(timeout=10)
-        assert sent and sent.startswith("RESTORE ") and not sent.rstrip().endswith("ASYNC"), sent
+        assert sent.startswith("RESTORE ") and not sent.rstrip().endswith("ASYNC"), sent
         ended = stack.sql(0, f"SELECT toUnixTimestamp64Micro(end_time) FROM system.backups WHERE id = '{ids[0]}'")
         assert int(ended) / 1e6 > killed_at, "the plugin was killed while its RESTORE ran"
         with pytest.raises(grpc.RpcError):
