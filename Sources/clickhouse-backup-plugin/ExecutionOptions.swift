@@ -53,6 +53,10 @@ struct ExecutionOptions: ParsableArguments {
             help: "With type=auto, take a full backup when the last full one is older than this: 7d, 12h, 30m, 90s (env: CLICKHOUSE_BACKUP_PLUGIN_FULL_INTERVAL).")
     var fullInterval: String = Environment.string("FULL_INTERVAL", default: "7d")
 
+    @Option(name: .customLong("inline-backup-mib"),
+            help: "A BACKUP expected to write at most this many MiB (its tables' total_bytes) is awaited on its connection instead of sent ASYNC and followed: its end is seen at once, and it shows no progress before it; 0: every BACKUP ASYNC (env: CLICKHOUSE_BACKUP_PLUGIN_INLINE_BACKUP_MIB).")
+    var inlineBackupMiB: Int = Environment.integer("INLINE_BACKUP_MIB", default: Int(PollSchedule().inlineBytes >> 20))
+
     @Option(name: .customLong("inline-restore-mib"),
             help: "A RESTORE of at most this many MiB (its backup's recorded size) is awaited on its connection instead of sent ASYNC and followed: its end is seen at once, and it shows no progress before it; 0: every RESTORE ASYNC (env: CLICKHOUSE_BACKUP_PLUGIN_INLINE_RESTORE_MIB).")
     var inlineRestoreMiB: Int = Environment.integer("INLINE_RESTORE_MIB", default: Int(PollSchedule().inlineRestoreBytes >> 20))
@@ -97,6 +101,7 @@ struct ExecutionOptions: ParsableArguments {
             throw ValidationError("--resolve must be NAME:PORT:ADDRESS, not '\(badResolve.joined(separator: "', '"))'")
         }
         guard (0...100).contains(s3RetryAttempts) else { throw ValidationError("--s3-retry-attempts must be between 0 and 100") }
+        guard (0...1 << 20).contains(inlineBackupMiB) else { throw ValidationError("--inline-backup-mib must be between 0 and 1048576") }
         guard (0...1 << 20).contains(inlineRestoreMiB) else { throw ValidationError("--inline-restore-mib must be between 0 and 1048576") }
     }
 
@@ -111,6 +116,7 @@ struct ExecutionOptions: ParsableArguments {
             parallelShards: parallelShards, fullInterval: OperationParameters.parseDuration(fullInterval) ?? 7 * 86400, logger: logger)
         environment.clickHouseTLS = clickHouseTLS
         environment.progressLogInterval = .seconds(progressLogInterval)
+        environment.poll.inlineBytes = Int64(inlineBackupMiB) << 20
         environment.poll.inlineRestoreBytes = Int64(inlineRestoreMiB) << 20
         if !policyFileValue.isEmpty {
             do {

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from stack_fixtures import call, on_every_host, stack, stack_plugin  # noqa: F401 (fixtures)
+from conftest import Plugin
+from stack_fixtures import call, on_every_host, plugin_env, stack, stack_plugin  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +60,36 @@ def test_a_long_backup_is_watched_in_its_bucket(stack, stack_plugin, stubs):
     assert restored.metadata["state"] == "Completed"
     for host in range(len(stack.hosts)):
         assert stack.checksum(host, "e2e_follow_back.big") == stack.checksum(host, "e2e_follow.big")
+
+
+def backup_statements(stack, before):
+    """Every host's BACKUP statements sent since `before` (line counts of the query logs)."""
+    return [[json.loads(line) for line in log_lines(stack, host)[before[host]:] if line.startswith('"BACKUP ')]
+            for host in range(len(stack.hosts))]
+
+
+def test_the_inline_backup_bound_decides_which_backups_are_awaited(stack, stack_plugin, stubs):
+    """`--inline-backup-mib`: a backup of ~4 MB a host is awaited under the default bound (8 MiB),
+    sent ASYNC and followed under a bound of 1 MiB, and every backup is ASYNC with 0; each
+    restores to the same rows."""
+    bounded = {bound: Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_INLINE_BACKUP_MIB=bound)) for bound in ("1", "0")}
+    try:
+        for plugin, table, is_async in ((stack_plugin, "big", False), (bounded["1"], "big", True), (bounded["1"], "small", False),
+                                        (bounded["0"], "small", True)):
+            chb = stack.chb(f"follow-bound-{time.time_ns()}", whitelist=[f"e2e_follow.{table}"], prefix="follow/")
+            before = [len(log_lines(stack, host)) for host in range(len(stack.hosts))]
+            result = call(plugin, stubs, "Backup", stack.chi, chb, {"type": "full"}, check_dry_run=False)
+            assert result.metadata["state"] == "Completed"
+            for host, statements in enumerate(backup_statements(stack, before)):
+                assert len(statements) == 1 and statements[0].rstrip().endswith(" ASYNC") == is_async, (table, statements)
+                assert result.metadata[f"host.{host}.0.status"] == "BACKUP_CREATED"
+            on_every_host(stack, "DROP DATABASE IF EXISTS e2e_follow_back SYNC")
+            call(plugin, stubs, "Restore", stack.chi, chb, {"database_mapping": "e2e_follow:e2e_follow_back"})
+            for host in range(len(stack.hosts)):
+                assert stack.checksum(host, f"e2e_follow_back.{table}") == stack.checksum(host, f"e2e_follow.{table}")
+    finally:
+        for plugin in bounded.values():
+            plugin.stop()
 
 
 def test_a_small_restore_into_empty_tables_reads_no_system_backups(stack, stack_plugin, stubs):

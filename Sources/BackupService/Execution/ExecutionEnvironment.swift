@@ -95,7 +95,7 @@ public struct PollSchedule: Sendable {
     /// `costFactor` times what that read costs (``QueryWatch``).
     public var progressInterval: Duration = .seconds(1)
     /// A BACKUP expected to write at most this many bytes is sent without ASYNC and awaited
-    /// instead of polled (``HostOperation/awaitsInline(_:bytes:)``); 0: never.
+    /// instead of polled (``HostOperation/awaitsInline(_:bytes:)``; `--inline-backup-mib`); 0: never.
     public var inlineBytes: Int64 = 8 << 20
     /// The same bound for a RESTORE, whose bytes are those its backup recorded. A backup's end
     /// is watched in its bucket, at no cost to the server; a restore's cannot be (ClickHouse
