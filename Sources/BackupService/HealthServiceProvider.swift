@@ -13,7 +13,7 @@ public struct HealthServiceProvider: Sendable {
     public var definition: ServiceDefinition {
         let health = self.health
         return ServiceDefinition(name: Self.serviceName, methods: [
-            "Check": .unary(HealthCheckRequest.self, HealthCheckResponse.self) { request, _ in
+            "Check": .immediate(HealthCheckRequest.self, HealthCheckResponse.self) { request, _ in
                 guard let status = health.status(of: request.service) else {
                     throw DomainError(.notFound, "unknown service \(request.service)")
                 }

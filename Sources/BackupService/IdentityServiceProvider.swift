@@ -18,9 +18,9 @@ public struct IdentityServiceProvider: Sendable {
     public var definition: ServiceDefinition {
         let health = self.health
         return ServiceDefinition(name: Self.serviceName, methods: [
-            "GetPluginMetadata": .unary(EmptyRequest.self, PluginMetadata.self) { _, _ in PluginInfo.metadata },
-            "GetPluginCapabilities": .unary(EmptyRequest.self, PluginCapabilities.self) { _, _ in Self.capabilities },
-            "Probe": .unary(EmptyRequest.self, ProbeResponse.self) { _, _ in
+            "GetPluginMetadata": .immediate(EmptyRequest.self, PluginMetadata.self) { _, _ in PluginInfo.metadata },
+            "GetPluginCapabilities": .immediate(EmptyRequest.self, PluginCapabilities.self) { _, _ in Self.capabilities },
+            "Probe": .immediate(EmptyRequest.self, ProbeResponse.self) { _, _ in
                 ProbeResponse(ready: health.status(of: "") == .serving)
             },
         ])

@@ -3,6 +3,10 @@
 public enum MethodHandler: Sendable {
     /// One request, one response.
     case unary(@Sendable (_ request: [UInt8], _ context: ServerContext) async throws -> [UInt8])
+    /// One request, one response, computed at once on the completion-queue thread: no task,
+    /// and the answer and the call's close in one batch. For handlers that only read memory
+    /// (health checks, identity) and are called often; it must not block or wait.
+    case immediate(@Sendable (_ request: [UInt8], _ context: ServerContext) throws -> [UInt8])
     /// One request, a stream of responses.
     case serverStreaming(@Sendable (_ request: [UInt8], _ context: ServerContext, _ writer: RawResponseWriter) async throws -> Void)
     /// A stream of requests and a stream of responses.
@@ -19,6 +23,20 @@ public enum MethodHandler: Sendable {
     ) -> MethodHandler {
         .unary { bytes, context in
             try await body(Request(serializedBytes: bytes), context).serializedBytes()
+        }
+    }
+
+    /// An immediate handler (``immediate(_:)``) over typed messages.
+    /// - Parameters:
+    ///   - request: the request type.
+    ///   - response: the response type.
+    ///   - body: the handler; it answers at once, without waiting.
+    public static func immediate<Request: RPCMessage, Response: RPCMessage>(
+        _ request: Request.Type, _ response: Response.Type,
+        _ body: @escaping @Sendable (Request, ServerContext) throws -> Response
+    ) -> MethodHandler {
+        .immediate { bytes, context in
+            try body(Request(serializedBytes: bytes), context).serializedBytes()
         }
     }
 

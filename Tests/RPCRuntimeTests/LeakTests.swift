@@ -20,6 +20,11 @@ extension RuntimeSuites {
                     if reply.code != StatusCode.cancelled.rawValue {
                         unexpected.append("Forever #\(index): \(reply.code) \(reply.message) after \(reply.messages.count) messages")
                     }
+                } else if index % 5 == 1 {
+                    let reply = client.call("/test.Test/EchoNow", [UInt8](repeating: 7, count: 2048))
+                    if reply.code != 0 || reply.messages.first?.count != 2048 + "/test.Test/EchoNow ".utf8.count {
+                        unexpected.append("EchoNow #\(index): \(reply.code) \(reply.message)")
+                    }
                 } else {
                     let reply = client.call("/test.Test/Echo", [UInt8](repeating: UInt8(index & 0xFF), count: 2048))
                     if reply.code != 0 || reply.messages.first?.count != 2048 {

@@ -26,6 +26,25 @@ extension RuntimeSuites {
         }
     }
 
+    /// Immediate handlers answer on the polling thread, message and status and close in one
+    /// batch: the answer, the mapped errors and a missing request behave as for `.unary`.
+    @Test func immediateHandlersAnswerAndMapErrors() async throws {
+        try await withServer { _, client in
+            let reply = await client.callOffPool("/test.Test/EchoNow", Array("hello".utf8))
+            #expect(reply.code == 0 && text(reply) == "/test.Test/EchoNow hello")
+            let notFound = await client.callOffPool("/test.Test/FailNow", Array("x.Y".utf8))
+            #expect(notFound.code == StatusCode.notFound.rawValue && notFound.message == "unknown service x.Y")
+            let crashed = await client.callOffPool("/test.Test/FailNow", [])
+            #expect(crashed.code == StatusCode.internal.rawValue && crashed.message == "internal error (Boom)")
+            let missing = await client.callOffPool("/test.Test/EchoNow", nil)
+            #expect(missing.code == StatusCode.invalidArgument.rawValue && missing.message == "the call carried no request message")
+            let calls = await client.offPool { client in
+                (0..<200).map { client.call("/test.Test/EchoNow", [UInt8($0 & 0xFF)]).messages.first?.last }
+            }
+            #expect(calls == (0..<200).map { UInt8($0 & 0xFF) })
+        }
+    }
+
     @Test func unknownMethodsAreUnimplemented() async throws {
         try await withServer { _, client in
             let reply = await client.callOffPool("/test.Test/Nope", [])

@@ -47,6 +47,10 @@ final class ServerCall: @unchecked Sendable {
 
     /// Serves the call: watches for its end, then runs `handler` (or answers UNIMPLEMENTED).
     func serve(_ handler: MethodHandler?) {
+        if case .immediate(let body)? = handler, case .bytes(let request)? = initialMessage {
+            answerAtOnce(body, request)
+            return
+        }
         watchClose()
         guard let handler else {
             finish(RPCError(.unimplemented, "unknown method \(context.method)"))
@@ -66,6 +70,16 @@ final class ServerCall: @unchecked Sendable {
         finish(error)
     }
 
+    /// An immediate handler's answer, on this (the polling) thread: the response, the status
+    /// and the wait for the close in one batch. Nothing can cancel it, so nothing watches.
+    private func answerAtOnce(_ body: @Sendable ([UInt8], ServerContext) throws -> [UInt8], _ request: [UInt8]) {
+        do {
+            finish(nil, message: try body(request, context), closing: true)
+        } catch {
+            finish(mapError(error), closing: true)
+        }
+    }
+
     private func run(_ handler: MethodHandler) async {
         do {
             switch handler {
@@ -73,6 +87,8 @@ final class ServerCall: @unchecked Sendable {
                 let request = try await receiveRequest()
                 let response = try await body(request, context)
                 finish(nil, message: response)
+            case .immediate(let body):  // its request did not come with the call (an unregistered route)
+                finish(nil, message: try body(try await receiveRequest(), context))
             case .serverStreaming(let body):
                 let request = try await receiveRequest()
                 try await body(request, context, RawResponseWriter { try await self.send($0) })
@@ -159,9 +175,10 @@ final class ServerCall: @unchecked Sendable {
         }
     }
 
-    /// Ends the call: optional last message, then the status. Does not wait: the buffers are
-    /// freed when the batch completes.
-    private func finish(_ error: RPCError?, message: [UInt8]? = nil) {
+    /// Ends the call: optional last message, then the status (`closing`: and the wait for the
+    /// call's close, when nothing watches it). Does not wait: the buffers are freed when the
+    /// batch completes.
+    private func finish(_ error: RPCError?, message: [UInt8]? = nil, closing: Bool = false) {
         let code = error?.code ?? .ok
         let details = UnsafeMutablePointer<grpc_slice>.allocate(capacity: 1)
         details.initialize(to: grpc_slice_from_copied_string(error?.message ?? ""))
@@ -178,10 +195,18 @@ final class ServerCall: @unchecked Sendable {
         status.data.send_status_from_server.status = grpc_status_code(code.rawValue)
         status.data.send_status_from_server.status_details = details
         ops.append(status)
-        // The tag owns the buffer: freed when the batch is over, or with the tag when the
-        // core refuses the batch.
+        let close = closing ? CloseFlag() : nil
+        if let close {
+            var op = grpc_op()
+            op.op = GRPC_OP_RECV_CLOSE_ON_SERVER
+            op.data.recv_close_on_server.cancelled = close.raw
+            ops.append(op)
+        }
+        // The tag owns the buffer and the flag: freed when the batch is over, or with the tag
+        // when the core refuses the batch.
         _ = startBatch(ops) { _ in
             _ = buffer
+            _ = close
             _ = self  // keeps the call alive until the status is out
         }
         // The core copies the details during start_batch; our slice reference can go now.
@@ -232,4 +257,16 @@ final class ServerCall: @unchecked Sendable {
             }
         }
     }
+}
+
+/// The `int *` RECV_CLOSE_ON_SERVER writes into, freed with the batch's tag that captures it.
+private final class CloseFlag: @unchecked Sendable {
+    let raw: UnsafeMutablePointer<Int32>
+
+    init() {
+        raw = .allocate(capacity: 1)
+        raw.initialize(to: 0)
+    }
+
+    deinit { raw.deallocate() }
 }

@@ -15,6 +15,13 @@ struct Boom: Error { let secret = "do-not-leak" }
 func testService(_ observations: Observations) -> ServiceDefinition {
     ServiceDefinition(name: "test.Test", methods: [
         "Echo": .unary { request, _ in request },
+        "EchoNow": .immediate { request, context in
+            Array("\(context.method) ".utf8) + request
+        },
+        "FailNow": .immediate { request, _ in
+            if request.isEmpty { throw Boom() }
+            throw RPCError(.notFound, "unknown service \(String(decoding: request, as: UTF8.self))")
+        },
         "Metadata": .unary { request, context in
             Array((context.metadata[String(decoding: request, as: UTF8.self)] ?? "<none>").utf8)
         },
