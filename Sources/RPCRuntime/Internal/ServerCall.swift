@@ -45,7 +45,8 @@ final class ServerCall: @unchecked Sendable {
         tracker.callEnded(counter)
     }
 
-    /// Serves the call: watches for its end, then runs `handler` (or answers UNIMPLEMENTED).
+    /// Serves the call: an immediate handler with its request answers here and now; any other
+    /// watches for the call's end, then runs `handler` in a task (or answers UNIMPLEMENTED).
     func serve(_ handler: MethodHandler?) {
         if case .immediate(let body)? = handler, case .bytes(let request)? = initialMessage {
             answerAtOnce(body, request)
