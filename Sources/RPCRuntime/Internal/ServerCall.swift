@@ -45,18 +45,19 @@ final class ServerCall: @unchecked Sendable {
         tracker.callEnded(counter)
     }
 
-    /// Serves the call: an immediate handler with its request answers here and now; any other
-    /// watches for the call's end, then runs `handler` in a task (or answers UNIMPLEMENTED).
+    /// Serves the call: UNIMPLEMENTED without a handler, and an immediate handler with its
+    /// request, answer here and now; any other watches for the call's end, then runs `handler`
+    /// in a task.
     func serve(_ handler: MethodHandler?) {
-        if case .immediate(let body)? = handler, case .bytes(let request)? = initialMessage {
+        guard let handler else {
+            finish(RPCError(.unimplemented, "unknown method \(context.method)"), closing: true)
+            return
+        }
+        if case .immediate(let body) = handler, case .bytes(let request)? = initialMessage {
             answerAtOnce(body, request)
             return
         }
         watchClose()
-        guard let handler else {
-            finish(RPCError(.unimplemented, "unknown method \(context.method)"))
-            return
-        }
         let task = Task { await self.run(handler) }
         let cancelNow = state.withLock { state -> Bool in
             state.task = task
@@ -67,12 +68,12 @@ final class ServerCall: @unchecked Sendable {
 
     /// Answers with `error` without running a handler (authentication refused the call).
     func refuse(_ error: RPCError) {
-        watchClose()
-        finish(error)
+        finish(error, closing: true)
     }
 
     /// An immediate handler's answer, on this (the polling) thread: the response, the status
-    /// and the wait for the close in one batch. Nothing can cancel it, so nothing watches.
+    /// and the wait for the close in one batch. Nothing runs that a cancel could stop, so
+    /// nothing watches (as for a refusal).
     private func answerAtOnce(_ body: @Sendable ([UInt8], ServerContext) throws -> [UInt8], _ request: [UInt8]) {
         do {
             finish(nil, message: try body(request, context), closing: true)
@@ -119,20 +120,11 @@ final class ServerCall: @unchecked Sendable {
     /// Waits for the call's end (RECV_CLOSE_ON_SERVER). A cancelled end (client cancel,
     /// deadline, server cancel-all) cancels the handler's task.
     private func watchClose() {
-        let cancelledFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-        cancelledFlag.initialize(to: 0)
-        var op = grpc_op()
-        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER
-        op.data.recv_close_on_server.cancelled = cancelledFlag
-        let started = startBatch([op]) { success in
-            let cancelled = cancelledFlag.pointee != 0 || !success
-            cancelledFlag.deallocate()
-            if cancelled { self.markCancelled() }
+        let close = CloseFlag()
+        let started = startBatch([close.op]) { success in
+            if close.cancelled || !success { self.markCancelled() }
         }
-        if !started {
-            cancelledFlag.deallocate()
-            markCancelled()
-        }
+        if !started { markCancelled() }
     }
 
     private func markCancelled() {
@@ -197,12 +189,7 @@ final class ServerCall: @unchecked Sendable {
         status.data.send_status_from_server.status_details = details
         ops.append(status)
         let close = closing ? CloseFlag() : nil
-        if let close {
-            var op = grpc_op()
-            op.op = GRPC_OP_RECV_CLOSE_ON_SERVER
-            op.data.recv_close_on_server.cancelled = close.raw
-            ops.append(op)
-        }
+        if let close { ops.append(close.op) }
         // The tag owns the buffer and the flag: freed when the batch is over, or with the tag
         // when the core refuses the batch.
         _ = startBatch(ops) { _ in
@@ -260,9 +247,10 @@ final class ServerCall: @unchecked Sendable {
     }
 }
 
-/// The `int *` RECV_CLOSE_ON_SERVER writes into, freed with the batch's tag that captures it.
+/// The `int *` RECV_CLOSE_ON_SERVER writes into, owned here and freed with the batch's tag
+/// that captures it (when the batch is over, or when the core refuses it).
 private final class CloseFlag: @unchecked Sendable {
-    let raw: UnsafeMutablePointer<Int32>
+    private let raw: UnsafeMutablePointer<Int32>
 
     init() {
         raw = .allocate(capacity: 1)
@@ -270,4 +258,15 @@ private final class CloseFlag: @unchecked Sendable {
     }
 
     deinit { raw.deallocate() }
+
+    /// The op that waits for the call's close and writes into this flag.
+    var op: grpc_op {
+        var op = grpc_op()
+        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER
+        op.data.recv_close_on_server.cancelled = raw
+        return op
+    }
+
+    /// Whether the call ended cancelled (read when its batch is over).
+    var cancelled: Bool { raw.pointee != 0 }
 }
