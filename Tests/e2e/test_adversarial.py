@@ -53,11 +53,15 @@ def clean(stack):
 def wait_for_line(log, needle, seconds):
     """Reads `log` on from where it is until a line holds `needle`; that line's statement."""
     deadline = time.time() + seconds
+    pending = ""
     while time.time() < deadline:
-        line = log.readline()
-        if not line:
+        pending += log.readline()
+        if not pending.endswith("\n"):
+            # Nothing new, or a line its writer has not finished: read on from where it stopped.
             time.sleep(0.0005)
-        elif needle in line:
+            continue
+        line, pending = pending, ""
+        if needle in line:
             return json.loads(line)
     raise AssertionError(f"no statement with {needle!r} within {seconds} s")
 
