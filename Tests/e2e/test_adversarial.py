@@ -206,6 +206,45 @@ def test_a_plugin_killed_while_it_awaits_a_restore_is_followed_by_the_next_to_ex
         assert statuses.count("RESTORED") == 1 and "RESTORE_FAILED" not in statuses, statuses
 
 
+def test_a_plugin_killed_while_it_awaits_a_backup_is_followed_by_the_next_to_the_same_backup(stack, stubs):
+    """A BACKUP under `--inline-backup-mib` is sent without ASYNC and awaited. Its plugin
+    killed while it runs, ClickHouse finishes it, and the next call finds it by its id: one
+    BACKUP_CREATED per host, the backup completed under its id, and it restores the rows."""
+    before, chb = seeded(stack, 3_000_000, "inline-backup-kill")
+    first = Plugin(env=plugin_env(stack))
+    try:
+        plan = json.loads(call(first, stubs, "Backup", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
+        ids = [h["clickhouse_id"] for h in plan["hosts"]]
+        channel = grpc.insecure_channel(first.address)
+        request = stubs.backup.BackupRequest(chi_definition=json.dumps(stack.chi).encode(), backup_definition=json.dumps(chb).encode())
+        with open(stack.host(0, 0)["query_log"]) as log:
+            log.seek(0, os.SEEK_END)
+            pending = stubs.backup_grpc.BackupStub(channel).Backup.future(request, timeout=120)
+            sent = wait_for_line(log, f"SETTINGS id = '{ids[0]}'", seconds=60)
+            first.process.send_signal(signal.SIGKILL)
+            killed_at = time.time()
+            first.process.wait(timeout=10)
+        assert sent.startswith("BACKUP ") and not sent.rstrip().endswith("ASYNC"), sent
+        ended = stack.sql(0, f"SELECT toUnixTimestamp64Micro(end_time) FROM system.backups WHERE id = '{ids[0]}'")
+        assert int(ended) / 1e6 > killed_at, "the plugin was killed while its BACKUP ran"
+        with pytest.raises(grpc.RpcError):
+            pending.result(timeout=30)
+        channel.close()
+    finally:
+        first.stop()
+    second = Plugin(env=plugin_env(stack))
+    try:
+        result = call(second, stubs, "Backup", stack.chi, chb)
+        assert result.metadata["state"] == "Completed" and result.backup_id == plan["id"]
+        for i, op in enumerate(ids):
+            assert [s for _, s in backups_with_prefix(stack, i, op)] == ["BACKUP_CREATED"], "one BACKUP per host, never a second"
+        drop(stack, "e2e_adv")
+        call(second, stubs, "Restore", stack.chi, chb)
+    finally:
+        second.stop()
+    assert sums(stack, BIG_TABLES) == before
+
+
 def test_a_finished_restore_called_again_restores_only_what_was_dropped(stack, stack_plugin, stubs):
     tables = BIG_TABLES
     before, chb = seeded(stack, 10_000, "again")
@@ -328,7 +367,9 @@ def test_a_backup_that_failed_is_retried_under_a_new_attempt(stack, stubs):
     """Item 3: after one failure every later Backup of the CHB answered with the old error."""
     tables = BIG_TABLES
     before, chb = seeded(stack, 4_000_000, "retry")
-    plugin = Plugin(env=plugin_env(stack))
+    # ASYNC: this stack's engine runs one statement at a time, so the KILL below would wait
+    # for an awaited BACKUP to end (a real server kills it; the awaited path: the next test).
+    plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_INLINE_BACKUP_MIB="0"))
     try:
         plan = json.loads(call(plugin, stubs, "Backup", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
         first_id = plan["hosts"][0]["clickhouse_id"]

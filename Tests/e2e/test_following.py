@@ -69,7 +69,7 @@ def backup_statements(stack, before):
 
 
 def test_the_inline_backup_bound_decides_which_backups_are_awaited(stack, stack_plugin, stubs):
-    """`--inline-backup-mib`: a backup of ~4 MB a host is awaited under the default bound (8 MiB),
+    """`--inline-backup-mib`: a backup of ~4 MB a host is awaited under the default bound (256 MiB),
     sent ASYNC and followed under a bound of 1 MiB, and every backup is ASYNC with 0; each
     restores to the same rows."""
     bounded = {bound: Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_INLINE_BACKUP_MIB=bound)) for bound in ("1", "0")}

@@ -8,8 +8,9 @@ import BackupDomain
 /// answers when it ends; it is still registered under its id in `system.backups`, so it is
 /// followed there as any other when its answer is lost (timeout, connection, restart of the
 /// plugin: ClickHouse does not cancel a BACKUP whose client went away), and killed by that id.
-/// A restore is awaited up to a larger size (``PollSchedule/inlineRestoreBytes``): it has no
-/// file in the bucket whose arrival would show its end, as a backup has.
+/// Each verb has its bound (``PollSchedule/inlineBytes``, ``PollSchedule/inlineRestoreBytes``):
+/// up to it, awaiting also spares what ASYNC costs ClickHouse itself and the lateness of a
+/// followed end; past it, the operation shows progress while it runs.
 extension HostOperation {
     /// The bytes this host's statement reads or writes, when every part of it is known: a
     /// backup's from `system.tables.total_bytes` of the selected tables and of the inner tables
