@@ -42,16 +42,12 @@ extension HostOperation {
     /// restore that ended between them showed as `RESTORED` beside its targets still empty,
     /// so it was restored again (ClickHouse refused: the table "already contains some data").
     /// Read in this order, an attempt seen ended had put its rows there before they were read.
-    /// Without attempts, the tables are those read ahead (``TablesReadAhead``) when this
-    /// operation was given that read and it succeeded.
     func readState(withAttempts: Bool = true) async throws -> HostState {
         var state = HostState()
         if withAttempts { state.attempts = try await attempts() }
-        let sql = stateTablesQuery
-        var rows: [JSONValue]? = nil
-        if !withAttempts, let ahead = tablesReadAhead, ahead.sql == sql { rows = await ahead.value() }
-        if rows == nil { rows = try await client.select(sql, timeout: .seconds(30)) }
-        for row in rows ?? [] {
+        let sql = "SELECT database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
+            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
+        for row in try await client.select(sql, timeout: .seconds(30)) {
             guard case .string(let database)? = row["a"], case .string(let table)? = row["b"],
                   case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
             let name = TableName(database: database, table: table)
@@ -65,12 +61,6 @@ extension HostOperation {
         }
         state.tables.sort { $0.name < $1.name }
         return state
-    }
-
-    /// The read of this host's tables a decision starts from: engines, rows, bytes, partition keys.
-    var stateTablesQuery: String {
-        "SELECT database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
-            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
     }
 
     /// The attempts system.backups holds for this host's operation, oldest first.

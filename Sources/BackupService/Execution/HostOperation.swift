@@ -60,9 +60,6 @@ struct HostOperation: Sendable {
     /// The destination's bucket, when the plugin holds its credentials: an inline backup's
     /// sizes are read from the `.backup` file it wrote (``createdInline(_:id:)``).
     var bucket: (any ObjectStore)? = nil
-    /// This host's tables, read while the replicas were probed (``TablesReadAhead``), for its
-    /// first decision when that reads no attempts.
-    var tablesReadAhead: TablesReadAhead.Read? = nil
 
     struct Outcome: Sendable {
         var planned: PlannedHost
@@ -95,10 +92,8 @@ struct HostOperation: Sendable {
     /// one in system.backups and refuses its id a second time).
     func run() async throws -> Outcome {
         var cleared: [String] = []
-        var operation = self
         while true {
-            let outcome = try await operation.runOnce()
-            operation.tablesReadAhead = nil  // read before this attempt ran: the next one reads afresh
+            let outcome = try await runOnce()
             // A replica left in Keeper refuses the RESTORE; with drop_stale_replicas it is
             // cleared (each path once) and the restore tried again as the next attempt.
             guard dropStaleReplicas, verb == .restore, !outcome.status.succeeded, let error = outcome.error,

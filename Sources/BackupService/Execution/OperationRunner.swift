@@ -88,8 +88,6 @@ struct OperationRunner {
         async let earlier = Self.timed { plan.operation == .backup && store != nil ? try await earlierRun(store!, resolved: resolved) : (nil, true) }
         async let record = Self.timed { plan.operation == .restore ? try await restoreChecks(store, resolved: resolved) : nil }
         async let unreachable = Self.timed { try await probe(resolved) }
-        let readAhead = tablesReadAhead(store, resolved)
-        defer { readAhead?.cancel() }
         async let base = Self.timed { plan.operation == .backup ? try await chooseBase(resolved) : nil }
         let ((answer, recordedBefore), readingEarlier) = try await earlier
         if let answer { return answer }
@@ -116,7 +114,7 @@ struct OperationRunner {
         defer { index?.cancel() }
         let running = clock.now
         let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved, beforeStart: claim.map(Self.gate),
-                                                  noEarlierAttempts: claim != nil && !recordedBefore, readAhead: readAhead)
+                                                  noEarlierAttempts: claim != nil && !recordedBefore)
         if let claim {
             let (answer, locking) = try await claim.value
             if let answer { return answer }  // another process runs this backup: no host was started here
@@ -241,18 +239,16 @@ struct OperationRunner {
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
     private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: BackupManifest.Parts?, _ resolved: ResolvedSecrets,
-                          beforeStart: (@Sendable () async throws -> Void)?, noEarlierAttempts: Bool, readAhead: TablesReadAhead? = nil)
+                          beforeStart: (@Sendable () async throws -> Void)?, noEarlierAttempts: Bool)
         async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var outcomes: [HostOperation.Outcome] = [], failures: [any Error & Sendable] = []
-        for (number, stage) in stages(assignment).enumerated() where !stage.isEmpty && failures.isEmpty {
+        for stage in stages(assignment) where !stage.isEmpty && failures.isEmpty {
             let operations = stage.map { planned in
                 var operation = hostOperation(planned, manifest: manifest, recorded: recorded, resolved)
                 operation.beforeStart = beforeStart
                 operation.noEarlierAttempts = noEarlierAttempts
                 operation.guessesFirstAttempt = plan.operation == .restore
-                // The first stage's first operation of each host; later stages run after it wrote.
-                operation.tablesReadAhead = number == 0 ? readAhead?.take(planned.host) : nil
                 return operation
             }
             let result = await runBounded(groupedByHost(operations), limit: limit, environment: environment)
@@ -272,9 +268,11 @@ struct OperationRunner {
     /// databases (restore, from its manifest's `recorded` parts), and the base (a replica's own
     /// copy is always whole: its replica may have no copy in the base).
     func hostOperation(_ planned: PlannedHost, manifest: Manifest, recorded: BackupManifest.Parts?, _ resolved: ResolvedSecrets) -> HostOperation {
+        let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
         let base = planned.role == .local ? nil : manifest.base
         let key = Manifest.partKey(planned)
-        var operation = hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved, renames: renames,
+        var operation = hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
+                                      renames: plan.operation == .restore ? renames : [:],
                                       tablesFromManifest: recorded.map { $0.tables[key] ?? [] },
                                       baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned).archived(manifest.baseArchive)) })
         // An archive backup's parts are `backup.FORMAT` in their folders: written so, read so.
@@ -293,12 +291,6 @@ struct OperationRunner {
         operation.sizesFromManifest = recorded?.reportedSizes[key]
         operation.bucket = plan.operation == .backup ? manifestStore(resolved)?.client : nil
         return operation
-    }
-
-    /// A restore's `database_mapping`, source to target (a backup renames nothing).
-    var renames: [String: String] {
-        guard plan.operation == .restore else { return [:] }
-        return Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// `local_tables=refuse`: a shard with several replicas whose data replica has tables that
