@@ -146,8 +146,8 @@ class PeakRSS:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=9, help="runs per side for the big table (median)")
-    parser.add_argument("--tiny-repeat", type=int, default=9, help="runs per side for the tiny table (median)")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per side for the big table (median)")
+    parser.add_argument("--tiny-repeat", type=int, default=15, help="runs per side for the tiny table (median)")
     parser.add_argument("--plugin", default=str(ROOT / ".build/release/clickhouse-backup-plugin"))
     args = parser.parse_args()
 

@@ -5,7 +5,7 @@ In one run, on a 4 shards x 1 replica stack (started in .stack-bench, stopped at
   - the plugin's Backup RPC of the cluster (one BACKUP per shard, in parallel, followed),
   - the same 4 raw BACKUP statements started concurrently by this script (the limit),
   - the same 4 run one after another (what per-host tools do),
-medians of --repeat runs (7) with their spread, alternating; then an incremental backup after a 1% change, its size
+medians of --repeat runs (11) with their spread, alternating; then an incremental backup after a 1% change, its size
 (bytes it wrote to S3) and time as fractions of the full one. Target: plugin within 1.10 of the
 concurrent limit. Usage: make bench-cluster  (or: python3 bench/cluster.py [--rows N])
 """
@@ -49,7 +49,7 @@ def s3_bytes(info, prefix):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows in the whole cluster")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--plugin", default=str(ROOT / ".build/release/clickhouse-backup-plugin"))
     args = parser.parse_args()
     stack_dir = ROOT / ".stack-bench"
