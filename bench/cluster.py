@@ -98,8 +98,20 @@ def run(args, info, stack_dir):
                                            parameters=parameters)
         return stub.Backup(request, timeout=3600)
 
+    def raw_id(name, shard):
+        return f"bench-{run_id}-{name}-s{shard}"
+
     def raw(name, shard):
-        hosts[shard].sql(f"BACKUP TABLE bench.big TO {hosts[shard].s3(f'bench-cluster/{run_id}/raw/{name}/shard-{shard}/')}")
+        hosts[shard].sql(f"BACKUP TABLE bench.big TO {hosts[shard].s3(f'bench-cluster/{run_id}/raw/{name}/shard-{shard}/')} "
+                         f"SETTINGS id = '{raw_id(name, shard)}'")
+
+    def engine_span(ids):
+        """ClickHouse's own time for a side's 4 statements (first start to last end, from each
+        host's system.backups), and how far apart their starts were."""
+        rows = [hosts[shard].sql(f"SELECT toUnixTimestamp64Micro(start_time), toUnixTimestamp64Micro(end_time) FROM system.backups "
+                                 f"WHERE id = '{operation}' FORMAT TSV").split() for shard, operation in enumerate(ids)]
+        starts, ends = [int(row[0]) / 1e6 for row in rows], [int(row[1]) / 1e6 for row in rows]
+        return max(ends) - min(starts), max(starts) - min(starts)
 
     def concurrent(name):
         threads = [threading.Thread(target=raw, args=(name, shard)) for shard in range(SHARDS)]
@@ -113,10 +125,14 @@ def run(args, info, stack_dir):
             raw(name, shard)
 
     times = {"plugin": [], "concurrent": [], "sequential": []}
+    spans = {"plugin": [], "concurrent": []}
     phases = {}
+    ids = {}
 
     def plugin_run(name):
-        for key, value in backup(name, {"type": "full"}).metadata.items():
+        metadata = backup(name, {"type": "full"}).metadata
+        ids[name] = [metadata[f"host.{shard}.0.id"] for shard in range(SHARDS)]
+        for key, value in metadata.items():
             if key.startswith("timing."):
                 phases.setdefault(key[7:], []).append(int(value))
     try:
@@ -129,6 +145,9 @@ def run(args, info, stack_dir):
                 elapsed = timed(action)
                 if i >= 0:
                     times[label].append(elapsed)
+            if i >= 0:
+                spans["plugin"].append(engine_span(ids[f"p{i + 1}"]))
+                spans["concurrent"].append(engine_span([raw_id(f"c{i + 1}", shard) for shard in range(SHARDS)]))
         full_started = time.perf_counter()
         full = backup("chain-full", {"type": "full"})
         full_seconds = time.perf_counter() - full_started
@@ -150,6 +169,9 @@ def run(args, info, stack_dir):
         print(f"{label:12} {median[label]:8.2f}s [{min(times[label]):.2f}..{max(times[label]):.2f}]")
     print("plugin phases (ms, medians, warm-up round included): "
           + ", ".join(f"{name} {statistics.median(values):.0f}" for name, values in sorted(phases.items())))
+    for label, found in spans.items():
+        print(f"ClickHouse's own time, {label}: {1000 * statistics.median(span for span, _ in found):.0f} ms from the first start to the "
+              f"last end, starts {1000 * statistics.median(gap for _, gap in found):.0f} ms apart (medians)")
     ratio = median["plugin"] / median["concurrent"]
     print(f"\nplugin / 4 concurrent raw BACKUPs = {ratio:.3f}x (target <= 1.10)")
     print(f"4 one after another / plugin     = {median['sequential'] / median['plugin']:.2f}x")
