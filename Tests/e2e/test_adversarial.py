@@ -175,6 +175,28 @@ def test_a_restore_killed_at_any_point_and_called_again_ends_with_exactly_the_ba
         assert [s for _, s in backups_with_prefix(stack, i, op)].count("RESTORED") == 1
 
 
+def killed_while_it_awaits(stack, plugin, operation_id, verb, start):
+    """Starts a call (`start(channel)` gives its future) and kills `plugin` -9 the moment host 0
+    logs the statement of `operation_id`; checks that the statement was `verb` sent without
+    ASYNC, that it was still running at the kill (its end_time is later), and that the call failed."""
+    channel = grpc.insecure_channel(plugin.address)
+    try:
+        with open(stack.host(0, 0)["query_log"]) as log:
+            log.seek(0, os.SEEK_END)
+            pending = start(channel)
+            sent = wait_for_line(log, f"SETTINGS id = '{operation_id}'", seconds=60)
+            plugin.process.send_signal(signal.SIGKILL)
+            killed_at = time.time()
+            plugin.process.wait(timeout=10)
+        assert sent.startswith(verb + " ") and not sent.rstrip().endswith("ASYNC"), sent
+        ended = stack.sql(0, f"SELECT toUnixTimestamp64Micro(end_time) FROM system.backups WHERE id = '{operation_id}'")
+        assert int(ended) / 1e6 > killed_at, f"the plugin was killed while its {verb} ran"
+        with pytest.raises(grpc.RpcError):
+            pending.result(timeout=30)
+    finally:
+        channel.close()
+
+
 def test_a_plugin_killed_while_it_awaits_a_restore_is_followed_by_the_next_to_exactly_the_backups_rows(stack, stubs):
     """A RESTORE under `--inline-restore-mib` is sent without ASYNC and awaited. Its plugin
     killed while it runs, ClickHouse finishes it, and the next call finds it by its id."""
@@ -182,20 +204,8 @@ def test_a_plugin_killed_while_it_awaits_a_restore_is_followed_by_the_next_to_ex
     first = Plugin(env=plugin_env(stack))
     try:
         plan, ids = backed_up_and_dropped(first, stubs, stack, chb)
-        channel = grpc.insecure_channel(first.address)
-        with open(stack.host(0, 0)["query_log"]) as log:
-            log.seek(0, os.SEEK_END)
-            pending = stubs.backup_grpc.BackupStub(channel).Restore.future(restore_request(stubs, stack, chb), timeout=120)
-            sent = wait_for_line(log, f"SETTINGS id = '{ids[0]}'", seconds=60)
-            first.process.send_signal(signal.SIGKILL)
-            killed_at = time.time()
-            first.process.wait(timeout=10)
-        assert sent.startswith("RESTORE ") and not sent.rstrip().endswith("ASYNC"), sent
-        ended = stack.sql(0, f"SELECT toUnixTimestamp64Micro(end_time) FROM system.backups WHERE id = '{ids[0]}'")
-        assert int(ended) / 1e6 > killed_at, "the plugin was killed while its RESTORE ran"
-        with pytest.raises(grpc.RpcError):
-            pending.result(timeout=30)
-        channel.close()
+        killed_while_it_awaits(stack, first, ids[0], "RESTORE",
+                               lambda channel: stubs.backup_grpc.BackupStub(channel).Restore.future(restore_request(stubs, stack, chb), timeout=120))
     finally:
         first.stop()
     result = restore_in_a_new_plugin(stack, stubs, chb)
@@ -215,21 +225,9 @@ def test_a_plugin_killed_while_it_awaits_a_backup_is_followed_by_the_next_to_the
     try:
         plan = json.loads(call(first, stubs, "Backup", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
         ids = [h["clickhouse_id"] for h in plan["hosts"]]
-        channel = grpc.insecure_channel(first.address)
         request = stubs.backup.BackupRequest(chi_definition=json.dumps(stack.chi).encode(), backup_definition=json.dumps(chb).encode())
-        with open(stack.host(0, 0)["query_log"]) as log:
-            log.seek(0, os.SEEK_END)
-            pending = stubs.backup_grpc.BackupStub(channel).Backup.future(request, timeout=120)
-            sent = wait_for_line(log, f"SETTINGS id = '{ids[0]}'", seconds=60)
-            first.process.send_signal(signal.SIGKILL)
-            killed_at = time.time()
-            first.process.wait(timeout=10)
-        assert sent.startswith("BACKUP ") and not sent.rstrip().endswith("ASYNC"), sent
-        ended = stack.sql(0, f"SELECT toUnixTimestamp64Micro(end_time) FROM system.backups WHERE id = '{ids[0]}'")
-        assert int(ended) / 1e6 > killed_at, "the plugin was killed while its BACKUP ran"
-        with pytest.raises(grpc.RpcError):
-            pending.result(timeout=30)
-        channel.close()
+        killed_while_it_awaits(stack, first, ids[0], "BACKUP",
+                               lambda channel: stubs.backup_grpc.BackupStub(channel).Backup.future(request, timeout=120))
     finally:
         first.stop()
     second = Plugin(env=plugin_env(stack))
