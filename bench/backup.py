@@ -6,8 +6,8 @@ The baseline is the physical limit here: a synchronous `BACKUP TABLE ... TO S3(.
 ClickHouse itself has to do. The plugin does the same work plus planning, table listing, the
 manifest (two S3 PUTs), and following the operation: a backup under --inline-backup-mib and a
 restore under --inline-restore-mib (both defaults take the 10M-row table, ~126 MB) are sent as
-the raw side sends them, and awaited; bigger ones run ASYNC and are followed. Measured in one run, alternating raw and plugin, medians
-of --repeat runs:
+the raw side sends them, and awaited; bigger ones run ASYNC and are followed. Measured in one
+run, alternating raw and plugin, medians of --repeat runs:
   - plugin/raw time for backup and for restore of a --rows table (target <= 1.05),
   - absolute added milliseconds for a 10-row table (target < 30 ms),
   - the plugin's peak RSS (VmHWM) while it drives the backups (target < 30 MB),

@@ -49,9 +49,9 @@ import Glibc
 /// Dispatch's global queue, which runs about one blocking job per core, the third of four
 /// such statements on two cores started only when one of the first two ended.
 @Suite struct HTTPClientConcurrencyTests {
-    /// A listener on 127.0.0.1 that accepts connections and never answers.
     struct ListenFailed: Error {}
 
+    /// A listener on 127.0.0.1 that accepts connections and never answers.
     final class SilentListener: @unchecked Sendable {
         let fd: Int32
         let port: UInt16
@@ -64,7 +64,10 @@ import Glibc
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard fd >= 0, bound == 0, listen(fd, 256) == 0 else { throw ListenFailed() }
+            guard fd >= 0, bound == 0, listen(fd, 256) == 0 else {
+                if fd >= 0 { close(fd) }
+                throw ListenFailed()
+            }
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
