@@ -4,7 +4,7 @@ import Testing
 @testable import BackupService
 
 /// The CHI's index: built from the manifests on the first listing, kept by manifest writes,
-/// and never trusted over the folders: a folder it lacks and a backup it says is running are
+/// and never trusted over the folders: a folder it lacks and a backup it does not say completed are
 /// read from their manifests, a deleted backup leaves it.
 @Suite struct CatalogIndexTests {
     let s3 = S3Destination(bucket: "bucket", prefix: "p/", endpoint: "http://s3.test", credentials: nil)
@@ -46,6 +46,22 @@ import Testing
         try await catalog.delete("b")
         #expect(try #require(try await index.object.read()).index.records["b"] == nil)
         #expect(try await index.records().map(\.name) == ["a", "c", "d"])
+    }
+
+    /// A backup that failed is indexed so; its retry completes the same folder, and an index
+    /// update lost after that (an S3 fault, five lost races, a plugin killed) must not leave it
+    /// listed as failed, where retention would treat it as a failed backup. Only a completed
+    /// entry is final; any other is read again.
+    @Test func aFailedEntryIsReadAgainForItsRetryMayHaveCompletedIt() async throws {
+        let store = MemoryObjectStore()
+        try await put(store, record("r", .failed))
+        try await put(store, record("r"), index: false)  // the retry completed; its index update was lost
+        let index = CatalogIndexStore(client: store, s3: s3, catalogKey: catalogKey)
+        #expect(try #require(try await index.object.read()).index.needsReading(["r"]) == ["r"])
+        #expect(try await index.records().map(\.state) == [.completed])
+        #expect(try #require(try await index.object.read()).index.needsReading(["r"]) == [])  // refreshed: completed is final
+        try await put(store, record("x", .cancelled))
+        #expect(try #require(try await index.object.read()).index.needsReading(["r", "x"]) == ["x"])
     }
 
     @Test func aLostRaceIsRetriedAgainstTheNewVersion() async throws {

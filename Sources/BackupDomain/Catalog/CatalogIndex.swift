@@ -9,10 +9,12 @@ public struct CatalogIndex: Equatable, Sendable {
 
     public init(records: [String: BackupRecord] = [:]) { self.records = records }
 
-    /// Of the backup folders found, those whose manifest must be read: not indexed yet, or in
-    /// progress when indexed (it may have ended since).
+    /// Of the backup folders found, those whose manifest must be read: not indexed yet, or
+    /// indexed in any state but completed. Completed is the one state a backup never leaves;
+    /// a failed or cancelled one is retried in its own folder, and the retry's index update
+    /// comes after its manifest (it can be lost, and a run answers before it lands).
     public func needsReading(_ folders: [String]) -> [String] {
-        folders.filter { records[$0].map { $0.state == .inProgress } ?? true }
+        folders.filter { records[$0].map { $0.state != .completed } ?? true }
     }
 
     /// The index after a folder listing and the manifests read (`read[name]` nil: the folder has
