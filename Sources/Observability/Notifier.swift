@@ -27,7 +27,7 @@ public final class Notifier: Sendable {
     private let logger: Logger
     private let metrics: PluginMetrics?
     /// Deliveries under way by number, and the next number.
-    private let inFlight = LockedState<(tasks: [Int: Task<Void, Never>], next: Int)>(([:], 0))
+    private let deliveries = BackgroundTasks()
 
     /// - Parameter metrics: where deliveries are counted (`serve`); nil for one-shot commands.
     public init(targets: [Target], filter: Filter, client: WebhookClient, version: String, metrics: PluginMetrics? = nil,
@@ -46,36 +46,21 @@ public final class Notifier: Sendable {
         for target in targets {
             let body = target.kind == .slack ? Self.slackBody(outcome) : Self.webhookBody(outcome, version: version)
             let (client, logger, metrics) = (client, logger, metrics)
-            // Created under the lock, so the task's own removal (same lock) comes after its insertion.
-            inFlight.withLock { inFlight in
-                inFlight.next += 1
-                let id = inFlight.next
-                inFlight.tasks[id] = Task { [weak self] in
-                    let delivery = await client.post(target.url, json: body)
-                    var fields: Logger.Metadata = ["target": .string(target.kind.rawValue), "operation_id": .string(outcome.id),
-                                                   "attempts": .string(String(delivery.attempts))]
-                    if let status = delivery.status { fields["status"] = .string(String(status)) }
-                    if let failure = delivery.failure { fields["error"] = .string(failure) }
-                    logger.log(level: delivery.delivered ? .info : .error, delivery.delivered ? "notification delivered" : "notification failed",
-                               metadata: fields)
-                    metrics?.recordNotification(target: target.kind.rawValue, delivered: delivery.delivered)
-                    _ = self?.inFlight.withLock { $0.tasks.removeValue(forKey: id) }
-                }
+            deliveries.start {
+                let delivery = await client.post(target.url, json: body)
+                var fields: Logger.Metadata = ["target": .string(target.kind.rawValue), "operation_id": .string(outcome.id),
+                                               "attempts": .string(String(delivery.attempts))]
+                if let status = delivery.status { fields["status"] = .string(String(status)) }
+                if let failure = delivery.failure { fields["error"] = .string(failure) }
+                logger.log(level: delivery.delivered ? .info : .error, delivery.delivered ? "notification delivered" : "notification failed",
+                           metadata: fields)
+                metrics?.recordNotification(target: target.kind.rawValue, delivered: delivery.delivered)
             }
         }
     }
 
     /// Waits for the deliveries under way, at most `timeout`; cancels what is left then.
-    public func drain(timeout: Duration) async {
-        let tasks = inFlight.withLock { Array($0.tasks.values) }
-        guard !tasks.isEmpty else { return }
-        let watchdog = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { tasks.forEach { $0.cancel() } }
-        }
-        for task in tasks { await task.value }
-        watchdog.cancel()
-    }
+    public func drain(timeout: Duration) async { await deliveries.drain(timeout: timeout) }
 
     /// The generic webhook's JSON: one flat object, stable field names.
     static func webhookBody(_ outcome: OperationOutcome, version: String) -> [UInt8] {

@@ -59,18 +59,21 @@ enum OneShot {
     ///   - body: the call, given the execution environment.
     static func run(_ execution: ExecutionOptions, output: OutputFormat = .json, _ body: (ExecutionEnvironment) async throws -> JSONValue) async throws {
         var notifier: Notifier?
+        var deferred: BackgroundTasks?
         do {
             var logger = execution.makeLogger()
             // On a terminal the live display says what info lines would, and they would scroll it away.
             if output == .text, isatty(1) != 0, logger.logLevel == .info { logger.logLevel = .warning }
             let (environment, configured) = try execution.environment(logger: logger)
-            notifier = configured
+            (notifier, deferred) = (configured, environment.deferredWrites)
             let result = try await body(environment)
+            await environment.deferredWrites.drain(timeout: OneShot.deferredWritesTimeout)
             await configured?.drain(timeout: execution.notifications.drainTimeout)
             print(output == .text ? TextOutput.render(result) : JSONWriter.string(result))
         } catch let exit as ExitCode {
             throw exit
         } catch {
+            await deferred?.drain(timeout: OneShot.deferredWritesTimeout)
             await notifier?.drain(timeout: execution.notifications.drainTimeout)
             let failure = ErrorMap.rpcError(error)
             var line = Array(JSONWriter.string(.object(["code": .string("\(failure.code)"), "message": .string(failure.message)])).utf8)
@@ -79,6 +82,10 @@ enum OneShot {
             throw ExitCode(Int32(failure.code.rawValue))
         }
     }
+
+    /// How long the writes a run left after its answer (a backup's index update and unlock:
+    /// two S3 requests) are waited for before the process exits.
+    static let deferredWritesTimeout: Duration = .seconds(30)
 
     static func json(_ metadata: [String: String]) -> JSONValue { .object(metadata.mapValues(JSONValue.string)) }
 

@@ -92,11 +92,14 @@ struct ServeCommand: AsyncParsableCommand {
         let drain = notifier.map {
             NotificationDrainPart(notifier: $0, timeout: min(execution.notifications.drainTimeout, .seconds(max(shutdownGrace, 1))))
         }
+        // Backups that completed during the grace period may still be updating their index.
+        let deferred = DeferredWritesPart(writes: environment.deferredWrites, timeout: .seconds(max(shutdownGrace, 1)))
         // Start order: metrics first (it answers while the rest comes up), the main port, the health port.
         let startOrder: [(any ServePart)?] = [metricsPart, main, healthPort]
         // Stop order: health NOT_SERVING, the main server (grace, cancel, drain), the health
-        // port, notifications still under way, the metrics port (a scrape during shutdown still answers).
-        let stopOrder: [(any ServePart)?] = [health, main, healthPort, drain, metricsPart]
+        // port, backups' deferred writes and notifications still under way, the metrics port
+        // (a scrape during shutdown still answers).
+        let stopOrder: [(any ServePart)?] = [health, main, healthPort, deferred, drain, metricsPart]
         var fields: [String: String]
         do { fields = try await startAll(startOrder.compactMap { $0 }, logger: logger) } catch { throw ExitCode(1) }
         fields.merge(["version": PluginInfo.version, "tls": security.mode, "auth": security.authMode], uniquingKeysWith: { _, new in new })

@@ -1,6 +1,7 @@
 import BackupService
 import Logging
 import Observability
+import PluginSupport
 import RPCRuntime
 
 /// One part of `serve`: something that starts (and may say where it listens) and stops.
@@ -61,6 +62,17 @@ struct NotificationDrainPart: ServePart {
 
     func start() throws -> [String: String] { [:] }
     func stop() async { await notifier.drain(timeout: timeout) }
+}
+
+/// The writes completed backups left for after their answers (``ExecutionEnvironment/deferredWrites``),
+/// waited for once no call runs any more, bounded.
+struct DeferredWritesPart: ServePart {
+    let name = "deferred writes"
+    let writes: BackgroundTasks
+    let timeout: Duration
+
+    func start() throws -> [String: String] { [:] }
+    func stop() async { await writes.drain(timeout: timeout) }
 }
 
 /// Starts `parts` in order; when one fails, stops those already started (in reverse) and

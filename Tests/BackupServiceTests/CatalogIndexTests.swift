@@ -1,5 +1,6 @@
 import BackupClients
 import BackupDomain
+import PluginSupport
 import Testing
 @testable import BackupService
 
@@ -100,6 +101,7 @@ import Testing
                                             stoppedAt: 2, totalSize: 1, shards: 1, location: "s3://bucket/prefix/ns/demo/other/"))
         gate.open()
         #expect(try await run.value.metadata["state"] == "Completed")
+        await cluster.settled()
         let index = try #require(try await other.read()).index
         #expect(index.records.keys.sorted() == ["nightly", "other"])
         #expect(index.records["nightly"]?.state == .completed)
@@ -111,8 +113,39 @@ import Testing
         let cluster = OperationRunTests.Cluster()
         let indexURL = "http://s3.test/bucket/prefix/ns/demo/\(CatalogIndex.fileName)"
         #expect(try await OperationRunTests().backup(cluster.provider(), parameters: ["type": "full"]).metadata["state"] == "Completed")
+        await cluster.settled()
         #expect(cluster.store.versionedGets.withLock { $0 }.filter { $0 == indexURL }.count == 1)
         #expect(cluster.store.writes.withLock { $0 }.filter { $0 == indexURL }.count == 1)
         #expect(try #require(try await CatalogIndexObject(client: cluster.store, url: indexURL).read()).index.records["nightly"] != nil)
+    }
+
+    /// A completed backup answers once its manifest is written; its index update and unlock
+    /// follow. Meanwhile a listing shows it completed (the index vouches only for completed
+    /// backups), also where the index still says an earlier attempt of it failed.
+    @Test func aBackupAnswersBeforeItsIndexUpdateAndIsListedCompletedMeanwhile() async throws {
+        let cluster = OperationRunTests.Cluster()
+        let object = CatalogIndexObject(client: cluster.store, url: "http://s3.test/bucket/prefix/ns/demo/\(CatalogIndex.fileName)")
+        try await object.update(BackupRecord(name: "nightly", id: "earlier", state: .failed, kind: .full, base: nil, startedAt: 1,
+                                             stoppedAt: 2, totalSize: 0, shards: 2, location: "s3://bucket/prefix/ns/demo/nightly/"))
+        let gate = Gate()
+        cluster.store.holdWrites(endingIn: CatalogIndex.fileName, until: gate, once: true)  // the backup's own update
+        let answered = LockedState(false)
+        let run = Task {
+            defer { answered.withLock { $0 = true } }
+            return try await OperationRunTests().backup(cluster.provider(), parameters: ["type": "full"])
+        }
+        for _ in 0..<5000 where cluster.store.isHolding { try await Task.sleep(for: .milliseconds(1)) }  // the update waits at the gate
+        for _ in 0..<2000 where !answered.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(answered.withLock { $0 }, "the answer waited for the index update")
+        #expect(try #require(try await object.read()).index.records["nightly"]?.state == .failed)  // not yet updated
+        if !answered.withLock({ $0 }) { gate.open() }
+        #expect(try await run.value.metadata["state"] == "Completed")
+        let s3 = S3Destination(bucket: "bucket", prefix: "prefix/", endpoint: "http://s3.test", credentials: nil)
+        let listed = try await CatalogIndexStore(client: cluster.store, s3: s3, catalogKey: "ns/demo/").records()
+        #expect(listed.map(\.name) == ["nightly"] && listed.map(\.state) == [.completed])
+        gate.open()
+        await cluster.settled()
+        #expect(try #require(try await object.read()).index.records["nightly"]?.state == .completed)
+        #expect(try await cluster.store.get("http://s3.test/bucket/prefix/ns/demo/nightly/lock") == nil)  // released
     }
 }

@@ -31,6 +31,8 @@ import Testing
             ScriptedClickHouse(host: "chi-demo-main-1-0.ns.svc.cluster.local", tables: [("db", "t", "MergeTree", 20)]),
         ]
         let store = MemoryObjectStore()
+        /// Every environment's deferred writes (the index update and unlock after an answer).
+        let deferredWrites = BackgroundTasks()
 
         init() {
             hosts.forEach { $0.writeAsyncBackupFiles(to: store) }
@@ -56,8 +58,12 @@ import Testing
             let hosts = self.hosts, store = self.store
             environment.connect = { endpoint, _, _ in hosts.first { $0.endpoint.host == endpoint.host }! }
             environment.objectStore = { _ in store }
+            environment.deferredWrites = deferredWrites
             return environment
         }
+
+        /// Once the writes the runs left after their answers are done.
+        func settled() async { await deferredWrites.drain(timeout: .seconds(10)) }
 
         func provider() -> BackupServiceProvider { BackupServiceProvider(environment: environment(), now: { 1_796_000_000 }) }
     }
@@ -88,6 +94,7 @@ import Testing
                                                        [TableFingerprint(table: TableName(database: "db", table: "t"), rows: 20)]])
         #expect(result.metadata["fingerprint.tables"] == "2" && result.metadata["fingerprint.rows"] == "30"
                 && result.metadata["fingerprint.mode"] == "rows")
+        await cluster.settled()  // the index update and the unlock follow the answer
         #expect(try await cluster.store.get("http://s3.test/bucket/prefix/ns/demo/nightly/lock") == nil)  // released
         let written = String(decoding: try #require(try await cluster.store.get(Self.manifestURL)), as: UTF8.self)
         #expect(!written.contains("never-shown") && !written.contains("AKID"))  // the keys travel in the statement only

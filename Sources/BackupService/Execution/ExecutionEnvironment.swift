@@ -2,6 +2,7 @@ import BackupClients
 import BackupDomain
 import HTTPTransport
 import Logging
+import PluginSupport
 
 /// What execution needs from the process: the HTTP client, ClickHouse credentials, where
 /// secrets live, and how to pace polling and bound S3 retries.
@@ -36,6 +37,11 @@ public struct ExecutionEnvironment: Sendable {
     public var connect: @Sendable (ClickHouseEndpoint, ClickHouseCredentials, [String]) -> any ClickHouseSession
     /// The object store of the plugin's own requests, signed as given: S3 by default.
     public var objectStore: @Sendable (AWSSigning?) -> any ObjectStore
+    /// Writes a completed backup leaves for after its answer: its catalog-index update and
+    /// the release of its lock (neither is what makes the backup complete: its manifest is,
+    /// and a listing reads a manifest the index does not say is completed). `serve` waits for
+    /// them at shutdown, a one-shot command before it exits. Shared by every copy.
+    public var deferredWrites = BackgroundTasks()
     /// Told how every run ended (metrics, notifications). Called on the run's task: it must
     /// not block (hand slow work to a task of its own).
     public var onOutcome: @Sendable (OperationOutcome) -> Void = { _ in }

@@ -1,5 +1,6 @@
 import BackupClients
 import BackupDomain
+import PluginSupport
 
 /// The manifest of the backup a plan makes (`BackupManifest`, the domain's one schema),
 /// filled from the run: at start in progress, at the end with every host's outcome.
@@ -68,20 +69,25 @@ struct ManifestStore {
 
     func unlock() async { try? await client.delete(lockURL) }
 
-    /// Writes the manifest, then records it in the CHI's index. Awaited, not left running: a
-    /// one-shot command exits right after its last write, and a request still in flight then
-    /// meets a torn-down libcurl. A failed index update is not the run's failure: the next
-    /// listing reads this manifest (an entry in progress, or a missing one, is read again).
-    /// So an in-progress manifest is not indexed at all: the listing reads it either way, and
-    /// the two requests would stand between the lock and the hosts' statements.
+    /// Writes the manifest, then records it in the CHI's index. A failed index update is not
+    /// the run's failure: the next listing reads this manifest (the index vouches only for
+    /// completed backups, and one it lacks is read). So an in-progress manifest is not indexed
+    /// at all: the listing reads it either way, and the two requests would stand between the
+    /// lock and the hosts' statements.
     /// `unlocking`: the lock is released once the manifest is written, at the same time as
     /// the index is updated (it guards the run, which the manifest now records as ended).
     /// `index`: the index as read while the run went on (``CatalogIndexObject/snapshot()``).
-    func write(_ manifest: BackupManifest, unlocking: Bool = false, index: CatalogIndexObject.Snapshot? = nil) async throws {
+    /// `deferred`: the index update and the unlock are left to it, after the caller's answer;
+    /// else they are awaited here.
+    func write(_ manifest: BackupManifest, unlocking: Bool = false, index: CatalogIndexObject.Snapshot? = nil,
+               deferred: BackgroundTasks? = nil) async throws {
         try await client.put(url, body: Array(JSONWriter.string(manifest.json).utf8))
-        async let unlocked: Void = unlocking ? unlock() : ()
-        if manifest.state != .inProgress { try? await self.index.update(manifest.record, from: index) }
-        await unlocked
+        let rest: @Sendable () async -> Void = { [self] in
+            async let unlocked: Void = unlocking ? unlock() : ()
+            if manifest.state != .inProgress { try? await self.index.update(manifest.record, from: index) }
+            await unlocked
+        }
+        if let deferred { deferred.start(rest) } else { await rest() }
     }
 
     /// The CHI's index this manifest is recorded in. A run reads its `snapshot()` while its

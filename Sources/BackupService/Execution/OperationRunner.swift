@@ -377,8 +377,9 @@ struct OperationRunner {
             throw RunFailure(failures, message: message)
         }
         if plan.operation == .backup, let store {
+            // The manifest makes it complete; the index and the lock need not delay the answer.
             try await store.write(manifest.document(.completed, stoppedAt: stoppedAt, outcomes: outcomes, error: nil), unlocking: true,
-                                  index: index)
+                                  index: index, deferred: environment.deferredWrites)
         }
         var metadata = metadata(outcomes, skipped: skipped, manifest: store == nil ? nil : "\(plan.location)\(BackupManifest.fileName)")
         if reused { metadata["reused"] = "true" }

@@ -318,11 +318,29 @@ final class MemoryObjectStore: ObjectStore, Sendable {
     /// Every write, in order, by URL.
     let writes = LockedState<[String]>([])
 
-    /// Writes to URLs ending in `suffix` wait for `gate`.
-    func holdWrites(endingIn suffix: String, until gate: Gate) { held.withLock { $0 = (suffix, gate) } }
+    private let heldOnce = LockedState(false)
+
+    /// Writes to URLs ending in `suffix` wait for `gate` (`once`: the first such write only).
+    func holdWrites(endingIn suffix: String, until gate: Gate, once: Bool = false) {
+        heldOnce.withLock { $0 = once }
+        held.withLock { $0 = (suffix, gate) }
+    }
+
+    /// Whether a hold is still set (one set `once` is gone when its write came).
+    var isHolding: Bool { held.withLock { $0 != nil } }
+
+    /// Waits for the gate when `url` is held.
+    private func passHold(_ url: String) async {
+        let gate = held.withLock { held -> Gate? in
+            guard let (suffix, gate) = held, url.hasSuffix(suffix) else { return nil }
+            if heldOnce.withLock({ $0 }) { held = nil }
+            return gate
+        }
+        await gate?.wait()
+    }
 
     func put(_ url: String, body: [UInt8], contentType: String, ifNoneMatch: Bool) async throws -> Bool {
-        if let (suffix, gate) = held.withLock({ $0 }), url.hasSuffix(suffix) { await gate.wait() }
+        await passHold(url)
         writes.withLock { $0.append(url) }
         return objects.withLock { objects in
             if ifNoneMatch, objects[url] != nil { return false }
@@ -353,6 +371,7 @@ final class MemoryObjectStore: ObjectStore, Sendable {
     }
 
     func put(_ url: String, body: [UInt8], ifVersion version: String?) async throws -> Bool {
+        await passHold(url)
         writes.withLock { $0.append(url) }
         return objects.withLock { objects in
             guard objects[url].map(Self.version) == version else { return false }
