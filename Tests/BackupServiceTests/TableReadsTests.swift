@@ -55,4 +55,49 @@ import Testing
             #expect(!reads.isEmpty && reads.allSatisfy { $0.contains("database NOT IN ('system', 'INFORMATION_SCHEMA', 'information_schema')") })
         }
     }
+
+    /// The state reads (not the rows read after a BACKUP, nor the probe's `SELECT 1`).
+    func stateReads(_ statements: some Collection<String>) -> Int { statements.filter { $0.hasPrefix("SELECT database AS a,") }.count }
+
+    /// A shard's only replica has nothing to be chosen over: its probe is the read of its
+    /// tables that its operation starts with, so its statement follows one round trip after
+    /// the call began, not two. Down, it is refused as any replica that does not answer.
+    @Test func aShardsOnlyReplicaIsProbedWithTheReadOfItsTables() async throws {
+        let cluster = Cluster()
+        #expect(try await OperationRunTests().backup(cluster.provider()).metadata["state"] == "Completed")
+        for host in cluster.hosts {
+            let statements = host.statements
+            let backup = try #require(statements.firstIndex { $0.hasPrefix("BACKUP ") })
+            #expect(!statements.contains("SELECT 1"))
+            #expect(statements.first?.hasPrefix("SELECT database AS a,") == true && stateReads(statements[..<backup]) == 1)
+        }
+        cluster.hosts.forEach { $0.setRows(0) }
+        let before = cluster.hosts.map(\.statements.count)
+        let result = try await cluster.provider().restore(RestoreRequest(chiDefinition: OperationRunTests.chi, backupDefinition: OperationRunTests.chb))
+        #expect(result.metadata["state"] == "Completed")
+        for (host, from) in zip(cluster.hosts, before) {
+            let statements = Array(host.statements.dropFirst(from))
+            let restore = try #require(statements.firstIndex { $0.hasPrefix("RESTORE ") })
+            #expect(!statements.contains("SELECT 1") && stateReads(statements[..<restore]) == 1)
+        }
+    }
+
+    /// A host restoring two backup shards (merged by shard_mapping) reads its tables again
+    /// before the second: the probe's read is the first one's only.
+    @Test func aHostsSecondRestoreReadsItsTablesAgain() async throws {
+        let cluster = Cluster()
+        #expect(try await OperationRunTests().backup(cluster.provider()).metadata["state"] == "Completed")
+        let host = cluster.hosts[0]
+        host.setRows(0)
+        let before = host.statements.count
+        let oneShard = Array(String(decoding: OperationRunTests.chi, as: UTF8.self).replacingOccurrences(of: #""shardsCount":2"#, with: #""shardsCount":1"#).utf8)
+        let result = try await cluster.provider().restore(RestoreRequest(chiDefinition: oneShard, backupDefinition: OperationRunTests.chb,
+                                                                         parameters: ["shard_mapping": "0:0,1:0"]))
+        #expect(result.metadata["state"] == "Completed")
+        let statements = Array(host.statements.dropFirst(before))
+        let restores = statements.indices.filter { statements[$0].hasPrefix("RESTORE ") }
+        #expect(restores.count == 2)
+        #expect(!statements.contains("SELECT 1") && stateReads(statements[..<restores[0]]) == 1)
+        #expect(stateReads(statements[restores[0]..<restores[1]]) >= 1)
+    }
 }

@@ -1,5 +1,6 @@
 import BackupClients
 import BackupDomain
+import PluginSupport
 import RPCRuntime
 
 /// Attempts: the planned ClickHouse id is a host's first attempt; each retry of a failed or
@@ -32,6 +33,38 @@ extension HostOperation {
         /// Each table's partition key as ClickHouse writes it (empty: none).
         var partitionKeys: [TableName: String] = [:]
         var attempts: [Attempt] = []
+
+        /// The rows of ``HostOperation/tablesQuery`` taken in.
+        mutating func read(_ rows: [JSONValue]) {
+            for row in rows {
+                guard case .string(let database)? = row["a"], case .string(let table)? = row["b"],
+                      case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
+                let name = TableName(database: database, table: table)
+                tables.append(ServerTable(name: name, engine: engine))
+                if let rows = Int64(count) {
+                    counted[name] = rows
+                    if rows > 0 { self.rows[name] = rows }
+                }
+                if case .string(let size)? = row["e"], let bytes = Int64(size) { self.bytes[name] = bytes }
+                if case .string(let key)? = row["f"] { partitionKeys[name] = key }
+            }
+            tables.sort { $0.name < $1.name }
+        }
+    }
+
+    /// A host's tables read as its replica probe, before the run decided anything: the first
+    /// state read without attempts of the host's first operation takes it (once: a host's next
+    /// operation, after the first one changed its tables, reads them again).
+    final class EarlyTables: Sendable {
+        private let state: LockedState<HostState?>
+
+        init(_ rows: [JSONValue]) {
+            var state = HostState()
+            state.read(rows)
+            self.state = LockedState(state)
+        }
+
+        func take() -> HostState? { state.withLock { state in defer { state = nil }; return state } }
     }
 
     /// Without `withAttempts` (a backup whose manifest did not exist: no process can have sent
@@ -42,25 +75,21 @@ extension HostOperation {
     /// restore that ended between them showed as `RESTORED` beside its targets still empty,
     /// so it was restored again (ClickHouse refused: the table "already contains some data").
     /// Read in this order, an attempt seen ended had put its rows there before they were read.
+    /// A state read as this host's replica probe (``earlyTables``) stands for the first read
+    /// without attempts; any other is read here.
     func readState(withAttempts: Bool = true) async throws -> HostState {
+        if !withAttempts, let early = earlyTables?.take() { return early }
         var state = HostState()
         if withAttempts { state.attempts = try await attempts() }
-        let sql = "SELECT database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
-            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
-        for row in try await client.select(sql, timeout: .seconds(30)) {
-            guard case .string(let database)? = row["a"], case .string(let table)? = row["b"],
-                  case .string(let engine)? = row["c"], case .string(let count)? = row["d"] else { continue }
-            let name = TableName(database: database, table: table)
-            state.tables.append(ServerTable(name: name, engine: engine))
-            if let rows = Int64(count) {
-                state.counted[name] = rows
-                if rows > 0 { state.rows[name] = rows }
-            }
-            if case .string(let size)? = row["e"], let bytes = Int64(size) { state.bytes[name] = bytes }
-            if case .string(let key)? = row["f"] { state.partitionKeys[name] = key }
-        }
-        state.tables.sort { $0.name < $1.name }
+        state.read(try await client.select(tablesQuery, timeout: .seconds(30)))
         return state
+    }
+
+    /// The read of this host's tables with what the run decides from: engine, rows, bytes,
+    /// partition key.
+    var tablesQuery: String {
+        "SELECT database AS a, name AS b, engine AS c, ifNull(toString(total_rows), '') AS d, "
+            + "ifNull(toString(total_bytes), '') AS e, partition_key AS f FROM system.tables WHERE \(tablesCondition)"
     }
 
     /// The attempts system.backups holds for this host's operation, oldest first.

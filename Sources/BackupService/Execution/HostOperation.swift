@@ -42,6 +42,8 @@ struct HostOperation: Sendable {
     /// decide again, knowing them. Nothing is lost by guessing: with empty targets, an earlier
     /// attempt that ended is no reason not to restore, and one still running refuses the id.
     var guessesFirstAttempt = false
+    /// This host's tables as its replica probe read them (nil: the probe sent `SELECT 1`).
+    var earlyTables: EarlyTables? = nil
     /// Backup: what is recorded of each table's content.
     var fingerprintMode = TableFingerprint.Mode.rows
     /// Only these partitions of the tables they name (the request's, or for a restore those

@@ -87,14 +87,14 @@ struct OperationRunner {
         func milliseconds(since start: ContinuousClock.Instant) -> String { String((clock.now - start).wholeMilliseconds) }
         async let earlier = Self.timed { plan.operation == .backup && store != nil ? try await earlierRun(store!, resolved: resolved) : (nil, true) }
         async let record = Self.timed { plan.operation == .restore ? try await restoreChecks(store, resolved: resolved) : nil }
-        async let unreachable = Self.timed { try await probe(resolved) }
+        async let unreachable = Self.timed { try await probe(resolved, readingTables: true) }
         async let base = Self.timed { plan.operation == .backup ? try await chooseBase(resolved) : nil }
         let ((answer, recordedBefore), readingEarlier) = try await earlier
         if let answer { return answer }
         let (backupRecord, readingRecord) = try await record
         let recorded = backupRecord?.parts
         timing["timing.manifest_read_ms"] = String(plan.operation == .backup ? readingEarlier : readingRecord)
-        let (down, probing) = try await unreachable
+        let ((down, early), probing) = try await unreachable
         let assignment = try assign(down, layout: recorded?.layout ?? BackupLayout())
         timing["timing.probe_ms"] = String(probing)
         tracker?.hosts(assignment.data + assignment.local + assignment.schema)
@@ -114,7 +114,7 @@ struct OperationRunner {
         defer { index?.cancel() }
         let running = clock.now
         let (outcomes, failures) = await runHosts(assignment, manifest: manifest, recorded: recorded, resolved, beforeStart: claim.map(Self.gate),
-                                                  noEarlierAttempts: claim != nil && !recordedBefore)
+                                                  noEarlierAttempts: claim != nil && !recordedBefore, early: early)
         if let claim {
             let (answer, locking) = try await claim.value
             if let answer { return answer }  // another process runs this backup: no host was started here
@@ -193,31 +193,12 @@ struct OperationRunner {
         return recorded
     }
 
-    /// Probes every replica, then assigns the parts; a shard nobody can serve stops the run here.
-    func assignHosts(_ resolved: ResolvedSecrets, layout: BackupLayout) async throws -> HostAssignment {
-        try assign(try await probe(resolved), layout: layout)
-    }
-
     /// `body`'s value and how long it took, in milliseconds.
     private static func timed<T: Sendable>(_ body: () async throws -> T) async throws -> (T, Int64) {
         let clock = ContinuousClock()
         let start = clock.now
         let value = try await body()
         return (value, (clock.now - start).wholeMilliseconds)
-    }
-
-    /// The replicas that do not answer, with why.
-    func probe(_ resolved: ResolvedSecrets) async throws -> [String: String] {
-        try await ReplicaProbe(environment: environment, client: { [self] in client($0, resolved) }).unreachable(plan.candidates.map(\.host))
-    }
-
-    /// The parts assigned around the replicas that did not answer.
-    func assign(_ unreachable: [String: String], layout: BackupLayout) throws -> HostAssignment {
-        let assignment = plan.assign(unreachable: unreachable, layout: layout)
-        guard assignment.unavailable.isEmpty else {
-            throw DomainError(.failedPrecondition, "\(assignment.unavailable.joined(separator: "; ")); nothing was started")
-        }
-        return assignment
     }
 
     /// Full or incremental: recorded in the manifest, and said in the result.
@@ -239,7 +220,8 @@ struct OperationRunner {
     /// `parallel_shards` hosts at a time; a restore then gives the other replicas the
     /// structure (replicated tables find a replica to fetch from) and then their own copies.
     private func runHosts(_ assignment: HostAssignment, manifest: Manifest, recorded: BackupManifest.Parts?, _ resolved: ResolvedSecrets,
-                          beforeStart: (@Sendable () async throws -> Void)?, noEarlierAttempts: Bool)
+                          beforeStart: (@Sendable () async throws -> Void)?, noEarlierAttempts: Bool,
+                          early: [String: HostOperation.EarlyTables] = [:])
         async -> (outcomes: [HostOperation.Outcome], failures: [any Error & Sendable]) {
         let limit = plan.parameters.parallelShards ?? environment.parallelShards
         var outcomes: [HostOperation.Outcome] = [], failures: [any Error & Sendable] = []
@@ -248,6 +230,7 @@ struct OperationRunner {
                 var operation = hostOperation(planned, manifest: manifest, recorded: recorded, resolved)
                 operation.beforeStart = beforeStart
                 operation.noEarlierAttempts = noEarlierAttempts
+                operation.earlyTables = early[planned.host.fqdn]
                 operation.guessesFirstAttempt = plan.operation == .restore
                 return operation
             }
@@ -268,11 +251,9 @@ struct OperationRunner {
     /// databases (restore, from its manifest's `recorded` parts), and the base (a replica's own
     /// copy is always whole: its replica may have no copy in the base).
     func hostOperation(_ planned: PlannedHost, manifest: Manifest, recorded: BackupManifest.Parts?, _ resolved: ResolvedSecrets) -> HostOperation {
-        let renames = Dictionary(plan.parameters.databaseMapping.map { ($0.source, $0.target) }, uniquingKeysWith: { a, _ in a })
         let base = planned.role == .local ? nil : manifest.base
         let key = Manifest.partKey(planned)
-        var operation = hostOperation(planned, verb: plan.operation == .backup ? .backup : .restore, resolved: resolved,
-                                      renames: plan.operation == .restore ? renames : [:],
+        var operation = hostOperation(planned, verb: verb, resolved: resolved, renames: renames,
                                       tablesFromManifest: recorded.map { $0.tables[key] ?? [] },
                                       baseBackup: base.map { resolved.destination(plan.destination(ofBackup: $0.name, for: planned).archived(manifest.baseArchive)) })
         // An archive backup's parts are `backup.FORMAT` in their folders: written so, read so.
@@ -291,20 +272,6 @@ struct OperationRunner {
         operation.sizesFromManifest = recorded?.reportedSizes[key]
         operation.bucket = plan.operation == .backup ? manifestStore(resolved)?.client : nil
         return operation
-    }
-
-    /// `local_tables=refuse`: a shard with several replicas whose data replica has tables that
-    /// are not replicated is refused before any BACKUP starts.
-    func refuseLocalTables(_ assignment: HostAssignment, _ resolved: ResolvedSecrets) async throws {
-        for planned in assignment.data where plan.candidates.filter({ $0.host.shardIndex == planned.host.shardIndex }).count > 1 {
-            let local = try await hostOperation(planned, verb: .backup, resolved: resolved).listSelectedTables().filter { $0.kind == .local }
-            guard !local.isEmpty else { continue }
-            let names = local.map { "\($0.name.database).\($0.name.table) (\($0.engine))" }.joined(separator: ", ")
-            throw DomainError(.failedPrecondition, "shard \(planned.host.shardIndex) has several replicas and tables that are not replicated: "
-                           + "\(BoundedText.bounded(names)); each replica holds its own rows, and parameters[\"local_tables\"] = \"refuse\". "
-                           + "Use local_tables=each_replica to back up every replica's copy, first_replica to take the first's only, "
-                           + "or make the tables Replicated; nothing was started")
-        }
     }
 
     /// A client for `host`, masking the CHB's secrets in its errors.
