@@ -141,6 +141,20 @@ import Testing
         #expect(cluster.hosts.allSatisfy { $0.operations.count == 1 })
     }
 
+    /// A shard whose only replica does not answer refuses the backup before anything is
+    /// written: no BACKUP anywhere, no manifest, and the lock (taken while the probe ran) gone.
+    @Test func aShardNobodyServesRefusesTheBackupAndReleasesTheLock() async throws {
+        let cluster = Cluster()
+        cluster.hosts[1].goDown()
+        await #expect(throws: RPCError.self) { _ = try await backup(cluster.provider()) }
+        do { _ = try await backup(cluster.provider()) } catch {
+            #expect(error.code == .failedPrecondition && error.message.contains("shard 1: no replica answers") && error.message.contains("nothing was started"))
+        }
+        #expect(cluster.hosts[0].operations.isEmpty)
+        #expect(try await cluster.store.get(Self.manifestURL) == nil)
+        #expect(try await cluster.store.get("http://s3.test/bucket/prefix/ns/demo/nightly/lock") == nil)
+    }
+
     /// A second process asked for a backup another one is running finds the lock and the
     /// manifest in progress, follows the same ClickHouse operations to their end, and sends
     /// no statement of its own.

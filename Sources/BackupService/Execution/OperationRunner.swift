@@ -77,8 +77,9 @@ struct OperationRunner {
 
     /// The phases of a run: already done? (backup) or the backup's record (restore), at the
     /// same time as the replica probe and (backup) the chain's catalog read, since none needs
-    /// another; then assignment, lock and first manifest (backup), the hosts, the record. Each
-    /// phase's time is in the result (`timing.*_ms`) and the run's last log line.
+    /// another; (backup) the lock once the manifest was read, while the probe goes on; then
+    /// assignment, first manifest (backup), the hosts, the record. Each phase's time is in the
+    /// result (`timing.*_ms`) and the run's last log line.
     private func execute() async throws -> RunResult {
         let resolved = try resolveSecrets()
         let store = manifestStore(resolved)
@@ -91,23 +92,32 @@ struct OperationRunner {
         async let base = Self.timed { plan.operation == .backup ? try await chooseBase(resolved) : nil }
         let ((answer, recordedBefore), readingEarlier) = try await earlier
         if let answer { return answer }
-        let (backupRecord, readingRecord) = try await record
-        let recorded = backupRecord?.parts
-        timing["timing.manifest_read_ms"] = String(plan.operation == .backup ? readingEarlier : readingRecord)
-        let ((down, early), probing) = try await unreachable
-        let assignment = try assign(down, layout: recorded?.layout ?? BackupLayout())
-        timing["timing.probe_ms"] = String(probing)
-        tracker?.hosts(assignment.data + assignment.local + assignment.schema)
-        var manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
-        var extra: [String: String] = [:]
-        if plan.operation == .backup {
-            if plan.parameters.localTables == .refuse { try await refuseLocalTables(assignment, resolved) }
-            let (choice, reading) = try await base
-            extra = chainMetadata(choice!, into: &manifest)
-            timing["timing.catalog_ms"] = String(reading)
+        // Taken while the probe and the catalog read go on: it needs neither.
+        let lock = plan.operation == .backup ? store.map { store in Task { [self] in try await Self.timed { try await takeLock(store, resolved: resolved) } } } : nil
+        let recorded: BackupManifest.Parts?, assignment: HostAssignment, early: [String: HostOperation.EarlyTables]
+        var manifest: Manifest, extra: [String: String] = [:]
+        do {
+            let (backupRecord, readingRecord) = try await record
+            recorded = backupRecord?.parts
+            timing["timing.manifest_read_ms"] = String(plan.operation == .backup ? readingEarlier : readingRecord)
+            let ((down, read), probing) = try await unreachable
+            (assignment, early) = (try assign(down, layout: recorded?.layout ?? BackupLayout()), read)
+            timing["timing.probe_ms"] = String(probing)
+            tracker?.hosts(assignment.data + assignment.local + assignment.schema)
+            manifest = Manifest(plan: plan, assignment: assignment, startedAt: startedAt)
+            if plan.operation == .backup {
+                if plan.parameters.localTables == .refuse { try await refuseLocalTables(assignment, resolved) }
+                let (choice, reading) = try await base
+                extra = chainMetadata(choice!, into: &manifest)
+                timing["timing.catalog_ms"] = String(reading)
+            }
+        } catch {
+            // Refused before any statement (a shard nobody serves, local_tables=refuse...): the lock goes.
+            if let lock, let store, case (nil, _)? = try? await lock.value { await store.unlock() }
+            throw error
         }
         if !assignment.unrestoredCopies.isEmpty { extra["unrestored_copies"] = assignment.unrestoredCopies.joined(separator: "; ") }
-        let claim = plan.operation == .backup ? store.map { claimBackup($0, manifest: manifest, resolved: resolved) } : nil
+        let claim = lock.flatMap { lock in store.map { claimBackup($0, manifest: manifest, lock: lock) } }
         defer { claim?.cancel() }
         // Read while the hosts work: the record at the end writes it at once.
         let index = claim == nil ? nil : store.map { store in Task { await store.index.snapshot() } }
@@ -129,17 +139,19 @@ struct OperationRunner {
         return result
     }
 
-    /// The backup's lock and its in-progress manifest, taken while the hosts read their state:
-    /// no host starts a statement before both are written (``gate(_:)``). A non-nil answer is
-    /// another process's run of this backup, which this call reports instead.
-    private func claimBackup(_ store: ManifestStore, manifest: Manifest, resolved: ResolvedSecrets) -> Task<(RunResult?, Int64), Error> {
+    /// The backup's lock (taken since the manifest was read) and then its in-progress
+    /// manifest, written while the hosts decide: no host starts a statement before both are
+    /// written (``gate(_:)``). A non-nil answer is another process's run of this backup, which
+    /// this call reports instead.
+    private func claimBackup(_ store: ManifestStore, manifest: Manifest, lock: Task<(RunResult?, Int64), Error>) -> Task<(RunResult?, Int64), Error> {
         let document = manifest.document(.inProgress, stoppedAt: nil, outcomes: [], error: nil)
-        return Task { [self] in
-            try await Self.timed {
-                if let answer = try await takeLock(store, resolved: resolved) { return answer }
-                try await store.write(document)
-                return nil
-            }
+        return Task {
+            let (answer, locking) = try await lock.value
+            if let answer { return (answer, locking) }
+            let clock = ContinuousClock()
+            let writing = clock.now
+            try await store.write(document)
+            return (nil, locking + (clock.now - writing).wholeMilliseconds)  // the two requests' time
         }
     }
 

@@ -66,6 +66,8 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         var loseAnswers = false
         /// `system.processes` is refused (a user without the grant).
         var refuseProcesses = false
+        /// Nothing answers (``goDown()``).
+        var down = false
         /// Where a backup's `.backup` file is written when it ends, as ClickHouse writes one.
         var bucket: MemoryObjectStore?
         /// Where an ASYNC backup's `.backup` file is written when it ends (before its status says so).
@@ -133,7 +135,15 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     var operations: [String] { statements.filter { $0.hasPrefix("BACKUP ") || $0.hasPrefix("RESTORE ") } }
     func status(_ id: String) -> BackupStatus? { state.withLock { $0.backups[id]?.status } }
 
+    /// Every statement fails as a server that cannot be reached does (UNAVAILABLE).
+    func goDown() { state.withLock { $0.down = true } }
+
+    private func refuseWhenDown() throws {
+        if state.withLock({ $0.down }) { throw Failure(.unavailable, "\(endpoint): Couldn't connect to server") }
+    }
+
     func run(_ sql: String, settings: [String: String], timeout: Duration?) async throws -> String {
+        try refuseWhenDown()
         let id = Self.quoted(after: "id = ", in: sql)
         try state.withLock { state in
             state.statements.append(sql)
@@ -206,6 +216,7 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
     static let stateReadPrefix = "SELECT database AS a, name AS b, engine AS c"
 
     func select(_ sql: String, timeout: Duration?) async throws -> [JSONValue] {
+        try refuseWhenDown()
         state.withLock { $0.statements.append(sql) }
         if sql.hasPrefix(Self.stateReadPrefix) {  // a host's state: tables, rows, sizes
             defer { stateRead.open() }
