@@ -112,7 +112,10 @@ struct OperationRunner {
                 timing["timing.catalog_ms"] = String(reading)
             }
         } catch {
-            // Refused before any statement (a shard nobody serves, local_tables=refuse...): the lock goes.
+            // Refused before any statement (a shard nobody serves, local_tables=refuse...): the
+            // lock goes. Cancelled first: a lock another process holds would have this call
+            // follow that run to its end before it answers.
+            lock?.cancel()
             if let lock, let store, case (nil, _)? = try? await lock.value { await store.unlock() }
             throw error
         }
