@@ -89,11 +89,14 @@ struct ServeCommand: AsyncParsableCommand {
         let metricsPart = try metricsPart(metrics, logger: logger)
         let health = HealthPart(health: services.health)
         // Runs that ended during the grace period may still be telling their webhooks.
-        let drain = notifier.map {
-            NotificationDrainPart(notifier: $0, timeout: min(execution.notifications.drainTimeout, .seconds(max(shutdownGrace, 1))))
+        let drain = notifier.map { notifier in
+            let timeout = min(execution.notifications.drainTimeout, .seconds(max(shutdownGrace, 1)))
+            return DrainPart(name: "notifications") { await notifier.drain(timeout: timeout) }
         }
         // Backups that completed during the grace period may still be updating their index.
-        let deferred = DeferredWritesPart(writes: environment.deferredWrites, timeout: .seconds(max(shutdownGrace, 1)))
+        let deferred = DrainPart(name: "deferred writes") { [writes = environment.deferredWrites, shutdownGrace] in
+            await writes.drain(timeout: .seconds(max(shutdownGrace, 1)))
+        }
         // Start order: metrics first (it answers while the rest comes up), the main port, the health port.
         let startOrder: [(any ServePart)?] = [metricsPart, main, healthPort]
         // Stop order: health NOT_SERVING, the main server (grace, cancel, drain), the health

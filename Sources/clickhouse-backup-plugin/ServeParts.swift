@@ -54,25 +54,14 @@ struct HealthPart: ServePart {
     }
 }
 
-/// Notifications still under way when runs ended during the grace period, bounded.
-struct NotificationDrainPart: ServePart {
-    let name = "notifications"
-    let notifier: Notifier
-    let timeout: Duration
+/// Work still under way after the calls that started it ended (a backup's deferred writes,
+/// notifications), waited for at shutdown within its bound.
+struct DrainPart: ServePart {
+    let name: String
+    let drain: @Sendable () async -> Void
 
     func start() throws -> [String: String] { [:] }
-    func stop() async { await notifier.drain(timeout: timeout) }
-}
-
-/// The writes completed backups left for after their answers (``ExecutionEnvironment/deferredWrites``),
-/// waited for once no call runs any more, bounded.
-struct DeferredWritesPart: ServePart {
-    let name = "deferred writes"
-    let writes: BackgroundTasks
-    let timeout: Duration
-
-    func start() throws -> [String: String] { [:] }
-    func stop() async { await writes.drain(timeout: timeout) }
+    func stop() async { await drain() }
 }
 
 /// Starts `parts` in order; when one fails, stops those already started (in reverse) and
