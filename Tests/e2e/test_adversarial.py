@@ -368,11 +368,16 @@ def test_a_backup_that_failed_is_retried_under_a_new_attempt(stack, stubs):
     # ASYNC: this stack's engine runs one statement at a time, so the KILL below would wait
     # for an awaited BACKUP to end (a real server kills it; the awaited path: the next test).
     plugin = Plugin(env=plugin_env(stack, CLICKHOUSE_BACKUP_PLUGIN_INLINE_BACKUP_MIB="0"))
+    # Throttled to about two seconds a host, so that the KILL below lands while it runs: unthrottled,
+    # 4M rows were sometimes backed up before the KILL's own read of system.backups answered.
+    size = int(stack.sql(0, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'e2e_adv' AND active").strip())
+    throttle = {"max_backup_bandwidth": str(max(1, size // 3))}
     try:
-        plan = json.loads(call(plugin, stubs, "Backup", stack.chi, chb, {"dry_run": "true"}).metadata["plan"])
+        plan = json.loads(call(plugin, stubs, "Backup", stack.chi, chb, {"dry_run": "true", **throttle}).metadata["plan"])
         first_id = plan["hosts"][0]["clickhouse_id"]
         channel = grpc.insecure_channel(plugin.address)
-        request = stubs.backup.BackupRequest(chi_definition=json.dumps(stack.chi).encode(), backup_definition=json.dumps(chb).encode())
+        request = stubs.backup.BackupRequest(chi_definition=json.dumps(stack.chi).encode(), backup_definition=json.dumps(chb).encode(),
+                                             parameters=throttle)
         pending = stubs.backup_grpc.BackupStub(channel).Backup.future(request, timeout=120)
         deadline = time.time() + 60
         while time.time() < deadline and not backups_with_prefix(stack, 0, first_id):
@@ -383,7 +388,7 @@ def test_a_backup_that_failed_is_retried_under_a_new_attempt(stack, stubs):
             pending.result(timeout=120)
         channel.close()
         assert failed.value.code() != grpc.StatusCode.OK
-        retried = call(plugin, stubs, "Backup", stack.chi, chb)
+        retried = call(plugin, stubs, "Backup", stack.chi, chb, throttle)
     finally:
         plugin.stop()
     assert retried.backup_id == plan["id"], "the backup id stays"
