@@ -7,7 +7,8 @@ ClickHouse itself has to do. The plugin does the same work plus planning, table 
 manifest (two S3 PUTs), and following the operation: a backup under --inline-backup-mib and a
 restore under --inline-restore-mib (both defaults take the 10M-row table, ~126 MB) are sent as
 the raw side sends them, and awaited; bigger ones run ASYNC and are followed. Measured in one
-run, alternating raw and plugin, medians of --repeat runs:
+run, alternating raw and plugin, medians of --repeat runs (the big table's restores: --restore-passes
+pairs a round, since a restore is short and its engine time spreads as much):
   - plugin/raw time for backup and for restore of a --rows table (target <= 1.05),
   - absolute added milliseconds for a 10-row table (target < 30 ms),
   - the plugin's peak RSS (VmHWM) while it drives the backups (target < 30 MB),
@@ -15,8 +16,9 @@ and, to show what following an ASYNC RESTORE costs on this stack apart from the 
 ASYNC RESTORE followed by the least a caller can do (printed, not a target).
 Measuring starts once the load's merges are done, and each side after the last one's writes are
 flushed (quiesce(), settle()). Every restore is checked: count() and sum(cityHash64(*)) equal to the source. Each figure is
-printed with its spread (min..max over the runs), and the plugin's own phases (`timing.*_ms` of
-its answers) as medians, so a slip names the phase it came from.
+printed with its spread (min..max over the runs), its 90% bootstrap interval, what it would be
+with ClickHouse's own time equal on both sides (the plugin's own share), and the plugin's own
+phases (`timing.*_ms` of its answers) as medians, so a slip names the phase it came from.
 
 Uses the running stack in .stack if there is one, else starts a 1-host stack in .stack-bench
 and stops it at the end. Usage: make bench-backup  (or: python3 bench/backup.py [--rows N])
@@ -130,6 +132,18 @@ def timed(action):
     return time.perf_counter() - start
 
 
+def interval(first, second, statistic, draws=2000, seed=13):
+    """The 90% interval of statistic(median(first), median(second)) by the bootstrap: each side's
+    runs drawn again with replacement, `draws` times (seeded: the same runs print the same
+    interval). Wide where ClickHouse's own time spreads: a median that misses a target inside
+    it says as little as one that meets it."""
+    import random
+    rng = random.Random(seed)
+    values = sorted(statistic(statistics.median(rng.choices(first, k=len(first))), statistics.median(rng.choices(second, k=len(second))))
+                    for _ in range(draws))
+    return values[draws // 20], values[draws - 1 - draws // 20]
+
+
 class PeakRSS:
     """Samples the plugin's VmHWM (peak resident set) from /proc."""
 
@@ -148,6 +162,7 @@ def main():
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=15, help="runs per side for the big table (median)")
     parser.add_argument("--tiny-repeat", type=int, default=15, help="runs per side for the tiny table (median)")
+    parser.add_argument("--restore-passes", type=int, default=3, help="restore pairs per round of the big table")
     parser.add_argument("--plugin", default=str(ROOT / ".build/release/clickhouse-backup-plugin"))
     args = parser.parse_args()
 
@@ -211,8 +226,11 @@ def run(args, info):
             raise SystemExit(f"operation {operation}: {row}")
         return int(row[0]) / 1e6
 
-    def measure(table, runs, warmup=1, pause=0.0):
-        """Median wall time per side, and median wall minus ClickHouse's own time (the driver's cost)."""
+    def measure(table, runs, warmup=1, pause=0.0, restore_passes=1):
+        """Median wall time per side, and median wall minus ClickHouse's own time (the driver's cost).
+        `restore_passes`: restore pairs per round (each pass into tables of its own, the order
+        alternating pass by pass): a restore is short, and its figure needs more samples
+        than a backup's to hold still, for ClickHouse's own time spreads alike."""
         wall = {key: [] for key in ("raw backup", "plugin backup", "raw restore", "plugin restore", "raw async restore")}
         driver = {key: [] for key in wall}
         phases = {"backup": {}, "restore": {}}
@@ -248,9 +266,9 @@ def run(args, info):
                 ids["plugin backup"] = result.metadata["host.0.0.id"]
                 keep_phases("backup", result.metadata)
 
-            def raw_restore():
-                ids["raw restore"] = f"bench-{run_id}-{name}-restore"
-                host.sql(f"RESTORE TABLE bench.{table} AS raw_{table}_{n}.{table} FROM {host.s3(raw_path)} "
+            def raw_restore(k):
+                ids["raw restore"] = f"bench-{run_id}-{name}-restore-{k}"
+                host.sql(f"RESTORE TABLE bench.{table} AS raw_{table}_{n}_{k}.{table} FROM {host.s3(raw_path)} "
                          f"SETTINGS id = '{ids['raw restore']}'")
 
             def raw_async_restore():
@@ -268,22 +286,26 @@ def run(args, info):
                 while host.sql(f"SELECT status FROM system.backups WHERE id = '{ids['raw async restore']}' FORMAT TSV").strip() == "RESTORING":
                     time.sleep(0.01)
 
-            def plugin_restore():
-                result = rpc("Restore", chb(name, table), {"database_mapping": f"bench:plugin_{table}_{n}"})
+            def plugin_restore(k):
+                result = rpc("Restore", chb(name, table), {"database_mapping": f"bench:plugin_{table}_{n}_{k}"})
                 ids["plugin restore"] = result.metadata["host.0.0.id"]
                 keep_phases("restore", result.metadata)
 
-            host.sql(f"CREATE DATABASE raw_{table}_{n}")
+            for k in range(restore_passes):
+                host.sql(f"CREATE DATABASE raw_{table}_{n}_{k}")
             settle(pause)
             raw_async_backup()
             if i >= 0:
                 engine["sync"].append(engine_seconds(ids["raw backup"]) if "raw backup" in ids else None)
                 engine["async"].append(engine_seconds(ids["raw async backup"]))
-            # Round -1 warms caches and is not counted. Sides alternate who goes first, and each
-            # starts after settle(): the one right after a large backup would meet its write-back.
-            for step in ((("raw backup", raw_backup), ("plugin backup", plugin_backup)),
-                         (("raw restore", raw_restore), ("plugin restore", plugin_restore))):
-                for label, action in (step if n % 2 == 0 else step[::-1]):
+            # Round -1 warms caches and is not counted. Sides alternate who goes first (round by
+            # round, and restore pass by pass), and each starts after settle(): the one right
+            # after a large backup would meet its write-back.
+            steps = [(("raw backup", raw_backup), ("plugin backup", plugin_backup), n % 2)]
+            steps += [(("raw restore", lambda k=k: raw_restore(k)), ("plugin restore", lambda k=k: plugin_restore(k)), (n + k) % 2)
+                      for k in range(restore_passes)]
+            for first, second, turn in steps:
+                for label, action in ((first, second) if turn == 0 else (second, first)):
                     settle(pause)
                     elapsed = timed(action)
                     if i >= 0:
@@ -295,16 +317,17 @@ def run(args, info):
             if i >= 0:
                 engine["sync"][-1] = engine_seconds(ids["raw backup"])
                 wall["raw async restore"].append(elapsed)
-            verify(table, f"raw_{table}_{n}.{table}")
+            for k in range(restore_passes):
+                verify(table, f"raw_{table}_{n}_{k}.{table}")
+                verify(table, f"plugin_{table}_{n}_{k}.{table}")
             verify(table, f"async_{table}_{n}.{table}")
-            verify(table, f"plugin_{table}_{n}.{table}")
         return wall, driver, phases, engine
 
     try:
         print("tiny table ...", flush=True)
         tiny, tiny_driver, tiny_phases, tiny_engine = measure("tiny", args.tiny_repeat)
-        print(f"big table ({args.repeat} runs per side) ...", flush=True)
-        big, big_driver, big_phases, big_engine = measure("big", args.repeat, pause=0.5)
+        print(f"big table ({args.repeat} runs per side, {args.repeat * args.restore_passes} restores) ...", flush=True)
+        big, big_driver, big_phases, big_engine = measure("big", args.repeat, pause=0.5, restore_passes=args.restore_passes)
         peak = rss.peak_kib()
         # Issue 15: a throttled backup of the big table takes the time its limit implies.
         big_bytes = int(host.sql("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'bench' AND table = 'big' AND active").strip())
@@ -334,6 +357,20 @@ def run(args, info):
                   f"{1000 * (median(ours) - median(raw)):>6.0f}ms {1000 * median(drivers[f'raw {label}']):>9.0f}ms "
                   f"{1000 * median(drivers[f'plugin {label}']):>12.0f}ms")
             verdicts.append(median(ours) / median(raw) <= 1.05 if size != "10 rows" else 1000 * (median(ours) - median(raw)) < 30)
+    print(f"\nhow far each figure can be trusted: its 90% interval (bootstrap of the runs), and what it would be with "
+          f"ClickHouse's own time equal on both sides (raw wall + plugin driver - raw driver)")
+    for size, walls, drivers in ((f"{args.rows:,} rows", big, big_driver), ("10 rows", tiny, tiny_driver)):
+        for label in ("backup", "restore"):
+            raw, ours = walls[f"raw {label}"], walls[f"plugin {label}"]
+            share = median(raw) + median(drivers[f"plugin {label}"]) - median(drivers[f"raw {label}"])
+            if size == "10 rows":
+                low, high = interval(raw, ours, lambda a, b: 1000 * (b - a))
+                print(f"{label + ' ' + size:24} added {1000 * (median(ours) - median(raw)):.0f} ms, 90% in [{low:+.0f}..{high:+.0f}] ms; "
+                      f"ClickHouse's time equal: {1000 * (share - median(raw)):+.0f} ms")
+            else:
+                low, high = interval(raw, ours, lambda a, b: b / a)
+                print(f"{label + ' ' + size:24} {median(ours) / median(raw):.3f}x, 90% in [{low:.3f}..{high:.3f}]x ({len(raw)} runs a side); "
+                      f"ClickHouse's time equal: {share / median(raw):.3f}x")
     for size, phases in ((f"{args.rows:,} rows", big_phases), ("10 rows", tiny_phases)):
         for verb, found in phases.items():
             print(f"plugin phases, {verb} {size}: " + ", ".join(f"{name} {median(values):.0f}" for name, values in sorted(found.items())))

@@ -103,7 +103,7 @@ def spread(values):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=20000, help="calls per measurement at concurrency 64 (default 20000)")
-    parser.add_argument("--rounds", type=int, default=5, help="alternated rounds; each figure is their median (default 5)")
+    parser.add_argument("--rounds", type=int, default=9, help="alternated rounds; each figure is their median (default 9)")
     parser.add_argument("--plugin", default=str(ROOT / ".build/release/clickhouse-backup-plugin"))
     args = parser.parse_args()
     build_tools()
