@@ -100,4 +100,28 @@ import Testing
         #expect(!statements.contains("SELECT 1") && stateReads(statements[..<restores[0]]) == 1)
         #expect(stateReads(statements[restores[0]..<restores[1]]) >= 1)
     }
+
+    /// `RESTORE TABLE` needs its target database: created first, unless the state read just
+    /// saw tables there (a dropped table restored into its own database: one round trip fewer).
+    @Test func aRestoreOfTablesCreatesOnlyTheDatabasesTheHostLacks() async throws {
+        let cluster = Cluster(tables: [("db", "t", "MergeTree", 10), ("db", "u", "MergeTree", 3)])
+        #expect(try await OperationRunTests().backup(cluster.provider()).metadata["state"] == "Completed")
+        cluster.hosts.forEach { $0.setRows(0, table: "t") }
+        func restore(_ parameters: [String: String]) async throws -> [[String]] {
+            let before = cluster.hosts.map(\.statements.count)
+            let result = try await cluster.provider().restore(RestoreRequest(chiDefinition: OperationRunTests.chi,
+                                                                             backupDefinition: OperationRunTests.chb, parameters: parameters))
+            #expect(result.metadata["state"] == "Completed")
+            #expect(result.metadata.contains { $0.key.hasPrefix("table.") && $0.key.hasSuffix(".t") && $0.value == "restored" })
+            return zip(cluster.hosts, before).map { host, from in Array(host.statements.dropFirst(from)) }
+        }
+        for statements in try await restore([:]) {
+            #expect(statements.contains { $0.hasPrefix("RESTORE TABLE `db`.`t` FROM") })
+            #expect(!statements.contains { $0.hasPrefix("CREATE DATABASE") })
+        }
+        for statements in try await restore(["database_mapping": "db:fresh"]) {
+            let restore = try #require(statements.firstIndex { $0.hasPrefix("RESTORE TABLE `db`.`t` AS `fresh`.`t`") })
+            #expect(statements[..<restore].filter { $0.hasPrefix("CREATE DATABASE") } == ["CREATE DATABASE IF NOT EXISTS `fresh`"])
+        }
+    }
 }

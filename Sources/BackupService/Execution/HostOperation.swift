@@ -113,9 +113,9 @@ struct HostOperation: Sendable {
         case nothing(Outcome)
         /// An attempt that is this operation already: follow it.
         case follow(id: String, tables: [ServerTable], alreadyPresent: [TableName], conflicts: [TableConflict] = [])
-        /// Start `statement` as attempt `id`.
+        /// Start `statement` as attempt `id`. `databases`: those the state read found tables in.
         case start(BackupStatement, id: String, tables: [ServerTable], alreadyPresent: [TableName], conflicts: [TableConflict],
-                   rowsBefore: [TableName: Int64])
+                   rowsBefore: [TableName: Int64], databases: Set<String>)
     }
 
     /// - Parameter knowingAttempts: look the attempts up even where ``guessesFirstAttempt`` would not.
@@ -171,7 +171,8 @@ struct HostOperation: Sendable {
         statement.baseBackup = baseBackup
         // Decided here, so that a dry run shows the statement exactly as a run sends it.
         statement.async = !awaitsInline(statement, bytes: expectedBytes(of: tables, state: state))
-        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, conflicts: conflicts, rowsBefore: view.state.counted)
+        return .start(statement, id: id, tables: tables, alreadyPresent: alreadyPresent, conflicts: conflicts, rowsBefore: view.state.counted,
+                      databases: Set(state.tables.map(\.name.database)))
     }
 
     private func runOnce(knowingAttempts: Bool = false) async throws -> Outcome {
@@ -182,11 +183,11 @@ struct HostOperation: Sendable {
             var outcome = try await followed(id, tables: tables)
             (outcome.alreadyPresent, outcome.conflicts) = (present, conflicts)
             return outcome
-        case .start(let statement, let id, let tables, let present, let conflicts, let rowsBefore):
+        case .start(let statement, let id, let tables, let present, let conflicts, let rowsBefore, let databases):
             try await beforeStart?()
             var outcome: Outcome
             do {
-                outcome = try await start(statement, id: id, guessed: guessesFirstAttempt && !knowingAttempts)
+                outcome = try await start(statement, id: id, guessed: guessesFirstAttempt && !knowingAttempts, existing: databases)
             } catch is AttemptTaken {
                 return try await runOnce(knowingAttempts: true)
             }
@@ -205,9 +206,9 @@ struct HostOperation: Sendable {
     /// with the statement), awaited on its connection and read once (from system.backups, or
     /// from what the backup wrote or recorded: ``createdInline(_:id:)``, ``restoredInline(_:id:)``).
     /// `guessed`: the id was not looked up (``guessesFirstAttempt``); ClickHouse's refusal of
-    /// it is ``AttemptTaken``.
-    private func start(_ statement: BackupStatement, id: String, guessed: Bool = false) async throws -> Outcome {
-        if verb == .restore { try await createTableOnlyDatabases(statement) }
+    /// it is ``AttemptTaken``. `existing`: databases known to exist (they hold tables).
+    private func start(_ statement: BackupStatement, id: String, guessed: Bool = false, existing: Set<String> = []) async throws -> Outcome {
+        if verb == .restore { try await createTableOnlyDatabases(statement, except: existing) }
         let inline = !statement.async
         var reused = false
         var answer: String?
@@ -312,13 +313,15 @@ struct HostOperation: Sendable {
     }
 
     /// `RESTORE TABLE db.t` needs `db` to exist (only `RESTORE DATABASE` creates one), so the
-    /// databases of table elements are created first, with the server's default engine.
-    private func createTableOnlyDatabases(_ statement: BackupStatement) async throws {
+    /// databases of table elements are created first, with the server's default engine;
+    /// not those the state read just saw tables in (`existing`: a round trip fewer before the
+    /// statement, as when a dropped table comes back into its own database).
+    private func createTableOnlyDatabases(_ statement: BackupStatement, except existing: Set<String>) async throws {
         var databases: [String] = []
         for element in statement.elements {
             if case .table(let name, let renamed) = element {
                 let database = renamed?.database ?? name.database
-                if !databases.contains(database) { databases.append(database) }
+                if !databases.contains(database), !existing.contains(database) { databases.append(database) }
             }
         }
         for database in databases {

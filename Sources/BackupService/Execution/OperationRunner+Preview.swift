@@ -41,7 +41,7 @@ extension OperationRunner {
         for planned in stages(assignment).flatMap({ $0 }) {
             let key = "sql." + Self.hostKey(planned)
             switch try await hostOperation(planned, manifest: manifest, recorded: recorded, resolved).decide() {
-            case .start(let statement, _, _, _, _, _): result[key] = statement.redacted
+            case .start(let statement, _, _, _, _, _, _): result[key] = statement.redacted
             case .follow(let id, _, _, _): result[key] = "(none: follows \(id), which ClickHouse already knows)"
             case .nothing(let outcome) where outcome.status == .noLocalTables: result[key] = "(none: no table that is not replicated)"
             case .nothing: result[key] = "(none: every table already holds the backup's rows)"
