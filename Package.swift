@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // clickhouse-backup-plugin: a gRPC backup plugin for the Altinity clickhouse-operator.
 // Layout (one role per module):
-//   CGRPC, CProtobuf, CCurl, CExpat, CYAML, CCrypto  C shims: the gRPC C core, protobuf-c generated code, libcurl,
-//                            Expat (XML), libyaml, OpenSSL's libcrypto
+//   CGRPC, CProtobuf, CCurl, CExpat, CYAML, CCrypto, CMalloc  C shims: the gRPC C core, protobuf-c generated code,
+//                            libcurl, Expat (XML), libyaml, OpenSSL's libcrypto, glibc's allocator tunables
 //   CryptoDigest             SHA-256 from libcrypto, given to the domain
 //   PluginSupport            what every layer shares: LockedState, PosixThread, duration units, watched files, failure kinds
 //   RPCRuntime               our small gRPC server runtime over the C core
@@ -34,8 +34,9 @@ let package = Package(
         .systemLibrary(name: "CExpat", path: "Sources/CExpat"),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "CryptoDigest", dependencies: ["CCrypto", "BackupDomain"]),
-        .target(name: "PluginSupport"),
+        .target(name: "PluginSupport", dependencies: ["CMalloc"]),
         .target(name: "RPCRuntime", dependencies: ["CGRPC", "PluginSupport"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "PluginSupport"]),
         .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "PluginSupport", "BackupDomain", "CryptoDigest",

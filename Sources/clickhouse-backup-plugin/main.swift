@@ -1,6 +1,9 @@
 import HTTPTransport
+import PluginSupport
 import RPCRuntime
 
+// Before any thread exists, so that no thread has taken an arena of its own yet.
+MallocArenas.limit()
 // Block SIGTERM/SIGINT on the main thread before any other thread exists: every thread
 // inherits the mask, so only the shutdown waiter's sigwait ever receives them. The main
 // thread then waits on a semaphore with the signals still blocked. (Neither an async main

@@ -1,0 +1,2 @@
+// glibc's allocator tunables (mallopt): the arena limit set in `main`.
+#include <malloc.h>
