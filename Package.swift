@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // clickhouse-backup-plugin: a gRPC backup plugin for the Altinity clickhouse-operator.
 // Layout (one role per module):
-//   CGRPC, CProtobuf, CCurl, CExpat, CYAML, CCrypto, CMalloc  C shims: the gRPC C core, protobuf-c generated code,
-//                            libcurl, Expat (XML), libyaml, OpenSSL's libcrypto, glibc's allocator tunables
+//   CGRPC, CProtobuf, CCurl, CExpat, CYAML, CCrypto, CGlibc  C shims: the gRPC C core, protobuf-c generated code,
+//                            libcurl, Expat (XML), libyaml, OpenSSL's libcrypto, glibc's allocator tunables and thread names
 //   CryptoDigest             SHA-256 from libcrypto, given to the domain
 //   PluginSupport            what every layer shares: LockedState, PosixThread, duration units, watched files, failure kinds
 //   RPCRuntime               our small gRPC server runtime over the C core
@@ -34,9 +34,9 @@ let package = Package(
         .systemLibrary(name: "CExpat", path: "Sources/CExpat"),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CGlibc", path: "Sources/CGlibc"),
         .target(name: "CryptoDigest", dependencies: ["CCrypto", "BackupDomain"]),
-        .target(name: "PluginSupport", dependencies: ["CMalloc"]),
+        .target(name: "PluginSupport", dependencies: ["CGlibc"]),
         .target(name: "RPCRuntime", dependencies: ["CGRPC", "PluginSupport"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "PluginSupport"]),
         .target(name: "BackupClients", dependencies: ["CExpat", "CYAML", "HTTPTransport", "PluginSupport", "BackupDomain", "CryptoDigest",

@@ -1,4 +1,4 @@
-import CMalloc
+import CGlibc
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,8 +5,8 @@ import Glibc
 import PluginSupport
 #endif
 
-/// A gRPC server on the C core: one completion queue, one polling thread, handlers on
-/// Swift concurrency.
+/// A gRPC server on the C core: one completion queue, one polling thread (and a helper that
+/// polls with it while more than one call is live), handlers on Swift concurrency.
 ///
 /// Shutdown order (``shutdown(grace:)``), each step after the previous one:
 /// 1. stop accepting: `grpc_server_shutdown_and_notify` (running calls go on);
@@ -14,8 +14,8 @@ import PluginSupport
 /// 3. cancel the rest: `grpc_server_cancel_all_calls`, which cancels every handler's task;
 /// 4. drain: wait for the shutdown tag and for every call object to be freed (every tag
 ///    delivered, every handler returned);
-/// 5. destroy: `grpc_server_destroy`, then shut the queue down, join the polling thread
-///    (it drains the queue to `GRPC_QUEUE_SHUTDOWN`), destroy the queue, `grpc_shutdown`.
+/// 5. destroy: `grpc_server_destroy`, then shut the queue down, join the polling
+///    threads (they drain the queue to `GRPC_QUEUE_SHUTDOWN`), destroy the queue, `grpc_shutdown`.
 public final class Server: Sendable {
     private let configuration: ServerConfiguration
     private let routes: [String: MethodHandler]
@@ -23,7 +23,7 @@ public final class Server: Sendable {
     private let state = LockedState<State>(.created)
     /// Whether this server holds a `grpc_init` it has not balanced yet (tests read it).
     let holdsCore = LockedState(false)
-    /// Starts the queue's polling thread (tests make it fail).
+    /// Starts the queue's polling threads (tests make it fail).
     private let startPolling: @Sendable (CompletionQueue) throws -> Void
     /// The TLS fetcher's target: the core holds a bare pointer to it, so it lives as long as
     /// the server object, not just while running.
@@ -50,7 +50,7 @@ public final class Server: Sendable {
         self.init(configuration: configuration, services: services, startPolling: { try $0.startPolling() })
     }
 
-    /// - Parameter startPolling: starts the queue's polling thread (tests make it fail).
+    /// - Parameter startPolling: starts the queue's polling threads (tests make it fail).
     init(configuration: ServerConfiguration, services: [ServiceDefinition], startPolling: @escaping @Sendable (CompletionQueue) throws -> Void) {
         self.startPolling = startPolling
         self.configuration = configuration
@@ -80,9 +80,9 @@ public final class Server: Sendable {
             certificates.withLock { $0 = reloader }
             grpc_init()  // balanced by grpc_shutdown in shutdown(grace:) or below
             holdsCore.withLock { $0 = true }
-            // The polling thread first: nothing exists yet to undo if it cannot start but the
+            // The polling threads first: nothing exists yet to undo if they cannot start but the
             // queue and grpc_init (a server with a listener cannot be destroyed unstarted).
-            let queue = CompletionQueue()
+            let queue = CompletionQueue(busy: { [tracker] in tracker.liveCalls > 1 })
             func release() {
                 queue.shutdownAndJoin()
                 grpc_shutdown()
@@ -154,7 +154,7 @@ public final class Server: Sendable {
         if result != GRPC_CALL_OK { CompletionTag.releaseUnused(tag) }
     }
 
-    /// Runs on the polling thread when a call of a registered method arrives.
+    /// Runs on a polling thread when a call of a registered method arrives.
     private func callArrived(_ request: RegisteredCallRequest, _ method: RegisteredMethod, success: Bool) {
         if success, let raw = request.call.pointee {
             let context = ServerContext(
@@ -190,7 +190,7 @@ public final class Server: Sendable {
         if result != GRPC_CALL_OK { CompletionTag.releaseUnused(tag) }
     }
 
-    /// Runs on the polling thread when a requested call arrives (or the request is
+    /// Runs on a polling thread when a requested call arrives (or the request is
     /// cancelled by shutdown, `success == false`).
     private func callArrived(_ request: CallRequest, success: Bool) {
         if success, let raw = request.call.pointee {

@@ -2,12 +2,13 @@ import CGRPC
 
 /// What the core hands back when an operation completes: a retained object whose address is
 /// the `void *tag`. Ownership rule: `retainedPointer()` gives the core one reference; the
-/// polling thread takes it back exactly once when the event is dequeued (`complete(from:)`).
+/// polling thread that dequeues the event takes it back exactly once (`complete(from:)`).
 /// If the core refuses the operation (no event will come), `releaseUnused` gives it back.
 final class CompletionTag: @unchecked Sendable {
     private let body: (Bool) -> Void
 
-    /// - Parameter body: runs on the polling thread with the event's success flag; keep it short.
+    /// - Parameter body: runs on a polling thread (the main one or its helper) with the event's
+    ///   success flag; keep it short, and lock what it shares.
     init(_ body: @escaping (Bool) -> Void) { self.body = body }
 
     /// One reference for the core; balanced by `complete(from:)` or `releaseUnused(_:)`.

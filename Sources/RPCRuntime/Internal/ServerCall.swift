@@ -225,7 +225,7 @@ final class ServerCall: @unchecked Sendable {
 
     // MARK: - Batches
 
-    /// Starts a batch whose completion runs `onComplete` on the polling thread.
+    /// Starts a batch whose completion runs `onComplete` on a polling thread.
     /// - Returns: false when the core refused the batch (no completion will come).
     private func startBatch(_ ops: [grpc_op], onComplete: @escaping (Bool) -> Void) -> Bool {
         let tag = CompletionTag(onComplete).retainedPointer()

@@ -12,8 +12,11 @@ final class CoreTestClient {
 
     private let channel: OpaquePointer
     private let queue: OpaquePointer
+    /// The server's port (for more clients of the same server).
+    let port: Int
 
     init(port: Int) {
+        self.port = port
         grpc_init()
         let credentials = grpc_insecure_credentials_create()
         channel = grpc_channel_create("127.0.0.1:\(port)", credentials, nil)
@@ -24,6 +27,7 @@ final class CoreTestClient {
     /// A TLS client trusting `rootPEM`, presenting `clientPEM` (certificate, key) when given;
     /// the server's certificate must name `localhost`.
     init(port: Int, rootPEM: String, clientPEM: (certificate: String, key: String)? = nil) {
+        self.port = port
         grpc_init()
         let credentials: OpaquePointer = rootPEM.withCString { root in
             guard let clientPEM else { return grpc_ssl_credentials_create(root, nil, nil, nil) }

@@ -1,3 +1,4 @@
+import Foundation
 import RPCRuntime
 import Synchronization
 
@@ -17,6 +18,10 @@ func testService(_ observations: Observations) -> ServiceDefinition {
         "Echo": .unary { request, _ in request },
         "EchoNow": .immediate { request, context in
             Array("\(context.method) ".utf8) + request
+        },
+        "ThreadNow": .immediate { request, _ in  // holds its polling thread for `request` ms
+            usleep(useconds_t(1000 * (Int(String(decoding: request, as: UTF8.self)) ?? 0)))
+            return Array(currentThreadName().utf8)
         },
         "FailNow": .immediate { request, _ in
             if request.isEmpty { throw Boom() }
@@ -59,4 +64,10 @@ func testService(_ observations: Observations) -> ServiceDefinition {
             }
         },
     ])
+}
+
+/// The running thread's name, as /proc shows it.
+func currentThreadName() -> String {
+    let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+    return comm.trimmingCharacters(in: .newlines)
 }

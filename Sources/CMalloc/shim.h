@@ -1,2 +1,0 @@
-// glibc's allocator tunables (mallopt): the arena limit set in `main`.
-#include <malloc.h>
