@@ -46,7 +46,7 @@ extension RuntimeSuites {
     }
 
     /// The polling thread answers one call at a time alone; while calls overlap the helper
-    /// polls too (alone at 64 calls in flight, p99 was 1.4x-1.6x gRPC C++'s).
+    /// polls too (alone at 64 calls in flight, p99 was 1.3x-1.6x gRPC C++'s).
     @Test func theHelperPollsOnlyWhileCallsOverlap() async throws {
         try await withServer { _, client in
             @Sendable func threads(_ client: CoreTestClient, _ calls: Int, holding milliseconds: Int) -> [String] {

@@ -11,7 +11,7 @@ import PluginSupport
 ///
 /// Why a helper: the thread in `next` is the one that reads the sockets, runs the immediate
 /// handlers and starts the answers' batches. Alone, at 64 calls in flight on two cores, it
-/// left the calls waiting whenever the scheduler gave its core to another thread: p99 1.4x-1.6x
+/// left the calls waiting whenever the scheduler gave its core to another thread: p99 1.3x-1.6x
 /// gRPC C++'s, which polls with two "nexting" threads. A second poller all the time cost 55%
 /// more CPU per call at one call at a time (each event hands the poller role over with a
 /// futex wake), so the helper polls only while `busy()` holds (checked after each event) and
@@ -70,9 +70,9 @@ final class CompletionQueue: @unchecked Sendable {
     private func wakeHelperIfBusy() {
         // `busy` under the helper's lock: the helper's own check and park are one step, so a
         // wake is never lost between them (the order is always helper lock, then busy's).
-        let wake = helper.withLock { helper -> Bool in
-            guard helper.parked, !helper.stopping, busy() else { return false }
-            helper.parked = false
+        let wake = helper.withLock { state -> Bool in
+            guard state.parked, !state.stopping, busy() else { return false }
+            state.parked = false
             return true
         }
         if wake { helperWake.signal() }
@@ -89,10 +89,10 @@ final class CompletionQueue: @unchecked Sendable {
                 let event = grpc_completion_queue_next(raw, deadline, nil)
                 if event.type == GRPC_QUEUE_SHUTDOWN { return }
                 if event.type == GRPC_OP_COMPLETE { CompletionTag.complete(from: event.tag, success: event.success != 0) }
-                let park = helper.withLock { helper -> Bool in
+                let park = helper.withLock { state -> Bool in
                     // Stopping: poll on to GRPC_QUEUE_SHUTDOWN (no wake would come).
-                    guard !helper.stopping, !busy() else { return false }
-                    helper.parked = true
+                    guard !state.stopping, !busy() else { return false }
+                    state.parked = true
                     return true
                 }
                 if park { break }
@@ -106,10 +106,10 @@ final class CompletionQueue: @unchecked Sendable {
         guard !isShutDown else { return }
         isShutDown = true
         grpc_completion_queue_shutdown(raw)
-        let parked = helper.withLock { helper -> Bool in
-            helper.stopping = true
-            defer { helper.parked = false }
-            return helper.parked
+        let parked = helper.withLock { state -> Bool in
+            state.stopping = true
+            defer { state.parked = false }
+            return state.parked
         }
         if parked { helperWake.signal() }
         for thread in threads { pthread_join(thread, nil) }
