@@ -18,12 +18,15 @@ extension HostOperation {
     /// Polls until the operation ends; on cancellation, leaves it running unless `cancel_on_abort`.
     /// `readingRows`: the read that sees the end also takes every table's rows
     /// (``statusAndRowsQuery(id:)``): the first read when the operation `ended` (an inline
-    /// statement answered), else a read after its query was gone.
+    /// statement answered), else a read after its query was gone or its `.backup` file was
+    /// written. Once: the status can lag the file by a moment, and the rows read after the file
+    /// was written are already the rows after the backup, so later reads take the status alone.
     func follow(id operationID: String, mustExist: Bool = false, grace: Duration = .zero, readingRows: Bool = false,
                 ended: Bool = false) async throws -> Outcome {
         let id = SQLQuoting.string(operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
         var endSeen = ended
+        var rowsAfter: [TableName: Int64]?
         let clock = ContinuousClock()
         let started = clock.now
         var logged = started
@@ -61,8 +64,8 @@ extension HostOperation {
                     break
                 }
                 let polled = clock.now
-                var row: JSONValue?, rowsAfter: [TableName: Int64]?
-                if readingRows, endSeen || watch.ended {
+                var row: JSONValue?
+                if readingRows, rowsAfter == nil, endSeen || watch.ended {
                     endSeen = false
                     (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(statusAndRowsQuery(id: id), timeout: .seconds(30)))
                 } else {

@@ -72,6 +72,8 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         var bucket: MemoryObjectStore?
         /// Where an ASYNC backup's `.backup` file is written when it ends (before its status says so).
         var asyncBucket: MemoryObjectStore?
+        /// Status reads still to answer "in progress" after an operation's end (``lagStatus(reads:)``).
+        var statusLag = 0
     }
     private let state: LockedState<State>
     /// Opened when the first BACKUP or RESTORE arrives.
@@ -113,6 +115,10 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
         + "<file><name>metadata/db/t.sql</name><size>10</size><checksum>b</checksum><use_base>true</use_base></file>"
         + "<file><name>data/db/t/all_3_3_0/count.txt</name><size>0</size></file>"
         + "</contents></config>").utf8)
+
+    /// The next `reads` status reads that would see an ASYNC operation's end still say it runs:
+    /// ClickHouse writes a backup's `.backup` file a moment before its status says so.
+    func lagStatus(reads: Int) { state.withLock { $0.statusLag = reads } }
 
     /// Every operation still running fails now with `error` (its status says so at the next read).
     func failRunning(_ error: String) {
@@ -244,10 +250,17 @@ final class ScriptedClickHouse: ClickHouseSession, Sendable {
                 guard var operation = state.backups[id] else { return [] }
                 if !operation.status.isTerminal {  // ASYNC: the end shows on a later poll
                     let restore = operation.status == .restoring
-                    switch operation.behaviour {
-                    case .succeed: operation.status = restore ? .restored : .backupCreated
-                    case .fail(let error): (operation.status, operation.error) = (restore ? .restoreFailed : .backupFailed, error)
-                    case .hold(let gate): if gate.isOpen { operation.status = restore ? .restored : .backupCreated }
+                    var ends = true
+                    if case .hold(let gate) = operation.behaviour { ends = gate.isOpen }
+                    if ends, state.statusLag > 0 {
+                        state.statusLag -= 1
+                        ends = false
+                    }
+                    if ends {
+                        switch operation.behaviour {
+                        case .succeed, .hold: operation.status = restore ? .restored : .backupCreated
+                        case .fail(let error): (operation.status, operation.error) = (restore ? .restoreFailed : .backupFailed, error)
+                        }
                     }
                     state.backups[id] = operation
                 }
