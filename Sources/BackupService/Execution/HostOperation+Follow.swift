@@ -25,7 +25,6 @@ extension HostOperation {
                 ended: Bool = false) async throws -> Outcome {
         let id = SQLQuoting.string(operationID)
         let query = "SELECT status, error, query_id, num_files, total_size, compressed_size, uncompressed_size FROM system.backups WHERE id = \(id)"
-        var endSeen = ended
         var rowsAfter: [TableName: Int64]?
         let clock = ContinuousClock()
         let started = clock.now
@@ -65,8 +64,7 @@ extension HostOperation {
                 }
                 let polled = clock.now
                 var row: JSONValue?
-                if readingRows, rowsAfter == nil, endSeen || watch.ended {
-                    endSeen = false
+                if readingRows, rowsAfter == nil, ended || watch.ended {
                     (row, rowsAfter) = Self.splitStatusAndRows(try await client.select(statusAndRowsQuery(id: id), timeout: .seconds(30)))
                 } else {
                     row = try await client.select(query, timeout: .seconds(30)).first
