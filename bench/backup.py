@@ -391,6 +391,7 @@ def run(args, info):
                   f"{1000 * median(drivers[f'plugin {label}']):>12.0f}ms")
     print(f"\nthe wall figures with their 90% interval (bootstrap of the runs), and ClickHouse's own time for the "
           f"same statements, plugin / raw: the noise the targets are judged apart from (bench/verdicts.py)")
+    wall_low = {}  # the low end of each wall figure's 90% interval
     engine = {f"{table} {label}": [[sample["engine"] for sample in samples if sample["table"] == table and sample["label"] == f"{side} {label}"]
                                     for side in ("raw", "plugin")] for table in ("big", "tiny") for label in ("backup", "restore")}
     for table, size, walls in (("big", f"{args.rows:,} rows", big), ("tiny", "10 rows", tiny)):
@@ -398,6 +399,7 @@ def run(args, info):
             raw, ours = walls[f"raw {label}"], walls[f"plugin {label}"]
             raw_engine, plugin_engine = engine[f"{table} {label}"]
             engine_low, engine_high = interval(raw_engine, plugin_engine, lambda a, b: b / a)
+            wall_low[table, label] = low = (interval(raw, ours, lambda a, b: 1000 * (b - a)) if table == "tiny" else interval(raw, ours, lambda a, b: b / a))[0]
             if table == "tiny":
                 low, high = interval(raw, ours, lambda a, b: 1000 * (b - a))
                 wall = f"added {1000 * (median(ours) - median(raw)):.0f} ms, 90% in [{low:+.0f}..{high:+.0f}] ms"
@@ -412,17 +414,24 @@ def run(args, info):
           f"{forms['backups_reads']} reads of system.backups: " + ("the raw side's work" if same_work else "NOT the raw side's work"))
     print(f"\nwhat the plugin adds, ClickHouse's own time equal on both sides (raw wall + plugin driver - raw driver)")
     verdicts = [same_work]
-    for size, walls, drivers in ((f"{args.rows:,} rows", big, big_driver), ("10 rows", tiny, tiny_driver)):
+    # Each target also needs its wall figure not to contradict it: the low end of the wall
+    # figure's 90% interval within the target (a plugin that slowed ClickHouse's own work in a
+    # way the statements do not show would push the whole interval past it).
+    for table, size, walls, drivers in (("big", f"{args.rows:,} rows", big, big_driver), ("tiny", "10 rows", tiny, tiny_driver)):
         for label in ("backup", "restore"):
             raw, raw_driver, plugin_driver = walls[f"raw {label}"], drivers[f"raw {label}"], drivers[f"plugin {label}"]
-            if size == "10 rows":
+            low = wall_low[table, label]
+            if table == "tiny":
                 added = 1000 * added_seconds(raw_driver, plugin_driver)
-                print(f"{label + ' ' + size:24} added {added:.0f} ms" + (" (target < 30)" if label == "backup" else ""))
-                verdicts += [added < 30] if label == "backup" else []
+                if label == "backup":
+                    print(f"{label + ' ' + size:24} added {added:.0f} ms (target < 30; wall interval from {low:+.0f} ms)")
+                    verdicts += [added < 30, low < 30]
+                else:
+                    print(f"{label + ' ' + size:24} added {added:.0f} ms")
             else:
                 share = own_share(raw, raw_driver, plugin_driver)
-                print(f"{label + ' ' + size:24} {share:.3f}x (target <= 1.05)")
-                verdicts.append(share <= 1.05)
+                print(f"{label + ' ' + size:24} {share:.3f}x (target <= 1.05; wall interval from {low:.3f}x)")
+                verdicts += [share <= 1.05, low <= 1.05]
     pathlib.Path(args.samples).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.samples).write_text(json.dumps(samples, indent=0))
     print(f"every run's wall and engine time: {args.samples}")

@@ -11,7 +11,8 @@ both sides (the raw side's median wall time plus the plugin's median driver time
 side's), which holds still to about 1% between runs; and on a check that ClickHouse's own time is
 the same work on both sides: every statement the plugin sent was awaited (no ASYNC, which costs
 the engine about 10% more here) and the plugin read nothing of system.backups (each read
-competes with a running statement). The wall ratio is printed beside it with its interval.
+competes with a running statement). The wall figure is printed beside it with its 90% interval,
+and must not contradict the target: the interval's low end within it.
 """
 import json
 import random
