@@ -31,7 +31,6 @@ import http.client
 import json
 import os
 import pathlib
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,8 @@ from conftest import Plugin  # noqa: E402  (the e2e harness: the real binary on 
 import grpc  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from verdicts import added_seconds, interval, own_share, same_engine_work, statement_forms  # noqa: E402
+from backup_report import report  # noqa: E402
+from verdicts import statement_forms  # noqa: E402
 
 
 def stubs():
@@ -378,90 +378,13 @@ def run(args, info):
         plugin.stop()
         host.sql("DROP DATABASE IF EXISTS bench SYNC")
 
-    median = statistics.median
-    print(f"\nwall time, median of runs [min..max]; 'driver' = wall time minus ClickHouse's own time for the "
-          f"operation (system.backups end_time - start_time): what the caller adds\n")
-    print(f"{'':24} {'raw SQL':>18} {'plugin':>18} {'ratio':>7} {'added':>8} {'raw driver':>11} {'plugin driver':>14}")
-    spread = lambda values: f"{1000 * median(values):>5.0f}ms [{1000 * min(values):.0f}..{1000 * max(values):.0f}]"
-    for size, walls, drivers in ((f"{args.rows:,} rows", big, big_driver), ("10 rows", tiny, tiny_driver)):
-        for label in ("backup", "restore"):
-            raw, ours = walls[f"raw {label}"], walls[f"plugin {label}"]
-            print(f"{label + ' ' + size:24} {spread(raw):>18} {spread(ours):>18} {median(ours) / median(raw):>6.3f}x "
-                  f"{1000 * (median(ours) - median(raw)):>6.0f}ms {1000 * median(drivers[f'raw {label}']):>9.0f}ms "
-                  f"{1000 * median(drivers[f'plugin {label}']):>12.0f}ms")
-    print(f"\nthe wall figures with their 90% interval (bootstrap of the runs), and ClickHouse's own time for the "
-          f"same statements, plugin / raw: the noise the targets are judged apart from (bench/verdicts.py)")
-    wall_low = {}  # the low end of each wall figure's 90% interval
-    engine = {f"{table} {label}": [[sample["engine"] for sample in samples if sample["table"] == table and sample["label"] == f"{side} {label}"]
-                                    for side in ("raw", "plugin")] for table in ("big", "tiny") for label in ("backup", "restore")}
-    for table, size, walls in (("big", f"{args.rows:,} rows", big), ("tiny", "10 rows", tiny)):
-        for label in ("backup", "restore"):
-            raw, ours = walls[f"raw {label}"], walls[f"plugin {label}"]
-            raw_engine, plugin_engine = engine[f"{table} {label}"]
-            engine_low, engine_high = interval(raw_engine, plugin_engine, lambda a, b: b / a)
-            wall_low[table, label] = low = (interval(raw, ours, lambda a, b: 1000 * (b - a)) if table == "tiny" else interval(raw, ours, lambda a, b: b / a))[0]
-            if table == "tiny":
-                low, high = interval(raw, ours, lambda a, b: 1000 * (b - a))
-                wall = f"added {1000 * (median(ours) - median(raw)):.0f} ms, 90% in [{low:+.0f}..{high:+.0f}] ms"
-            else:
-                low, high = interval(raw, ours, lambda a, b: b / a)
-                wall = f"{median(ours) / median(raw):.3f}x, 90% in [{low:.3f}..{high:.3f}]x ({len(raw)} runs a side)"
-            print(f"{label + ' ' + size:24} wall {wall}; ClickHouse's own time {median(plugin_engine) / median(raw_engine):.3f}x, "
-                  f"90% in [{engine_low:.3f}..{engine_high:.3f}]x")
     forms = statement_forms([host["query_log"] for host in info["hosts"]], plugin_ids)
-    same_work = same_engine_work(forms, len(plugin_ids))
-    print(f"the plugin's statements: {forms['statements']} for {len(plugin_ids)} calls, {forms['async']} of them ASYNC, "
-          f"{forms['backups_reads']} reads of system.backups: " + ("the raw side's work" if same_work else "NOT the raw side's work"))
-    print(f"\nwhat the plugin adds, ClickHouse's own time equal on both sides (raw wall + plugin driver - raw driver)")
-    verdicts = [same_work]
-    # Each target also needs its wall figure not to contradict it: the low end of the wall
-    # figure's 90% interval within the target (a plugin that slowed ClickHouse's own work in a
-    # way the statements do not show would push the whole interval past it).
-    for table, size, walls, drivers in (("big", f"{args.rows:,} rows", big, big_driver), ("tiny", "10 rows", tiny, tiny_driver)):
-        for label in ("backup", "restore"):
-            raw, raw_driver, plugin_driver = walls[f"raw {label}"], drivers[f"raw {label}"], drivers[f"plugin {label}"]
-            low = wall_low[table, label]
-            if table == "tiny":
-                added = 1000 * added_seconds(raw_driver, plugin_driver)
-                if label == "backup":
-                    print(f"{label + ' ' + size:24} added {added:.0f} ms (target < 30; wall interval from {low:+.0f} ms)")
-                    verdicts += [added < 30, low < 30]
-                else:
-                    print(f"{label + ' ' + size:24} added {added:.0f} ms")
-            else:
-                share = own_share(raw, raw_driver, plugin_driver)
-                print(f"{label + ' ' + size:24} {share:.3f}x (target <= 1.05; wall interval from {low:.3f}x)")
-                verdicts += [share <= 1.05, low <= 1.05]
     pathlib.Path(args.samples).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.samples).write_text(json.dumps(samples, indent=0))
-    print(f"every run's wall and engine time: {args.samples}")
-    for size, phases in ((f"{args.rows:,} rows", big_phases), ("10 rows", tiny_phases)):
-        for verb, found in phases.items():
-            print(f"plugin phases, {verb} {size}: " + ", ".join(f"{name} {median(values):.0f}" for name, values in sorted(found.items())))
-    for size, engine in ((f"{args.rows:,} rows", big_engine), ("10 rows", tiny_engine)):
-        sync, asynchronous = median(engine["sync"]), median(engine["async"])
-        print(f"ClickHouse's own time for the backup of {size}: sync {1000 * sync:.0f} ms, ASYNC {1000 * asynchronous:.0f} ms "
-              f"({asynchronous / sync:.3f}x; what a backup over --inline-backup-mib, sent ASYNC, costs the engine)")
-    for size, walls in ((f"{args.rows:,} rows", big), ("10 rows", tiny)):
-        sync, followed = median(walls["raw restore"]), median(walls["raw async restore"])
-        print(f"a raw ASYNC restore of {size} followed by the least a caller can do (a look in system.processes at the plugin's "
-              f"pace, one read of system.backups): {1000 * followed:.0f} ms, {followed / sync:.3f}x the raw synchronous one")
-    print(f"fingerprint=data on {args.rows:,} rows: count() and sum(cityHash64(*)) take {1000 * hashing:.0f} ms "
-          f"({hashing / median(big['raw backup']):.2f}x the raw backup's time); fingerprint=rows reads system.tables only")
-    print(f"one read of system.backups (each poll is one): {1000 * median(backups_read):.1f} ms with {backups_rows} rows in it, "
-          f"against {1000 * median(tiny_driver['raw backup']):.0f} ms for the raw side's whole driver")
-    # ClickHouse's throttler lets one second's worth through at once, then keeps the rate.
-    implied = big_bytes / limit - 1
-    print(f"throttled backup of {args.rows:,} rows ({big_bytes / 1e6:.0f} MB at max_backup_bandwidth={limit / 1e6:.1f} MB/s): "
-          f"{throttled:.2f} s, the limit implies >= {implied:.2f} s: " + ("met" if throttled >= 0.9 * implied else "MISSED"))
-    verdicts.append(throttled >= 0.9 * implied)
-    print(f"\nplugin peak RSS (VmHWM) over the whole run: {peak / 1024:.1f} MiB (target < 30)")
-    verdicts.append(peak / 1024 < 30)
-    print("targets: big-table ratio <= 1.05 and tiny-table added < 30 ms (ClickHouse's own time equal, the same statements), "
-          "throttled time, RSS < 30 MiB: "
-          + ("met" if all(verdicts) else "MISSED"))
-    return 0 if all(verdicts) else 1
-
+    measured = {"big": (f"{args.rows:,} rows", big, big_driver, big_phases, big_engine),
+                "tiny": ("10 rows", tiny, tiny_driver, tiny_phases, tiny_engine)}
+    return report(args, measured, samples, same_work=(forms, len(plugin_ids)), hashing=hashing, backups_rows=backups_rows,
+                  backups_read=backups_read, throttled=(throttled, big_bytes, limit), peak=peak)
 
 if __name__ == "__main__":
     sys.exit(main())
