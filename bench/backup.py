@@ -45,7 +45,6 @@ import grpc  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from backup_report import report  # noqa: E402
-from verdicts import statement_forms  # noqa: E402
 
 
 def stubs():
@@ -276,13 +275,15 @@ def run(args, info):
                 plugin_ids.append(ids["plugin backup"])
                 keep_phases("backup", result.metadata)
 
-            def raw_restore(k):
+            def restore_into(database, operation):
                 # Into a new database, as the plugin's restore goes: ClickHouse restores a
                 # table into an existing database only, so the caller creates it first.
+                host.sql(f"CREATE DATABASE {database}")
+                host.sql(f"RESTORE TABLE bench.{table} AS {database}.{table} FROM {host.s3(raw_path)} SETTINGS id = '{operation}'")
+
+            def raw_restore(k):
                 ids["raw restore"] = f"bench-{run_id}-{name}-restore-{k}"
-                host.sql(f"CREATE DATABASE raw_{table}_{n}_{k}")
-                host.sql(f"RESTORE TABLE bench.{table} AS raw_{table}_{n}_{k}.{table} FROM {host.s3(raw_path)} "
-                         f"SETTINGS id = '{ids['raw restore']}'")
+                restore_into(f"raw_{table}_{n}_{k}", ids["raw restore"])
 
             def warm_up_restore():
                 # Not timed. The first restore after the round's backups took 2x as long (about
@@ -292,8 +293,7 @@ def run(args, info):
                 # to the host costs a fault per page on the host's side; a restore right after a
                 # table was dropped reuses the pages the drop freed. This restore takes the first
                 # one's share, so both sides start their passes alike.
-                host.sql(f"CREATE DATABASE warm_{table}_{n}")
-                host.sql(f"RESTORE TABLE bench.{table} AS warm_{table}_{n}.{table} FROM {host.s3(raw_path)}")
+                restore_into(f"warm_{table}_{n}", f"bench-{run_id}-{name}-warm-up")
                 verify(table, f"warm_{table}_{n}.{table}")
 
             def raw_async_restore():
@@ -338,14 +338,14 @@ def run(args, info):
             for step, (first, second, turn) in enumerate(steps):
                 if step == 1:
                     warm_up_restore()
-                for label, action, check in ((first, second) if turn == 0 else (second, first)):
+                for position, (label, action, check) in enumerate((first, second) if turn == 0 else (second, first)):
                     settle(pause)
                     elapsed = timed(action)
                     if i >= 0:
                         engine_time = engine_seconds(ids[label])
                         wall[label].append(elapsed)
                         driver[label].append(elapsed - engine_time)
-                        samples.append({"table": table, "round": i, "step": step, "label": label, "first": label == (first, second)[turn][0],
+                        samples.append({"table": table, "round": i, "step": step, "label": label, "first": position == 0,
                                         "wall": elapsed, "engine": engine_time})
                     check()
             host.sql(f"CREATE DATABASE async_{table}_{n}")
@@ -378,13 +378,13 @@ def run(args, info):
         plugin.stop()
         host.sql("DROP DATABASE IF EXISTS bench SYNC")
 
-    forms = statement_forms([host["query_log"] for host in info["hosts"]], plugin_ids)
     pathlib.Path(args.samples).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.samples).write_text(json.dumps(samples, indent=0))
     measured = {"big": (f"{args.rows:,} rows", big, big_driver, big_phases, big_engine),
                 "tiny": ("10 rows", tiny, tiny_driver, tiny_phases, tiny_engine)}
-    return report(args, measured, samples, same_work=(forms, len(plugin_ids)), hashing=hashing, backups_rows=backups_rows,
+    return report(args, measured, samples, statements=([host["query_log"] for host in info["hosts"]], plugin_ids), hashing=hashing, backups_rows=backups_rows,
                   backups_read=backups_read, throttled=(throttled, big_bytes, limit), peak=peak)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,20 +2,20 @@
 the targets are judged)."""
 import statistics
 
-from verdicts import added_seconds, interval, own_share, same_engine_work
+from verdicts import added_seconds, interval, judge_statements, own_share
 
 median = statistics.median
 
 
-def report(args, measured, samples, same_work, hashing, backups_rows, backups_read, throttled, peak):
+def report(args, measured, samples, statements, hashing, backups_rows, backups_read, throttled, peak):
     """Prints the figures and returns the exit status: 0 when every target is met.
     `measured`: per table ("big", "tiny"), its size in words and the measure's wall times,
-    driver times, plugin phases and ClickHouse's times; `same_work`: the plugin's statement
-    forms and its number of calls; `throttled`: seconds, the table's bytes, the limit."""
+    driver times, plugin phases and ClickHouse's times; `statements`: the stack's query logs
+    and the ids of the plugin's statements (``verdicts.judge_statements``); `throttled`:
+    seconds, the table's bytes, the limit."""
     wall_table(measured)
     wall_low = wall_intervals(measured, samples)
-    forms, calls = same_work
-    verdicts = [statements(forms, calls)]
+    verdicts = [judge_statements(*statements)]
     verdicts += judged_targets(measured, wall_low)
     print(f"every run's wall and engine time: {args.samples}")
     findings(args, measured, hashing, backups_rows, backups_read)
@@ -67,13 +67,6 @@ def wall_intervals(measured, samples):
             print(f"{label + ' ' + size:24} wall {wall}; ClickHouse's own time {median(plugin_engine) / median(raw_engine):.3f}x, "
                   f"90% in [{engine_low:.3f}..{engine_high:.3f}]x")
     return wall_low
-
-
-def statements(forms, calls):
-    same = same_engine_work(forms, calls)
-    print(f"the plugin's statements: {forms['statements']} for {calls} calls, {forms['async']} of them ASYNC, "
-          f"{forms['backups_reads']} reads of system.backups: " + ("the raw side's work" if same else "NOT the raw side's work"))
-    return same
 
 
 def judged_targets(measured, wall_low):

@@ -24,7 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests/e2e"))
 sys.path.insert(0, str(ROOT / "bench"))
 from backup import Host, plugin_for, quiesce, settle, stubs, timed  # noqa: E402  (the single-host benchmark's helpers)
-from verdicts import interval, same_engine_work, statement_forms  # noqa: E402
+from verdicts import interval, judge_statements  # noqa: E402
 
 import grpc  # noqa: E402
 
@@ -180,11 +180,8 @@ def run(args, info, stack_dir):
     outside = {label: statistics.median(wall - span for wall, (span, _) in zip(times[label], spans[label])) for label in spans}
     equal = (median["concurrent"] + outside["plugin"] - outside["concurrent"]) / median["concurrent"]
     plugin_ids = [operation for name in ids for operation in ids[name]]
-    forms = statement_forms([host["query_log"] for host in info["hosts"]], plugin_ids)
-    same_work = same_engine_work(forms, len(plugin_ids))
     print(f"\nplugin / 4 concurrent raw BACKUPs, wall: {ratio:.3f}x, 90% in [{low:.3f}..{high:.3f}]x (bootstrap of the runs)")
-    print(f"the plugin's statements: {forms['statements']} for {len(plugin_ids)} host operations, {forms['async']} of them ASYNC, "
-          f"{forms['backups_reads']} reads of system.backups: " + ("the raw side's work" if same_work else "NOT the raw side's work"))
+    same_work = judge_statements([host["query_log"] for host in info["hosts"]], plugin_ids, unit="host operations")
     print(f"plugin / 4 concurrent raw BACKUPs, ClickHouse's own span equal on both sides = {equal:.3f}x "
           f"(target <= 1.10, and the wall interval from at most 1.10; bench/verdicts.py)")
     print(f"4 one after another / plugin     = {median['sequential'] / median['plugin']:.2f}x")

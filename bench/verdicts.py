@@ -69,3 +69,13 @@ def same_engine_work(forms, calls):
     """Whether ClickHouse did for the plugin what it did for the raw side: one awaited statement
     per call and host, and no read of system.backups from the plugin."""
     return forms["statements"] == calls and forms["async"] == 0 and forms["backups_reads"] == 0
+
+
+def judge_statements(query_logs, ids, unit="calls"):
+    """Prints what the plugin sent ClickHouse for `ids` (``statement_forms``) and returns
+    whether it was the raw side's work (``same_engine_work``): one statement per id."""
+    forms = statement_forms(query_logs, ids)
+    same = same_engine_work(forms, len(ids))
+    print(f"the plugin's statements: {forms['statements']} for {len(ids)} {unit}, {forms['async']} of them ASYNC, "
+          f"{forms['backups_reads']} reads of system.backups: " + ("the raw side's work" if same else "NOT the raw side's work"))
+    return same
